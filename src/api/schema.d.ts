@@ -1148,7 +1148,7 @@ export interface components {
             participants: {
                 bcc: components["schemas"]["MailboxAddress"][];
                 cc: components["schemas"]["MailboxAddress"][];
-                from: components["schemas"]["MailboxAddress"] & (Record<string, never> | null);
+                from: (components["schemas"]["MailboxAddress"] | null);
                 reply_to: components["schemas"]["MailboxAddress"][];
                 to: components["schemas"]["MailboxAddress"][];
             };
@@ -1160,7 +1160,7 @@ export interface components {
             thread_id: string | null;
         } | null;
         MailboxMessageContentResponse: components["schemas"]["SuccessEnvelope"] & {
-            data: components["schemas"]["MailboxMessageContent"] & Record<string, never>;
+            data: components["schemas"]["MailboxMessageContent"];
             meta?: components["schemas"]["ResponseMeta"];
         };
         MailboxMessageCount: {
@@ -1211,7 +1211,7 @@ export interface components {
             cc: components["schemas"]["MailboxAddress"][];
             flags: components["schemas"]["MailboxMessageFlags"];
             folder_ids: string[];
-            from: components["schemas"]["MailboxAddress"] & (Record<string, never> | null);
+            from: (components["schemas"]["MailboxAddress"] | null);
             has_attachments: boolean;
             /** @description Message ID */
             id: string;
@@ -1274,7 +1274,7 @@ export interface components {
             thread_id: string | null;
         } | null;
         MailboxRawBodyResponse: components["schemas"]["SuccessEnvelope"] & {
-            data: components["schemas"]["MailboxRawBody"] & Record<string, never>;
+            data: components["schemas"]["MailboxRawBody"];
             meta?: components["schemas"]["ResponseMeta"];
         };
         MailboxRealtimeEvent: {
@@ -1488,7 +1488,7 @@ export interface components {
         };
         MailboxSubmissionEnvelope: {
             mail_from: components["schemas"]["MailboxSubmissionEnvelopeAddress"];
-            rcpt_to: (components["schemas"]["MailboxSubmissionEnvelopeAddress"] & Record<string, never>)[];
+            rcpt_to: (components["schemas"]["MailboxSubmissionEnvelopeAddress"])[];
         } | null;
         MailboxSubmissionEnvelopeAddress: {
             /** Format: email */
@@ -1515,7 +1515,7 @@ export interface components {
             thread_id: string;
         };
         MailboxThreadContentResponse: components["schemas"]["SuccessEnvelope"] & {
-            data: (components["schemas"]["MailboxMessageContent"] & Record<string, never>)[];
+            data: (components["schemas"]["MailboxMessageContent"])[];
             meta?: components["schemas"]["MailboxThreadContentMeta"];
             pagination: components["schemas"]["CursorPagination"];
         };
@@ -1528,7 +1528,7 @@ export interface components {
             has_attachments: boolean;
             /** @description Thread ID */
             id: string;
-            last_message: components["schemas"]["MailboxMessageSummary"] & (Record<string, never> | null);
+            last_message: (components["schemas"]["MailboxMessageSummary"] | null);
             message_count: number;
             participants: components["schemas"]["MailboxAddress"][];
             states: {
