@@ -1,0 +1,179 @@
+// The local replica of one mailbox: a Dexie database with a versioned schema.
+//
+// Record tables (`messages`, `threads`, `folders`, `identities`, `submissions`,
+// `quotas`) hold records exactly as the API returns them (snake_case, no helper
+// fields), so `snapshot()` can compare them with the server's field for field
+// (DESIGN.md invariant 6). Everything the engine needs to find records fast lives in
+// side tables (`memberships`), and everything it needs to keep "visible = server +
+// pending" exact lives in `shadows`, `folderBases` and `threadBases` (overlay.ts).
+import { Dexie, type Table } from 'dexie';
+import type { Folder, Identity, Message, Quota, Submission, Thread } from '../api/types.js';
+import type { PendingOp } from './pending.js';
+
+/** Prefix of the default database name; the mailbox id follows it. */
+export const DB_NAME_PREFIX = 'sendmux-sync:';
+
+/** The default database name of a mailbox: `sendmux-sync:<mailbox_id>`. */
+export function defaultDbName(mailboxId: string): string {
+  return `${DB_NAME_PREFIX}${mailboxId}`;
+}
+
+/**
+ * One row per (folder, message) pair, plus one row per message under
+ * {@link ALL_MESSAGES} (folder_id ''), so "newest 50 of a 100k-message folder" is a
+ * reverse walk of a compound index. Dexie cannot combine a multi-entry index on
+ * `folder_ids` with a compound one, hence this table. IndexedDB keys cannot be
+ * booleans or null: flags are 0/1 and a null `received_at` sorts as -Infinity (last
+ * in the default newest-first order).
+ */
+export interface Membership {
+  folder_id: string;
+  id: string;
+  /** `Date.parse(received_at)`, or -Infinity when absent/unparseable. */
+  received_key: number;
+  unread: 0 | 1;
+  flagged: 0 | 1;
+}
+
+/** Pseudo folder id of the membership rows that index every message. */
+export const ALL_MESSAGES = '';
+
+/** Server copy of a message that has pending local mutations (DESIGN.md invariant 3). */
+export interface Shadow {
+  id: string;
+  /** The latest server version; null when the server no longer has the message. */
+  server: Message | null;
+  /**
+   * The server version the currently applied counter delta of this message was
+   * computed against (overlay.ts keeps folders/threads = server + Σ delta exact even
+   * when `server` is replaced before the next recompute). Internal to overlay.ts.
+   */
+  basis?: Message | null;
+}
+
+/** Counter change of a folder relative to its server version. */
+export interface FolderDelta {
+  total: number;
+  unread: number;
+}
+
+/** Server copy of a folder whose visible counters include pending message changes. */
+export interface FolderBase {
+  id: string;
+  server: Folder | null;
+  delta: FolderDelta;
+}
+
+/** Counter change of a thread relative to its server version. */
+export interface ThreadDelta {
+  unread: number;
+  count: number;
+}
+
+/** Server copy of a thread whose visible version includes pending message changes. */
+export interface ThreadBase {
+  id: string;
+  server: Thread | null;
+  delta: ThreadDelta;
+}
+
+/** Status of an outbox entry; only pending, sending and rebasing entries overlay records. */
+export type OutboxStatus = 'pending' | 'sending' | 'rebasing' | 'acked' | 'failed';
+
+/** Outbox statuses whose ops are part of the visible records. */
+export const ACTIVE_OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'rebasing'];
+
+/**
+ * A durable local mutation (DESIGN.md invariant 4). The outbox module owns its
+ * lifecycle; it may add fields by module augmentation of this interface
+ * (`declare module '../store/db.js' { interface OutboxEntry { ... } }`).
+ */
+export interface OutboxEntry {
+  /** Auto-incremented; defines the order ops are applied in. */
+  seq?: number;
+  kind: 'update' | 'remove' | 'send';
+  /** Message ids this entry touches (multi-entry index). */
+  ids: string[];
+  /** The op applied to each of `ids` (absent for sends). */
+  op?: PendingOp;
+  status: OutboxStatus;
+  attempts: number;
+  created_at: number;
+}
+
+/** A key/value row of the `syncState` table. */
+export interface SyncStateRow {
+  key: string;
+  value: unknown;
+}
+
+/** Options of {@link MailboxDb}. */
+export interface MailboxDbOptions {
+  /** IndexedDB factory; defaults to the global `indexedDB` (fake-indexeddb in Node). */
+  indexedDB?: IDBFactory;
+  /** IDBKeyRange constructor matching `indexedDB`. */
+  IDBKeyRange?: typeof IDBKeyRange;
+}
+
+/**
+ * The Dexie database of one mailbox. Open it with `new MailboxDb(name, options)`;
+ * schema changes go in a new `this.version(n).stores(...).upgrade(...)` block.
+ */
+export class MailboxDb extends Dexie {
+  declare readonly messages: Table<Message, string>;
+  declare readonly memberships: Table<Membership, [string, string]>;
+  declare readonly threads: Table<Thread, string>;
+  declare readonly folders: Table<Folder, string>;
+  declare readonly identities: Table<Identity, string>;
+  declare readonly submissions: Table<Submission, string>;
+  declare readonly quotas: Table<Quota, string>;
+  declare readonly syncState: Table<SyncStateRow, string>;
+  declare readonly outbox: Table<OutboxEntry, number>;
+  declare readonly shadows: Table<Shadow, string>;
+  declare readonly folderBases: Table<FolderBase, string>;
+  declare readonly threadBases: Table<ThreadBase, string>;
+
+  constructor(name: string, options: MailboxDbOptions = {}) {
+    super(name, {
+      ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+      ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+    });
+    this.version(1).stores({
+      messages: 'id, thread_id',
+      memberships:
+        '[folder_id+id], id, [folder_id+received_key], [folder_id+unread+received_key], [folder_id+flagged+received_key]',
+      threads: 'id, *folder_ids',
+      folders: 'id',
+      identities: 'id',
+      submissions: 'id',
+      quotas: 'id',
+      syncState: 'key',
+      outbox: '++seq, status, *ids',
+      shadows: 'id',
+      folderBases: 'id',
+      threadBases: 'id',
+    });
+  }
+
+  /**
+   * Every table `recomputeVisible` and the server-apply functions touch: open a
+   * `'rw'` transaction over these (plus any other tables you need) around them.
+   */
+  get overlayTables(): Table[] {
+    return [
+      this.messages,
+      this.memberships,
+      this.folders,
+      this.threads,
+      this.shadows,
+      this.outbox,
+      this.folderBases,
+      this.threadBases,
+    ];
+  }
+
+  /** The overlay tables plus the small record tables and `syncState`: what one committed sync page touches. */
+  get serverTables(): Table[] {
+    return [...this.overlayTables, this.identities, this.submissions, this.quotas, this.syncState];
+  }
+}

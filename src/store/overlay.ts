@@ -1,0 +1,316 @@
+// Keeps "visible = server + pending" (DESIGN.md invariant 3) true in the database.
+//
+// Only visible records live in `messages`, `folders` and `threads`. For a message with
+// pending ops the server version lives in `shadows`; for a folder or thread whose
+// counters include pending changes, the server version and the summed counter delta
+// live in `folderBases` / `threadBases`. So at all times:
+//   visible message = applyOps(shadow.server, ops in seq order)   (or the server record)
+//   visible folder  = overlayFolder(base.server, base.delta)       (or the server record)
+//   visible thread  = overlayThread(base.server, base.delta, ...)  (or the server record)
+// and base.delta = Σ over pending messages of (visible − server) counters. Every update
+// is incremental: a message's change of delta is added to its folders and thread, so
+// a recompute costs O(messages touched), not O(pending messages).
+import type { Folder, Message, Thread } from '../api/types.js';
+import {
+  ACTIVE_OUTBOX_STATUSES,
+  type FolderBase,
+  type MailboxDb,
+  type OutboxEntry,
+  type Shadow,
+  type ThreadBase,
+} from './db.js';
+import { writeMemberships, type VisibleChange } from './memberships.js';
+import { addMessageDelta, applyOps, emptyDelta, overlayFolder, overlayThread, type CounterDelta, type PendingOp } from './pending.js';
+
+/**
+ * Pending ops per message id: ops of active (pending/sending/rebasing) outbox
+ * entries whose `ids` include it, in `seq` order.
+ */
+export async function loadPendingOps(db: MailboxDb, ids: readonly string[]): Promise<Map<string, PendingOp[]>> {
+  const wanted = new Set(ids);
+  const byId = new Map<string, PendingOp[]>();
+  if (wanted.size === 0) return byId;
+  let entries: OutboxEntry[];
+  if (wanted.size <= 20) {
+    const hits = await Promise.all([...wanted].map((id) => db.outbox.where('ids').equals(id).toArray()));
+    const bySeq = new Map<number, OutboxEntry>();
+    for (const entry of hits.flat()) bySeq.set(entry.seq ?? 0, entry);
+    entries = [...bySeq.values()].filter((e) => ACTIVE_OUTBOX_STATUSES.includes(e.status));
+  } else {
+    entries = await db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).toArray();
+  }
+  entries.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  for (const entry of entries) {
+    if (!entry.op) continue;
+    for (const id of entry.ids) {
+      if (!wanted.has(id)) continue;
+      const list = byId.get(id) ?? [];
+      list.push(entry.op);
+      byId.set(id, list);
+    }
+  }
+  return byId;
+}
+
+/** Structural equality of two JSON-like values (records from the API). */
+export function sameRecord(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => sameRecord(v, b[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameRecord(ra[k], rb[k]));
+}
+
+function threadIdsOf(...messages: (Message | null | undefined)[]): string[] {
+  const out: string[] = [];
+  for (const m of messages) if (m?.thread_id) out.push(m.thread_id);
+  return out;
+}
+
+/**
+ * Recomputes the visible version of each message from its server copy and pending
+ * ops, moves its index rows, adjusts folder and thread counters by the change of its
+ * counter delta, and drops the shadow once no ops remain (visible = server again).
+ *
+ * MUST run inside a rw transaction over `db.overlayTables`. The outbox calls it after
+ * enqueue, ack and rollback; the server-apply path calls it for messages with
+ * pending ops. When a message has no shadow yet, its current visible record is its
+ * server version (no ops were applied to it), and a shadow is created.
+ */
+export async function recomputeVisible(db: MailboxDb, ids: readonly string[]): Promise<void> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return;
+  const [opsById, visibles, shadows] = await Promise.all([
+    loadPendingOps(db, unique),
+    db.messages.bulkGet(unique),
+    db.shadows.bulkGet(unique),
+  ]);
+  const change = emptyDelta();
+  const memberChanges: VisibleChange[] = [];
+  const putMessages: Message[] = [];
+  const deleteMessages: string[] = [];
+  const putShadows: Shadow[] = [];
+  const deleteShadows: string[] = [];
+  const touchedThreads = new Set<string>();
+
+  unique.forEach((id, i) => {
+    const before = visibles[i];
+    const shadow = shadows[i];
+    const ops = opsById.get(id) ?? [];
+    const server = shadow ? (shadow.server ?? undefined) : before;
+    // The counter delta currently folded into folders/threads is (before − basis).
+    const basis = shadow ? (shadow.basis === undefined ? server : (shadow.basis ?? undefined)) : before;
+    const after = ops.length > 0 ? applyOps(server, ops) : server;
+    addMessageDelta(change, server, after);
+    addMessageDelta(change, before, basis);
+    for (const t of threadIdsOf(before, after, server, basis)) touchedThreads.add(t);
+    if (!sameRecord(before, after)) {
+      if (after) putMessages.push(after);
+      else deleteMessages.push(id);
+      memberChanges.push({ before, after });
+    }
+    if (ops.length > 0) putShadows.push({ id, server: server ?? null, basis: server ?? null });
+    else if (shadow) deleteShadows.push(id);
+  });
+
+  if (putMessages.length > 0) await db.messages.bulkPut(putMessages);
+  if (deleteMessages.length > 0) await db.messages.bulkDelete(deleteMessages);
+  await writeMemberships(db, memberChanges);
+  if (putShadows.length > 0) await db.shadows.bulkPut(putShadows);
+  if (deleteShadows.length > 0) await db.shadows.bulkDelete(deleteShadows);
+  await applyFolderDelta(db, change);
+  await refreshThreads(db, [...touchedThreads], change);
+}
+
+function isZeroFolderDelta(d: { total: number; unread: number }): boolean {
+  return d.total === 0 && d.unread === 0;
+}
+
+function folderDeltaMap(base: FolderBase): CounterDelta {
+  const delta = emptyDelta();
+  delta.folders.set(base.id, { ...base.delta });
+  return delta;
+}
+
+/** Adds a counter change to the visible folders (creating bases as needed). */
+async function applyFolderDelta(db: MailboxDb, change: CounterDelta): Promise<void> {
+  const entries = [...change.folders].filter(([, d]) => !isZeroFolderDelta(d));
+  if (entries.length === 0) return;
+  const ids = entries.map(([id]) => id);
+  const [bases, visibles] = await Promise.all([db.folderBases.bulkGet(ids), db.folders.bulkGet(ids)]);
+  const putBases: FolderBase[] = [];
+  const deleteBases: string[] = [];
+  const putFolders: Folder[] = [];
+  entries.forEach(([id, d], i) => {
+    // Without a base, the visible folder is the server folder.
+    const base = bases[i] ?? { id, server: visibles[i] ?? null, delta: { total: 0, unread: 0 } };
+    base.delta = { total: base.delta.total + d.total, unread: base.delta.unread + d.unread };
+    if (isZeroFolderDelta(base.delta)) deleteBases.push(id);
+    else putBases.push(base);
+    if (base.server) putFolders.push(overlayFolder(base.server, folderDeltaMap(base)));
+  });
+  if (putBases.length > 0) await db.folderBases.bulkPut(putBases);
+  if (deleteBases.length > 0) await db.folderBases.bulkDelete(deleteBases);
+  if (putFolders.length > 0) await db.folders.bulkPut(putFolders);
+}
+
+/** Visible version of a server folder given its base (if any). */
+export function visibleFolder(server: Folder, base: FolderBase | undefined): Folder {
+  return base ? overlayFolder(server, folderDeltaMap(base)) : server;
+}
+
+/**
+ * Visible version of a server thread given its base: counters + delta, and
+ * `last_message` replaced by its visible version when that message has pending ops.
+ */
+async function visibleThread(db: MailboxDb, server: Thread, delta: { unread: number; count: number }): Promise<Thread> {
+  const map = emptyDelta();
+  map.threads.set(server.id, { ...delta });
+  const lastId = server.last_message?.id;
+  const visibleById = new Map<string, Message | undefined>();
+  if (lastId && (await db.shadows.get(lastId))) visibleById.set(lastId, await db.messages.get(lastId));
+  return overlayThread(server, map, visibleById);
+}
+
+async function lastMessageIsPending(db: MailboxDb, thread: Thread | null): Promise<boolean> {
+  const lastId = thread?.last_message?.id;
+  return lastId ? (await db.shadows.get(lastId)) !== undefined : false;
+}
+
+/** Re-derives the visible threads touched by a counter change or a pending last message. */
+async function refreshThreads(db: MailboxDb, threadIds: string[], change: CounterDelta): Promise<void> {
+  if (threadIds.length === 0) return;
+  const [bases, visibles] = await Promise.all([db.threadBases.bulkGet(threadIds), db.threads.bulkGet(threadIds)]);
+  for (let i = 0; i < threadIds.length; i++) {
+    const id = threadIds[i] as string;
+    const d = change.threads.get(id) ?? { unread: 0, count: 0 };
+    const existing = bases[i];
+    // Without a base, the visible thread is the server thread.
+    const base: ThreadBase = existing ?? { id, server: visibles[i] ?? null, delta: { unread: 0, count: 0 } };
+    base.delta = { unread: base.delta.unread + d.unread, count: base.delta.count + d.count };
+    const needed = base.delta.unread !== 0 || base.delta.count !== 0 || (await lastMessageIsPending(db, base.server));
+    if (needed) await db.threadBases.put(base);
+    else if (existing) await db.threadBases.delete(id);
+    if (!base.server) continue;
+    const next = await visibleThread(db, base.server, base.delta);
+    if (!sameRecord(next, visibles[i])) await db.threads.put(next);
+  }
+}
+
+/**
+ * Writes server versions of folders (and removes destroyed ones), re-applying the
+ * pending counter delta of each. Runs inside a rw transaction over `db.overlayTables`.
+ */
+export async function putServerFolders(db: MailboxDb, records: readonly Folder[], destroyed: readonly string[] = []): Promise<void> {
+  const ids = [...records.map((f) => f.id), ...destroyed];
+  if (ids.length === 0) return;
+  const bases = await db.folderBases.bulkGet(ids);
+  const baseById = new Map<string, FolderBase>();
+  for (const b of bases) if (b) baseById.set(b.id, b);
+  const putBases: FolderBase[] = [];
+  const visible: Folder[] = [];
+  for (const folder of records) {
+    const base = baseById.get(folder.id);
+    if (base) putBases.push({ ...base, server: folder });
+    visible.push(visibleFolder(folder, base));
+  }
+  for (const id of destroyed) {
+    const base = baseById.get(id);
+    if (base) putBases.push({ ...base, server: null });
+  }
+  if (putBases.length > 0) await db.folderBases.bulkPut(putBases);
+  if (visible.length > 0) await db.folders.bulkPut(visible);
+  if (destroyed.length > 0) await db.folders.bulkDelete([...destroyed]);
+}
+
+/**
+ * Writes server versions of threads (and removes destroyed ones), re-applying the
+ * pending counter delta and pending last message. Runs inside a rw transaction over
+ * `db.overlayTables`.
+ */
+export async function putServerThreads(db: MailboxDb, records: readonly Thread[], destroyed: readonly string[] = []): Promise<void> {
+  const ids = [...records.map((t) => t.id), ...destroyed];
+  if (ids.length === 0) return;
+  const bases = await db.threadBases.bulkGet(ids);
+  const baseById = new Map<string, ThreadBase>();
+  for (const b of bases) if (b) baseById.set(b.id, b);
+  const plain: Thread[] = [];
+  for (const thread of records) {
+    const base = baseById.get(thread.id);
+    if (!base) {
+      if (await lastMessageIsPending(db, thread)) {
+        // A new server last message that has pending ops: overlay it from now on.
+        const created: ThreadBase = { id: thread.id, server: thread, delta: { unread: 0, count: 0 } };
+        await db.threadBases.put(created);
+        await db.threads.put(await visibleThread(db, thread, created.delta));
+      } else {
+        plain.push(thread);
+      }
+      continue;
+    }
+    const next: ThreadBase = { ...base, server: thread };
+    const needed = next.delta.unread !== 0 || next.delta.count !== 0 || (await lastMessageIsPending(db, thread));
+    if (needed) await db.threadBases.put(next);
+    else await db.threadBases.delete(thread.id);
+    await db.threads.put(await visibleThread(db, thread, next.delta));
+  }
+  if (plain.length > 0) await db.threads.bulkPut(plain);
+  for (const id of destroyed) {
+    const base = baseById.get(id);
+    if (!base) continue;
+    // Keep a non-zero delta: pending messages still count against this thread id.
+    if (base.delta.unread !== 0 || base.delta.count !== 0) await db.threadBases.put({ ...base, server: null });
+    else await db.threadBases.delete(id);
+  }
+  if (destroyed.length > 0) await db.threads.bulkDelete([...destroyed]);
+}
+
+/**
+ * Writes server versions of messages (and removes destroyed ones) through the
+ * overlay: a message with pending ops gets its shadow replaced and its visible
+ * version recomputed; any other message is written as is (its counter delta is 0,
+ * so folders and threads are untouched). Runs inside a rw transaction over
+ * `db.overlayTables`.
+ */
+export async function putServerMessages(db: MailboxDb, records: readonly Message[], destroyed: readonly string[] = []): Promise<void> {
+  // Last write wins when an id appears twice (a destroy after a put, or vice versa).
+  const incoming = new Map<string, Message | undefined>();
+  for (const m of records) incoming.set(m.id, m);
+  for (const id of destroyed) incoming.set(id, undefined);
+  const ids = [...incoming.keys()];
+  if (ids.length === 0) return;
+  const [shadows, visibles] = await Promise.all([db.shadows.bulkGet(ids), db.messages.bulkGet(ids)]);
+  const pending: string[] = [];
+  const putShadows: Shadow[] = [];
+  const putMessages: Message[] = [];
+  const deleteMessages: string[] = [];
+  const memberChanges: VisibleChange[] = [];
+  ids.forEach((id, i) => {
+    const server = incoming.get(id);
+    const shadow = shadows[i];
+    const before = visibles[i];
+    if (shadow) {
+      // Keep the basis: folders/threads still hold the delta computed against it.
+      const basis = shadow.basis === undefined ? shadow.server : shadow.basis;
+      putShadows.push({ id, server: server ?? null, basis });
+      pending.push(id);
+      return;
+    }
+    if (sameRecord(before, server)) return;
+    if (server) putMessages.push(server);
+    else deleteMessages.push(id);
+    memberChanges.push({ before, after: server });
+  });
+  if (putMessages.length > 0) await db.messages.bulkPut(putMessages);
+  if (deleteMessages.length > 0) await db.messages.bulkDelete(deleteMessages);
+  await writeMemberships(db, memberChanges);
+  if (putShadows.length > 0) await db.shadows.bulkPut(putShadows);
+  await recomputeVisible(db, pending);
+}

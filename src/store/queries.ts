@@ -1,0 +1,263 @@
+// Local queries over the replica. The common list views (a folder, newest first,
+// optionally unread-only or flagged-only, optionally a received_at range) are a
+// reverse walk of one compound index of `memberships` plus a bulkGet of one page, so
+// their cost does not grow with the folder. Anything else (keyword or attachment
+// filters, other sort keys) reads the folder's index rows and filters records in
+// chunks: correct, and slower on very large folders.
+import type { Folder, Message, Thread } from '../api/types.js';
+import type { Collection } from 'dexie';
+import { ALL_MESSAGES, type MailboxDb, type Membership } from './db.js';
+import { timeKey } from './memberships.js';
+
+/** Sort keys of local message queries. */
+export type MessageSortKey = 'received_at' | 'sent_at' | 'subject' | 'from' | 'size_bytes';
+
+/** A local message query; every field is optional (default: all messages, newest first). */
+export interface MessageQuery {
+  /** Only messages in this folder. */
+  folderId?: string;
+  /** Only messages of this thread. */
+  threadId?: string;
+  /** true: unread only; false: read only. */
+  unread?: boolean;
+  /** true: flagged only; false: not flagged only. */
+  flagged?: boolean;
+  /** Only messages carrying this keyword (case-insensitive). */
+  keyword?: string;
+  /** Only messages with (true) or without (false) attachments. */
+  hasAttachment?: boolean;
+  /** Received at or after this time (ISO 8601 or epoch ms). */
+  after?: string | number;
+  /** Received strictly before this time (ISO 8601 or epoch ms). */
+  before?: string | number;
+  /** Sort key; default `received_at`. */
+  sortBy?: MessageSortKey;
+  /** Sort direction; default `desc`. */
+  direction?: 'asc' | 'desc';
+  /** Page size; default unlimited. */
+  limit?: number;
+  /** Results to skip; default 0. */
+  offset?: number;
+}
+
+/** A local thread query (threads sorted by their last message's received_at). */
+export interface ThreadQuery {
+  /** Only threads with a message in this folder. */
+  folderId?: string;
+  /** true: threads with unread messages; false: fully read threads. */
+  unread?: boolean;
+  /** Only threads with (true) or without (false) attachments. */
+  hasAttachment?: boolean;
+  /** Threads whose last message was received at or after this time. */
+  after?: string | number;
+  /** Threads whose last message was received before this time. */
+  before?: string | number;
+  /** Default `desc` (most recent first). */
+  direction?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+/** A thread with its messages in chronological order. */
+export interface ThreadWithMessages {
+  thread: Thread;
+  messages: Message[];
+}
+
+function boundKey(value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  return typeof value === 'number' ? value : timeKey(value);
+}
+
+type Post = (m: Message) => boolean;
+
+function postFilters(q: MessageQuery, indexed: 'unread' | 'flagged' | null): Post[] {
+  const filters: Post[] = [];
+  if (q.unread !== undefined && indexed !== 'unread') filters.push((m) => !m.flags.seen === q.unread);
+  if (q.flagged !== undefined && indexed !== 'flagged') filters.push((m) => m.flags.flagged === q.flagged);
+  if (q.keyword !== undefined) {
+    const kw = q.keyword.toLowerCase();
+    filters.push((m) => m.keywords.some((k) => k.toLowerCase() === kw));
+  }
+  if (q.hasAttachment !== undefined) filters.push((m) => m.has_attachments === q.hasAttachment);
+  return filters;
+}
+
+function sortValue(m: Message, key: MessageSortKey): number | string {
+  switch (key) {
+    case 'received_at':
+      return timeKey(m.received_at);
+    case 'sent_at':
+      return timeKey(m.sent_at);
+    case 'subject':
+      return (m.subject ?? '').toLowerCase();
+    case 'from':
+      return (m.from?.email ?? '').toLowerCase();
+    case 'size_bytes':
+      return m.size_bytes ?? -Infinity;
+  }
+}
+
+/** Comparator of a sort key and direction; ties break on id (same direction). */
+export function messageComparator(key: MessageSortKey, direction: 'asc' | 'desc'): (a: Message, b: Message) => number {
+  const sign = direction === 'asc' ? 1 : -1;
+  return (a, b) => {
+    const va = sortValue(a, key);
+    const vb = sortValue(b, key);
+    if (va < vb) return -sign;
+    if (va > vb) return sign;
+    return a.id < b.id ? -sign : a.id > b.id ? sign : 0;
+  };
+}
+
+/** The membership index range a query walks, and which filter it already applies. */
+function plan(db: MailboxDb, q: MessageQuery): { rows: Collection<Membership>; indexed: 'unread' | 'flagged' | null } {
+  const folder = q.folderId ?? ALL_MESSAGES;
+  const lo = boundKey(q.after, -Infinity);
+  // `before` is exclusive; an absent bound includes +Infinity-free keys only.
+  const hi = boundKey(q.before, Infinity);
+  const hiInclusive = q.before === undefined;
+  if (q.unread !== undefined) {
+    const u = q.unread ? 1 : 0;
+    return {
+      rows: db.memberships.where('[folder_id+unread+received_key]').between([folder, u, lo], [folder, u, hi], true, hiInclusive),
+      indexed: 'unread',
+    };
+  }
+  if (q.flagged !== undefined) {
+    const f = q.flagged ? 1 : 0;
+    return {
+      rows: db.memberships.where('[folder_id+flagged+received_key]').between([folder, f, lo], [folder, f, hi], true, hiInclusive),
+      indexed: 'flagged',
+    };
+  }
+  return {
+    rows: db.memberships.where('[folder_id+received_key]').between([folder, lo], [folder, hi], true, hiInclusive),
+    indexed: null,
+  };
+}
+
+async function getMessages(db: MailboxDb, ids: string[]): Promise<Message[]> {
+  const found = await db.messages.bulkGet(ids);
+  return found.filter((m): m is Message => m !== undefined);
+}
+
+const CHUNK = 250;
+
+/** Runs a local message query. */
+export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promise<Message[]> {
+  const sortBy = q.sortBy ?? 'received_at';
+  const direction = q.direction ?? 'desc';
+  const offset = Math.max(0, q.offset ?? 0);
+  const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
+  if (limit === 0) return [];
+
+  if (q.threadId !== undefined) {
+    const lo = boundKey(q.after, -Infinity);
+    const hi = boundKey(q.before, Infinity);
+    const filters = [
+      ...postFilters(q, null),
+      ...(q.folderId !== undefined ? [(m: Message) => m.folder_ids.includes(q.folderId as string)] : []),
+      (m: Message) => {
+        const k = timeKey(m.received_at);
+        return k >= lo && (q.before === undefined ? true : k < hi);
+      },
+    ];
+    const all = (await db.messages.where('thread_id').equals(q.threadId).toArray()).filter((m) => filters.every((f) => f(m)));
+    all.sort(messageComparator(sortBy, direction));
+    return all.slice(offset, offset + limit);
+  }
+
+  const { rows, indexed } = plan(db, q);
+  const filters = postFilters(q, indexed);
+
+  if (sortBy === 'received_at' && filters.length === 0) {
+    // Fast path: the index order is the answer; read one page of rows.
+    let coll = direction === 'desc' ? rows.reverse() : rows;
+    if (offset > 0) coll = coll.offset(offset);
+    if (limit !== Infinity) coll = coll.limit(limit);
+    const page = await coll.toArray();
+    return getMessages(db, page.map((r) => r.id));
+  }
+
+  // getAll of the range (one request), then records in chunks.
+  const ids = (await rows.toArray()).map((r) => r.id);
+  if (sortBy === 'received_at') {
+    // Index order (ascending received_key, then id) is the sort; stop once the page is full.
+    if (direction === 'desc') ids.reverse();
+    const out: Message[] = [];
+    let skipped = 0;
+    for (let i = 0; i < ids.length && out.length < limit; i += CHUNK) {
+      for (const m of await getMessages(db, ids.slice(i, i + CHUNK))) {
+        if (!filters.every((f) => f(m))) continue;
+        if (skipped < offset) skipped++;
+        else if (out.length < limit) out.push(m);
+      }
+    }
+    return out;
+  }
+  const matched: Message[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    for (const m of await getMessages(db, ids.slice(i, i + CHUNK))) if (filters.every((f) => f(m))) matched.push(m);
+  }
+  matched.sort(messageComparator(sortBy, direction));
+  return matched.slice(offset, offset + limit);
+}
+
+/** Counts the messages of a query (ignores sort, limit and offset). */
+export async function countMessages(db: MailboxDb, q: MessageQuery = {}): Promise<number> {
+  if (q.threadId === undefined) {
+    const { rows, indexed } = plan(db, q);
+    if (postFilters(q, indexed).length === 0) return rows.count();
+  }
+  const { limit: _limit, offset: _offset, ...rest } = q;
+  return (await queryMessages(db, rest)).length;
+}
+
+/** Every folder, ordered by sort_order (nulls last), then name, then id. */
+export async function listFolders(db: MailboxDb): Promise<Folder[]> {
+  const folders = await db.folders.toArray();
+  return folders.sort((a, b) => {
+    const sa = a.sort_order ?? Infinity;
+    const sb = b.sort_order ?? Infinity;
+    if (sa !== sb) return sa - sb;
+    if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+}
+
+/** Runs a local thread query (sorted by last message received_at, then id). */
+export async function queryThreads(db: MailboxDb, q: ThreadQuery = {}): Promise<Thread[]> {
+  const direction = q.direction ?? 'desc';
+  const offset = Math.max(0, q.offset ?? 0);
+  const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
+  const candidates =
+    q.folderId !== undefined ? await db.threads.where('folder_ids').equals(q.folderId).toArray() : await db.threads.toArray();
+  const lo = boundKey(q.after, -Infinity);
+  const hi = boundKey(q.before, Infinity);
+  const matched = candidates.filter((t) => {
+    if (q.unread !== undefined && t.unread_count > 0 !== q.unread) return false;
+    if (q.hasAttachment !== undefined && t.has_attachments !== q.hasAttachment) return false;
+    const k = timeKey(t.last_message?.received_at);
+    if (k < lo) return false;
+    if (q.before !== undefined && k >= hi) return false;
+    return true;
+  });
+  const sign = direction === 'asc' ? 1 : -1;
+  matched.sort((a, b) => {
+    const ka = timeKey(a.last_message?.received_at);
+    const kb = timeKey(b.last_message?.received_at);
+    if (ka !== kb) return ka < kb ? -sign : sign;
+    return a.id < b.id ? -sign : a.id > b.id ? sign : 0;
+  });
+  return matched.slice(offset, offset + limit);
+}
+
+/** A thread and its messages, oldest first; undefined when the thread is absent. */
+export async function getThreadWithMessages(db: MailboxDb, id: string): Promise<ThreadWithMessages | undefined> {
+  const thread = await db.threads.get(id);
+  if (!thread) return undefined;
+  const messages = await db.messages.where('thread_id').equals(id).toArray();
+  messages.sort(messageComparator('received_at', 'asc'));
+  return { thread, messages };
+}
