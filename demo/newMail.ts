@@ -1,0 +1,74 @@
+// Seeded "new mail" for the demo: what the outside world sends every few seconds.
+// Deterministic per seed so two runs of the demo look the same.
+
+export interface NewMail {
+  subject: string;
+  from: { email: string; name: string };
+  text: string;
+  html: string;
+}
+
+const SENDERS = [
+  { name: 'Ada Lovelace', email: 'ada@analytical.example' },
+  { name: 'Grace Hopper', email: 'grace@navy.example' },
+  { name: 'Build Bot', email: 'ci@builds.example' },
+  { name: 'Linus T.', email: 'linus@kernel.example' },
+  { name: 'Billing', email: 'billing@vendor.example' },
+  { name: 'Margaret Hamilton', email: 'margaret@apollo.example' },
+];
+
+const SUBJECTS = [
+  'Quick question about the release',
+  'Build #{n} passed',
+  'Invoice {n} is ready',
+  'Lunch on Thursday?',
+  'Re: design review notes',
+  'Your weekly digest',
+  'Incident {n}: resolved',
+  'Can you take a look at this PR?',
+];
+
+const LINES = [
+  'Following up on our conversation from earlier this week.',
+  'All checks are green; deploying to staging next.',
+  'Let me know if the numbers look right to you.',
+  'Attached are the notes from the meeting; comments welcome.',
+  'No action needed, this is just for your records.',
+  'Could you reply by end of day? Thanks!',
+];
+
+/** mulberry32: tiny seeded PRNG (deterministic demo mail). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function newMailStream(seed: number): { next(): NewMail } {
+  const random = prng(seed ^ 0x5eed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  let n = 1000;
+  return {
+    next() {
+      n += 1;
+      const from = pick(SENDERS);
+      const subject = pick(SUBJECTS).replace('{n}', String(n));
+      const lines = [pick(LINES), pick(LINES)];
+      return {
+        subject,
+        from,
+        text: `Hi,\n\n${lines.join('\n\n')}\n\n${from.name}`,
+        html: `<p>Hi,</p>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}<p>${escapeHtml(from.name)}</p>`,
+      };
+    },
+  };
+}

@@ -1,0 +1,341 @@
+// The three-pane mail client: folders | windowed message list | reading pane,
+// with a status bar, toasts, compose, keyboard shortcuts and (on the simulator)
+// the outside-world panel. Every view is an engine observable; every action is an
+// optimistic engine mutation, so the UI never waits for the network.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { MailEngine, MailQuery } from './engine.js';
+import type { DemoClientConfig, Message } from './types.js';
+import { useObservable } from './hooks.js';
+import { FolderList } from './FolderList.js';
+import { MessageList, type VisibleRange } from './MessageList.js';
+import { ReadingPane } from './ReadingPane.js';
+import { Compose, type ComposeDraft } from './Compose.js';
+import { StatusBar } from './StatusBar.js';
+import { Toasts, type Toast } from './Toasts.js';
+import { OutsideWorld } from './OutsideWorld.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { useMessageWindow } from './useMessageWindow.js';
+import { formatAddress, isUnread, senderName } from './format.js';
+import { useSearch } from './useSearch.js';
+
+let toastSeq = 0;
+
+export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
+  const { engine, config } = props;
+  const folders = useObservable(() => engine.folders$(), [engine], []);
+  const status = useObservable(() => engine.status$, [engine], null);
+  const [folderId, setFolderId] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [cursor, setCursor] = useState(-1);
+  const [selection, setSelection] = useState<ReadonlySet<string>>(new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const [search, setSearch] = useState('');
+  const [range, setRange] = useState<VisibleRange>({ first: 0, last: 30 });
+  const [compose, setCompose] = useState<ComposeDraft | null>(null);
+  const [help, setHelp] = useState(false);
+  const [outside, setOutside] = useState(config.simControlUrl !== null);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const searchBox = useRef<HTMLInputElement>(null);
+
+  const toast = useCallback((text: string, kind: 'info' | 'error' = 'info', retry?: () => void) => {
+    const id = ++toastSeq;
+    setToasts((ts) => [...ts.slice(-4), { id, kind, text, ...(retry ? { retry } : {}) }]);
+    if (kind === 'info') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), 3500);
+  }, []);
+  const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
+
+  useEffect(() => {
+    const sub = engine.errors$.subscribe((e) => toast(e.message, 'error', e.retry ?? (() => void engine.syncNow())));
+    return () => sub.unsubscribe();
+  }, [engine, toast]);
+
+  // Default to the inbox once folders are known.
+  const inbox = folders.find((f) => f.role === 'inbox') ?? folders[0];
+  const currentFolderId = folderId ?? inbox?.id ?? null;
+  const currentFolder = folders.find((f) => f.id === currentFolderId) ?? null;
+
+  const baseQuery = useMemo<MailQuery | null>(
+    () => (currentFolderId ? { folderId: currentFolderId, sortBy: 'received_at', direction: 'desc' } : null),
+    [currentFolderId],
+  );
+  const total = useObservable(() => (baseQuery ? engine.count$(baseQuery) : null), [engine, baseQuery], 0);
+  const page = useMessageWindow(engine, search ? null : baseQuery, range);
+  const searchResults = useSearch(engine, search, currentFolderId ?? undefined);
+
+  const listTotal = search ? searchResults.rows.length : total;
+  const rowAt = useCallback(
+    (i: number) => (search ? searchResults.rows[i] : page.rowAt(i)),
+    [search, searchResults.rows, page],
+  );
+
+  const selectFolder = (id: string) => {
+    setFolderId(id);
+    setOpenId(null);
+    setCursor(-1);
+    setSelection(new Set());
+    setRange({ first: 0, last: 30 });
+  };
+
+  // ---- actions (apply to the selection when there is one, else the cursor row) ----
+  const targets = useCallback((): Message[] => {
+    if (selection.size > 0) {
+      const out: Message[] = [];
+      for (let i = range.first; i <= range.last; i++) {
+        const m = rowAt(i);
+        if (m && selection.has(m.id)) out.push(m);
+      }
+      // Selected rows scrolled out of view are still targets; ids are what matter.
+      const seen = new Set(out.map((m) => m.id));
+      for (const id of selection) if (!seen.has(id)) out.push({ id } as Message);
+      return out;
+    }
+    const m = cursor >= 0 ? rowAt(cursor) : undefined;
+    return m ? [m] : [];
+  }, [selection, cursor, rowAt, range]);
+
+  const report = useCallback(
+    (what: string, retry: () => Promise<void>) => (err: unknown) =>
+      toast(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, 'error', () => void retry().catch(report(what, retry))),
+    [toast],
+  );
+  const act = useCallback(
+    (what: string, run: () => Promise<void>) => {
+      run().catch(report(what, run));
+    },
+    [report],
+  );
+
+  const toggleRead = useCallback(
+    (ms: Message[]) => {
+      if (ms.length === 0) return;
+      const ids = ms.map((m) => m.id);
+      const seen = ms.some((m) => m.flags === undefined || isUnread(m));
+      act(seen ? 'Mark read' : 'Mark unread', () => engine.update(ids, { seen }));
+    },
+    [engine, act],
+  );
+  const toggleFlag = useCallback(
+    (ms: Message[]) => {
+      if (ms.length === 0) return;
+      const flagged = ms.some((m) => m.flags === undefined || !m.flags.flagged);
+      act(flagged ? 'Flag' : 'Unflag', () => engine.update(ms.map((m) => m.id), { flagged }));
+    },
+    [engine, act],
+  );
+  const trash = useCallback(
+    (ids: string[]) => {
+      if (ids.length === 0) return;
+      act('Move to trash', () => engine.remove(ids));
+      if (openId && ids.includes(openId)) setOpenId(null);
+      setSelection(new Set());
+      toast(ids.length === 1 ? 'Moved to trash' : `Moved ${ids.length} messages to trash`);
+    },
+    [engine, act, openId, toast],
+  );
+
+  const open = useCallback(
+    (index: number, m: Message) => {
+      setCursor(index);
+      setOpenId(m.id);
+      if (isUnread(m)) act('Mark read', () => engine.update([m.id], { seen: true }));
+    },
+    [engine, act],
+  );
+
+  const toggleSelect = useCallback(
+    (m: Message, index: number, shift: boolean) => {
+      setSelection((prev) => {
+        const next = new Set(prev);
+        if (shift && anchor !== null) {
+          const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+          for (let i = a; i <= b; i++) {
+            const r = rowAt(i);
+            if (r) next.add(r.id);
+          }
+        } else if (next.has(m.id)) next.delete(m.id);
+        else next.add(m.id);
+        return next;
+      });
+      setAnchor(index);
+      setCursor(index);
+    },
+    [anchor, rowAt],
+  );
+
+  const reply = useCallback((m: Message) => {
+    setCompose({
+      to: m.from ? formatAddress(m.from) : '',
+      cc: '',
+      subject: m.subject?.startsWith('Re:') ? m.subject : `Re: ${m.subject ?? ''}`,
+      body: `\n\nOn ${m.received_at ?? ''}, ${senderName(m.from)} wrote:\n> ${(m.preview ?? '').replace(/\n/g, '\n> ')}`,
+    });
+  }, []);
+
+  // ---- keyboard shortcuts ----
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      if (typing) {
+        if (e.key === 'Escape') t.blur();
+        return;
+      }
+      if (compose || e.metaKey || e.ctrlKey || e.altKey) return;
+      if (help && e.key !== 'Escape' && e.key !== '?') return;
+      const move = (delta: number) => {
+        const next = Math.max(0, Math.min(listTotal - 1, cursor + delta));
+        setCursor(next);
+        const m = rowAt(next);
+        if (m && openId) open(next, m);
+      };
+      switch (e.key) {
+        case 'j':
+          move(1);
+          break;
+        case 'k':
+          move(-1);
+          break;
+        case 'o':
+        case 'Enter': {
+          const m = rowAt(cursor);
+          if (m) open(cursor, m);
+          break;
+        }
+        case 'e':
+        case '#':
+          trash(targets().map((m) => m.id));
+          break;
+        case 's':
+          toggleFlag(targets());
+          break;
+        case 'u':
+          toggleRead(targets());
+          break;
+        case 'x': {
+          const m = rowAt(cursor);
+          if (m) toggleSelect(m, cursor, false);
+          break;
+        }
+        case 'c':
+          setCompose({ to: '', cc: '', subject: '', body: '' });
+          break;
+        case 'r': {
+          const m = rowAt(cursor);
+          if (m) reply(m);
+          break;
+        }
+        case 'l':
+          document.querySelector<HTMLInputElement>('[data-testid="label-input"]')?.focus();
+          break;
+        case '/':
+          searchBox.current?.focus();
+          break;
+        case '?':
+          setHelp((h) => !h);
+          break;
+        case 'Escape':
+          if (help) setHelp(false);
+          else if (selection.size) setSelection(new Set());
+          else setOpenId(null);
+          break;
+        default:
+          return;
+      }
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [compose, help, cursor, listTotal, rowAt, openId, open, trash, targets, toggleFlag, toggleRead, toggleSelect, reply, selection]);
+
+  const outsideTargets = selection.size > 0 ? [...selection] : openId ? [openId] : [];
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo">✉</span> sendmux <span className="muted">sync demo</span>
+        </div>
+        <input
+          ref={searchBox}
+          className="search"
+          type="search"
+          placeholder={`Search ${currentFolder?.name ?? 'mail'}  ( / )`}
+          value={search}
+          data-testid="search"
+          onChange={(e) => {
+            setSearch(e.target.value);
+            setCursor(-1);
+            setRange({ first: 0, last: 30 });
+          }}
+        />
+        <div className="top-actions">
+          <button type="button" className="primary" data-testid="compose-open" onClick={() => setCompose({ to: '', cc: '', subject: '', body: '' })}>
+            ✎ Compose
+          </button>
+          {config.simControlUrl && (
+            <button type="button" data-testid="outside-toggle" onClick={() => setOutside((o) => !o)}>
+              🌍 Outside world
+            </button>
+          )}
+          <button type="button" className="ghost" data-testid="help-open" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
+            ?
+          </button>
+        </div>
+      </header>
+      <main className={`panes ${outside && config.simControlUrl ? 'with-outside' : ''}`}>
+        <FolderList folders={folders} selectedId={currentFolderId} onSelect={selectFolder} />
+        <section className="list">
+          <div className="list-head">
+            <strong>{search ? `Search: “${search}”` : currentFolder?.name ?? 'Mail'}</strong>
+            <span className="muted" data-testid="list-count">
+              {search ? searchResults.summary : `${total.toLocaleString()} messages`}
+            </span>
+          </div>
+          {selection.size > 0 && (
+            <div className="bulkbar" data-testid="bulk-bar">
+              <span>{selection.size} selected</span>
+              <button type="button" onClick={() => toggleRead(targets())}>Read/unread</button>
+              <button type="button" onClick={() => toggleFlag(targets())}>Flag</button>
+              <button type="button" className="danger" data-testid="bulk-trash" onClick={() => trash([...selection])}>
+                Trash
+              </button>
+              <button type="button" className="ghost" onClick={() => setSelection(new Set())}>
+                Clear
+              </button>
+            </div>
+          )}
+          <MessageList
+            total={listTotal}
+            rowAt={rowAt}
+            cursor={cursor}
+            openId={openId}
+            selection={selection}
+            emptyText={search ? 'No matches.' : status && status.phase !== 'live' ? 'Syncing…' : 'No messages here.'}
+            onRange={setRange}
+            onOpen={open}
+            onToggleSelect={toggleSelect}
+            onToggleRead={(m) => toggleRead([m])}
+            onToggleFlag={(m) => toggleFlag([m])}
+          />
+        </section>
+        <ReadingPane engine={engine} messageId={openId} onReply={reply} onToast={toast} onTrash={trash} />
+        {outside && config.simControlUrl && (
+          <OutsideWorld controlUrl={config.simControlUrl} targetIds={outsideTargets} onToast={toast} onClose={() => setOutside(false)} />
+        )}
+      </main>
+      <StatusBar status={status} mode={config.mode === 'simulator' ? 'simulator' : 'app.sendmux.ai'} />
+      <Toasts toasts={toasts} onDismiss={dismiss} />
+      {compose && (
+        <Compose
+          initial={compose}
+          onClose={() => setCompose(null)}
+          onSend={async (draft) => {
+            await engine.send(draft);
+            toast('Message queued in the outbox');
+          }}
+        />
+      )}
+      {help && <HelpOverlay onClose={() => setHelp(false)} />}
+    </div>
+  );
+}

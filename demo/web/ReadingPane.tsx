@@ -1,0 +1,194 @@
+// The reading pane: headers, actions, labels, attachments and the body.
+//
+// The body is the engine's sanitized HTML inside an iframe that is sandboxed
+// WITHOUT allow-scripts and WITHOUT allow-same-origin (so even markup the sanitizer
+// missed cannot run code or reach this page), with a CSP that blocks every
+// network load except inline data:/blob: images: remote images and tracking pixels
+// never load.
+import { useMemo, useState } from 'react';
+import type { ContentState, MailEngine } from './engine.js';
+import type { Message } from './types.js';
+import { formatAddress, formatBytes, labelsOf, longDate, senderName } from './format.js';
+import { useObservable } from './hooks.js';
+
+export const BODY_CSP = "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'";
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The iframe document for a body: CSP first, then the sanitized markup. */
+export function bodyDocument(inner: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${BODY_CSP}"><base target="_blank"><style>
+body{font:14px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:16px 20px;word-wrap:break-word}
+pre.plain{white-space:pre-wrap;font:inherit;margin:0}img{max-width:100%}a{color:#0b57d0}
+</style></head><body>${inner}</body></html>`;
+}
+
+export interface ReadingPaneProps {
+  engine: MailEngine;
+  messageId: string | null;
+  onReply: (m: Message) => void;
+  onToast: (text: string, kind?: 'info' | 'error') => void;
+  onTrash: (ids: string[]) => void;
+}
+
+export function ReadingPane(props: ReadingPaneProps) {
+  const { engine, messageId } = props;
+  const message = useObservable(() => (messageId ? engine.message$(messageId) : null), [engine, messageId], null);
+  const content = useObservable<ContentState | null>(
+    () => (messageId ? engine.content$(messageId) : null),
+    [engine, messageId],
+    null,
+  );
+  const [label, setLabel] = useState('');
+  const body = useMemo(() => {
+    if (!content || content.state !== 'ready') return null;
+    if (!content.html) return { doc: bodyDocument(`<pre class="plain">${escapeHtml(content.text ?? '')}</pre>`), blocked: 0 };
+    const clean = engine.sanitize(content.html);
+    return { doc: bodyDocument(clean.html), blocked: clean.blockedRemoteImages };
+  }, [engine, content]);
+
+  if (!messageId) {
+    return (
+      <section className="reading empty" data-testid="reading-pane">
+        <div className="muted">Select a message to read it. Press ? for keyboard shortcuts.</div>
+      </section>
+    );
+  }
+  if (!message) {
+    return (
+      <section className="reading empty" data-testid="reading-pane">
+        <div className="muted">This message is no longer here.</div>
+      </section>
+    );
+  }
+
+  const labels = labelsOf(message);
+  const setLabels = (next: string[]) => {
+    const system = message.keywords.filter((k) => !labels.includes(k));
+    engine.update([message.id], { keywords: [...system, ...next] }).catch((err: unknown) => props.onToast(String(err), 'error'));
+  };
+
+  const download = async (attachmentId: string, filename: string) => {
+    try {
+      const blob = await engine.attachment(message.id, attachmentId);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = filename;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      props.onToast(`Download failed: ${String(err)}`, 'error');
+    }
+  };
+
+  return (
+    <section className="reading" data-testid="reading-pane" data-id={message.id}>
+      <header className="reading-head">
+        <h1 data-testid="reading-subject">{message.subject || '(no subject)'}</h1>
+        <div className="toolbar">
+          <button type="button" onClick={() => props.onReply(message)} data-testid="reply">
+            ↩ Reply
+          </button>
+          <button
+            type="button"
+            data-testid="reading-toggle-read"
+            onClick={() => void engine.update([message.id], { seen: !message.flags.seen })}
+          >
+            {message.flags.seen ? 'Mark unread' : 'Mark read'}
+          </button>
+          <button
+            type="button"
+            data-testid="reading-toggle-flag"
+            onClick={() => void engine.update([message.id], { flagged: !message.flags.flagged })}
+          >
+            {message.flags.flagged ? '★ Unflag' : '☆ Flag'}
+          </button>
+          <button type="button" className="danger" data-testid="reading-trash" onClick={() => props.onTrash([message.id])}>
+            🗑 Trash
+          </button>
+        </div>
+        <div className="meta">
+          <div>
+            <strong>{senderName(message.from)}</strong>{' '}
+            {message.from && <span className="muted">&lt;{message.from.email}&gt;</span>}
+          </div>
+          <div className="muted">To: {message.to.map(formatAddress).join(', ') || '—'}</div>
+          {message.cc.length > 0 && <div className="muted">Cc: {message.cc.map(formatAddress).join(', ')}</div>}
+          <div className="muted">{longDate(message.received_at)}</div>
+        </div>
+        <div className="labels" data-testid="labels">
+          {labels.map((l) => (
+            <span key={l} className="label">
+              {l}
+              <button type="button" aria-label={`Remove label ${l}`} onClick={() => setLabels(labels.filter((x) => x !== l))}>
+                ×
+              </button>
+            </span>
+          ))}
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              const name = label.trim().replace(/\s+/g, '_');
+              if (name && !labels.includes(name)) setLabels([...labels, name]);
+              setLabel('');
+            }}
+          >
+            <input
+              value={label}
+              onChange={(e) => setLabel(e.target.value)}
+              placeholder="+ label"
+              aria-label="Add label"
+              data-testid="label-input"
+            />
+          </form>
+        </div>
+        {message.attachments && message.attachments.length > 0 && (
+          <ul className="attachments" data-testid="attachments">
+            {message.attachments.map((a) => (
+              <li key={a.id}>
+                <button
+                  type="button"
+                  data-testid="attachment"
+                  onClick={() => void download(a.id, a.filename ?? 'attachment')}
+                  title="Download"
+                >
+                  📎 {a.filename ?? 'attachment'} <span className="muted">{formatBytes(a.size_bytes)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </header>
+      <div className="body">
+        {content === null || content.state === 'loading' ? (
+          <div className="muted pad" data-testid="body-loading">
+            Loading…
+          </div>
+        ) : content.state === 'error' ? (
+          <div className="error pad" data-testid="body-error">
+            Could not load this message: {content.message}
+          </div>
+        ) : (
+          <>
+            {body && body.blocked > 0 && (
+              <div className="blocked-note" data-testid="blocked-images">
+                🛡 {body.blocked} remote image{body.blocked === 1 ? '' : 's'} blocked to protect your privacy
+              </div>
+            )}
+            <iframe
+              key={message.id}
+              title="Message body"
+              data-testid="message-body"
+              sandbox="allow-popups allow-popups-to-escape-sandbox"
+              referrerPolicy="no-referrer"
+              srcDoc={body?.doc ?? ''}
+            />
+          </>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+// The slice of the sync engine (`createMailboxSync` from src/index.ts) the web
+// client uses. Components depend on this interface only, so it documents exactly
+// what a mail UI needs from the engine.
+import type { Observable } from 'rxjs';
+import type { Draft, Folder, Message } from './types.js';
+
+export interface MailQuery {
+  folderId?: string;
+  threadId?: string;
+  unread?: boolean;
+  flagged?: boolean;
+  keyword?: string;
+  hasAttachment?: boolean;
+  sortBy?: 'received_at' | 'sent_at' | 'subject' | 'from' | 'size_bytes';
+  direction?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export type Phase = 'idle' | 'bootstrapping' | 'catching_up' | 'live' | 'offline' | 'error';
+
+/** What the status bar shows. */
+export interface EngineStatus {
+  phase: Phase;
+  progress: { done: number; total: number | null } | null;
+  lastSyncedAt: number | null;
+  pendingMutations: number;
+  outbox: number;
+  role: 'leader' | 'follower' | null;
+}
+
+/** A background failure the user should see (with a way to retry). */
+export interface EngineError {
+  message: string;
+  code: string;
+  retry?: () => void;
+}
+
+export type ContentState =
+  | { state: 'loading' }
+  | { state: 'ready'; html: string | null; text: string | null }
+  | { state: 'error'; message: string };
+
+export interface MailEngine {
+  status$: Observable<EngineStatus>;
+  errors$: Observable<EngineError>;
+  folders$(): Observable<Folder[]>;
+  messages$(query: MailQuery): Observable<Message[]>;
+  message$(id: string): Observable<Message | null>;
+  count$(query: MailQuery): Observable<number>;
+  content$(id: string): Observable<ContentState>;
+  /** Server results for a full-text query, when the engine offers query windows. */
+  serverSearch$: ((text: string, folderId: string | undefined) => Observable<Message[]>) | null;
+  update(ids: string[], patch: { seen?: boolean; flagged?: boolean; keywords?: string[] }): Promise<void>;
+  remove(ids: string[], options?: { permanent?: boolean }): Promise<void>;
+  send(draft: Draft): Promise<void>;
+  attachment(messageId: string, attachmentId: string): Promise<Blob>;
+  /** `sanitizeHtml` from src/content: inert HTML, remote images removed and counted. */
+  sanitize(html: string): { html: string; blockedRemoteImages: number };
+  syncNow(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
