@@ -1,0 +1,5 @@
+// Every figure of issue 9, in run order (cheap and engine-independent first).
+import type { FigureDef } from '../lib/context.js';
+import { peersFigure } from './peers.js';
+
+export const FIGURES: readonly FigureDef[] = [peersFigure];
