@@ -1,0 +1,115 @@
+// Bootstrap: the first full listing of a mailbox (DESIGN.md "Sync loop").
+//
+// 1. Record the session's state tokens before listing anything (invariant 2).
+// 2. The first page of the inbox, so the default view fills at once.
+// 3. Folders, then every message newest first, then threads, identities, quotas,
+//    submissions — page by page, each page committed in its own transaction together
+//    with the saved cursor, so a reload resumes where it stopped and memory does not
+//    grow with the mailbox (invariant 8).
+// 4. Commit the captured tokens; the catch-up that follows replays every change made
+//    since step 1 (re-applying what the listing already contained is harmless).
+import { SendmuxApiError, type Session } from '../api/index.js';
+import { getSyncValue, putServerRecords, setSyncValue, setTokens, type StateTokens, type SyncType } from '../store/apply.js';
+import type { SyncContext } from './context.js';
+import { listPage } from './records.js';
+
+/** Key of the bootstrap progress row in `syncState`. */
+export const BOOTSTRAP_KEY = 'bootstrap';
+
+/** Listing steps in order; 'inbox' is the first page of the inbox only. */
+export const BOOTSTRAP_STEPS = ['inbox', 'folders', 'messages', 'threads', 'identities', 'quotas', 'submissions'] as const;
+/** One bootstrap step. */
+export type BootstrapStep = (typeof BOOTSTRAP_STEPS)[number];
+
+/** Persisted bootstrap progress: enough to resume after a reload. */
+export interface BootstrapState {
+  /** Session tokens captured before the first listing call. */
+  tokens: StateTokens;
+  step: BootstrapStep;
+  /** Cursor of the next page of `step` (undefined: first page). */
+  cursor?: string;
+  /** Messages listed so far (progress). */
+  done: number;
+  /** Messages in the mailbox when the bootstrap started (null if unknown). */
+  total: number | null;
+}
+
+/** Reads the persisted bootstrap progress (undefined when none is running). */
+export function readBootstrapState(ctx: SyncContext): Promise<BootstrapState | undefined> {
+  return getSyncValue<BootstrapState>(ctx.db, BOOTSTRAP_KEY);
+}
+
+async function messageTotal(ctx: SyncContext): Promise<number | null> {
+  try {
+    return (await ctx.api.countMessages({}, { priority: 'background', signal: ctx.stopped })).data.total;
+  } catch (error) {
+    if (error instanceof SendmuxApiError && !error.retryable) return null;
+    throw error;
+  }
+}
+
+async function inboxId(ctx: SyncContext): Promise<string | undefined> {
+  const inbox = (await ctx.db.folders.toArray()).find((f) => f.role === 'inbox');
+  if (inbox) return inbox.id;
+  const first = await listPage(ctx, 'folders', undefined);
+  return first.records.find((f) => f.role === 'inbox')?.id;
+}
+
+/**
+ * Runs (or resumes) a bootstrap. `onProgress` is called after each committed page of
+ * messages. Resolves when the captured tokens are committed.
+ */
+export async function runBootstrap(
+  ctx: SyncContext,
+  session: Session,
+  onProgress: (done: number, total: number | null) => void,
+): Promise<void> {
+  let state = await readBootstrapState(ctx);
+  if (!state) {
+    state = { tokens: { ...session.states }, step: 'inbox', done: 0, total: await messageTotal(ctx) };
+    await ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, BOOTSTRAP_KEY, state));
+  }
+  onProgress(state.done, state.total);
+  for (let s = BOOTSTRAP_STEPS.indexOf(state.step); s < BOOTSTRAP_STEPS.length; s++) {
+    const step = BOOTSTRAP_STEPS[s] as BootstrapStep;
+    const nextStep = BOOTSTRAP_STEPS[s + 1];
+    let cursor = state.step === step ? state.cursor : undefined;
+    const type: SyncType = step === 'inbox' ? 'messages' : step;
+    const extra = step === 'inbox' ? await inboxId(ctx) : undefined;
+    if (step === 'inbox' && !extra) continue;
+    for (;;) {
+      ctx.stopped.throwIfAborted();
+      let page;
+      try {
+        page = await listPage(ctx, type, cursor, extra ? { folder_id: extra } : {});
+      } catch (error) {
+        // A saved cursor can expire across a reload; restart this step's listing
+        // (pages already stored are simply written again).
+        if (cursor && error instanceof SendmuxApiError && error.status === 400) {
+          cursor = undefined;
+          continue;
+        }
+        throw error;
+      }
+      const done = step === 'messages' ? state.done + page.records.length : state.done;
+      const finished = page.next === undefined || step === 'inbox';
+      const next: BootstrapState = finished
+        ? { tokens: state.tokens, step: nextStep ?? step, done, total: state.total }
+        : { tokens: state.tokens, step, cursor: page.next, done, total: state.total };
+      const records = page.records;
+      await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+        await putServerRecords(ctx.db, type, records);
+        await setSyncValue(ctx.db, BOOTSTRAP_KEY, next);
+      });
+      state = next;
+      if (step === 'messages') onProgress(state.done, state.total);
+      if (finished) break;
+      cursor = page.next;
+    }
+  }
+  const tokens = state.tokens;
+  await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+    await setTokens(ctx.db, tokens);
+    await setSyncValue(ctx.db, BOOTSTRAP_KEY, undefined);
+  });
+}

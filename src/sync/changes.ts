@@ -1,0 +1,147 @@
+// Catch-up: the downstream half of replication. Pulls typed `/mailbox/changes` for
+// every type the replica holds, fetches what changed, and commits each page with its
+// new tokens (DESIGN.md invariant 1). Tokens the server cannot serve incrementally
+// (`sync_required`, or a 400 for a malformed/foreign token) re-list that type.
+import { SendmuxApiError, type Changes } from '../api/index.js';
+import { SYNC_TYPES, getTokens, putServerRecords, setTokens, sweepServerRecords, type RecordOf, type StateTokens, type SyncType } from '../store/apply.js';
+import type { SyncContext } from './context.js';
+import { SyncError } from './errors.js';
+import { fetchChanged, listPage } from './records.js';
+
+/** Counters of one pull (returned for tests and logging). */
+export interface PullReport {
+  /** `/mailbox/changes` calls made. */
+  changesCalls: number;
+  /** Types re-listed because their token could not be served. */
+  relisted: SyncType[];
+  /** Records written or removed. */
+  applied: number;
+}
+
+type SinceKey = `${SyncType}_since_state`;
+
+/** The type named by a 400's `param` (`messages_since_state` → messages). */
+function typeOfParam(param: string | undefined): SyncType | undefined {
+  if (!param) return undefined;
+  if (param === 'since_state') return 'messages';
+  return SYNC_TYPES.find((t) => param === `${t}_since_state`);
+}
+
+function isInvalidState(error: unknown): error is SendmuxApiError {
+  return error instanceof SendmuxApiError && error.status === 400;
+}
+
+/**
+ * Re-lists one type from scratch (DESIGN.md "catch up": `sync_required` or a bad
+ * token): captures the type's current state from the session first (invariant 2),
+ * writes every page through the overlay (pending local changes stay applied), then
+ * in one transaction sweeps local records the listing did not contain and commits
+ * the captured token.
+ */
+export async function relistType(ctx: SyncContext, type: SyncType): Promise<number> {
+  const session = await ctx.api.getSession(undefined, { priority: 'background', signal: ctx.stopped });
+  const captured = session.data.states[type];
+  const listed = new Set<string>();
+  let cursor: string | undefined;
+  let applied = 0;
+  do {
+    const page = await listPage(ctx, type, cursor);
+    for (const r of page.records) listed.add((r as { id: string }).id);
+    await ctx.db.transaction('rw', ctx.db.serverTables, () => putServerRecords(ctx.db, type, page.records));
+    applied += page.records.length;
+    cursor = page.next;
+  } while (cursor);
+  await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+    applied += (await sweepServerRecords(ctx.db, type, listed)).length;
+    await setTokens(ctx.db, { [type]: captured });
+  });
+  return applied;
+}
+
+function localCount(ctx: SyncContext, type: SyncType): Promise<number> {
+  return ctx.db[type].count();
+}
+
+/**
+ * Pulls changes until every type is up to date. Each response page is committed in
+ * one transaction together with its tokens; records of created/updated ids are
+ * fetched before the commit (messages by batch-get), ids the server no longer has
+ * are removed like destroyed ones.
+ */
+export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
+  const report: PullReport = { changesCalls: 0, relisted: [], applied: 0 };
+  let tokens: StateTokens = await getTokens(ctx.db);
+  for (const type of SYNC_TYPES) {
+    if (tokens[type] === undefined) {
+      // Never synced (a type added by a migration, or lost): list it once.
+      report.applied += await relistType(ctx, type);
+      report.relisted.push(type);
+    }
+  }
+  tokens = await getTokens(ctx.db);
+  let pending: SyncType[] = SYNC_TYPES.filter((t) => tokens[t] !== undefined);
+  while (pending.length > 0) {
+    ctx.stopped.throwIfAborted();
+    const input: { types: string; limit: number } & Partial<Record<SinceKey, string>> = {
+      types: pending.join(','),
+      limit: ctx.limits().changesLimit,
+    };
+    for (const t of pending) input[`${t}_since_state`] = tokens[t];
+    let data;
+    try {
+      report.changesCalls += 1;
+      data = (await ctx.api.getChanges(input, { priority: 'background', signal: ctx.stopped })).data;
+    } catch (error) {
+      if (!isInvalidState(error)) throw error;
+      // 400: a token the server cannot read (another server instance, corruption).
+      const bad = typeOfParam(error.param);
+      const relist = bad && pending.includes(bad) ? [bad] : pending;
+      ctx.reportError(new SyncError('invalid_state', `state token rejected (${error.param ?? 'unknown'}); re-listing ${relist.join(', ')}`, { cause: error }));
+      for (const t of relist) {
+        report.applied += await relistType(ctx, t);
+        report.relisted.push(t);
+      }
+      tokens = await getTokens(ctx.db);
+      continue;
+    }
+    if (!('types' in data)) throw new SyncError('protocol_error', '/mailbox/changes answered the legacy shape to a typed request', { retryable: false });
+    const next: SyncType[] = [];
+    const relist: SyncType[] = [];
+    const writes: { type: SyncType; records: RecordOf[SyncType][]; destroyed: string[]; token: string }[] = [];
+    for (const type of pending) {
+      const ch: Changes | undefined = data.types[type];
+      if (!ch) continue;
+      if (ch.sync_required) {
+        relist.push(type);
+        continue;
+      }
+      const destroyed = new Set(ch.destroyed);
+      const changed = [...new Set([...ch.created, ...ch.updated])].filter((id) => !destroyed.has(id));
+      const fetched = await fetchChanged(ctx, type, changed, await localCount(ctx, type));
+      writes.push({ type, records: fetched.records, destroyed: [...destroyed, ...fetched.missing], token: ch.new_state });
+      if (ch.has_more) next.push(type);
+    }
+    if (writes.length > 0) {
+      await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+        // Folders before messages before threads: a view never sees a message in a
+        // folder the replica does not know yet within one commit.
+        const order: SyncType[] = ['folders', 'messages', 'threads', 'identities', 'quotas', 'submissions'];
+        writes.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+        for (const w of writes) await putServerRecords(ctx.db, w.type, w.records, w.destroyed);
+        await setTokens(ctx.db, Object.fromEntries(writes.map((w) => [w.type, w.token])));
+      });
+      for (const w of writes) {
+        report.applied += w.records.length + w.destroyed.length;
+        tokens[w.type] = w.token;
+      }
+    }
+    for (const type of relist) {
+      ctx.reportError(new SyncError('invalid_state', `${type}: the server asked for a full resync (sync_required); re-listing`));
+      report.applied += await relistType(ctx, type);
+      report.relisted.push(type);
+    }
+    if (relist.length > 0) tokens = await getTokens(ctx.db);
+    pending = next;
+  }
+  return report;
+}

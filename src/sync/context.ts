@@ -1,0 +1,71 @@
+// The engine's internal context: what the sync steps (bootstrap, changes, push,
+// poll) and the outbox flusher share. Not part of the public API (never re-exported
+// from src/index.ts); the outbox module receives it from the engine.
+import type { Observable } from 'rxjs';
+import type { MailboxApi, Session } from '../api/index.js';
+import type { MailboxDb } from '../store/db.js';
+import type { SyncError } from './errors.js';
+import type { SyncAction } from './status.js';
+
+/** Injectable time, timers and randomness (STYLE.md "Inject time and I/O"). */
+export interface EngineClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  random(): number;
+}
+
+/** Page sizes the engine uses, already clamped to the session's limits (invariant 8). */
+export interface EngineLimits {
+  /** `limit` of list calls (session `list_limit_max`, or the `pageSize` option if smaller). */
+  listLimit: number;
+  /** `limit` of `/mailbox/changes` (session `changes_limit_max`). */
+  changesLimit: number;
+  /** Ids per `messages:batch-get` / batch-update / batch-delete (session `batch_ids_max`, ≤ 100). */
+  batchIds: number;
+}
+
+/**
+ * Shared by every part of one engine. The outbox module uses:
+ * - `db` (enqueue in a rw transaction over `db.overlayTables`, then `recomputeVisible`),
+ * - `api` (batch-update / batch-delete / send with `priority: 'user'`),
+ * - `pullChanges()` before rebasing on a 409,
+ * - `messageState()` for `if_in_state`, and `setMessageState()` to fast-forward,
+ * - `isLeader()` / `leader$` (only the leader flushes; invariant 7),
+ * - `reportError()` and `dispatch()` (errors$ / status$),
+ * - `stopped` (an AbortSignal that fires on `stop()`).
+ */
+export interface SyncContext {
+  readonly db: MailboxDb;
+  readonly api: MailboxApi;
+  readonly clock: EngineClock;
+  /** Aborted when the engine stops; pass it to API calls and waits. */
+  readonly stopped: AbortSignal;
+  /** Current limits (defaults until the session is known). */
+  limits(): EngineLimits;
+  /** The last session read from the server (undefined before the first). */
+  session(): Session | undefined;
+  /** True while this engine holds the network leadership. */
+  isLeader(): boolean;
+  /** Emits the leadership state (current value first). */
+  readonly leader$: Observable<boolean>;
+  /**
+   * Pulls `/mailbox/changes` now (coalesced with any pull in flight: resolves after a
+   * pull that started after this call). Leader only; rejects with a SyncError when
+   * the pull fails (the failure is also reported on errors$).
+   */
+  pullChanges(reason?: string): Promise<void>;
+  /** The replica's committed message state token (the `if_in_state` to send). */
+  messageState(): Promise<string | undefined>;
+  /**
+   * Fast-forwards the message token from `oldState` to `newState` when the replica
+   * is still at `oldState` (a batch-update whose `states.old_state` matched).
+   * Returns false (and changes nothing) otherwise. Call inside or outside a
+   * transaction; it opens its own over `syncState`.
+   */
+  setMessageState(oldState: string, newState: string): Promise<boolean>;
+  /** Applies a status action (status$). */
+  dispatch(action: SyncAction): void;
+  /** Reports a background failure on errors$ (never throws). */
+  reportError(error: SyncError): void;
+}

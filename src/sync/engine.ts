@@ -1,0 +1,362 @@
+// The sync engine of one mailbox (DESIGN.md "Sync loop"): opens the replica, elects
+// a network leader, bootstraps or resumes, catches up, then stays live with SSE plus
+// adaptive polling. Followers only read the replica. Background failures become
+// status and errors$ entries; nothing here throws into the void.
+import { liveQuery } from 'dexie';
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
+import { createViews, type MailboxViews } from '../reactive/views.js';
+import { getSyncValue, getTokens, setSyncValue } from '../store/apply.js';
+import { ACTIVE_OUTBOX_STATUSES, MailboxDb, defaultDbName } from '../store/db.js';
+import { readSnapshot, type ReplicaSnapshot } from '../store/snapshot.js';
+import { readBootstrapState, runBootstrap } from './bootstrap.js';
+import { pullChanges } from './changes.js';
+import type { EngineClock, EngineLimits, SyncContext } from './context.js';
+import { SyncError, isAuthFailure, isNetworkFailure, toSyncError } from './errors.js';
+import { electLeader, type LeaderElection, type LeaderMode } from './leader.js';
+import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
+import { startPush, type PushHandle } from './push.js';
+import { initialStatus, reduceStatus, type SyncAction, type SyncStatus } from './status.js';
+
+/** Options of `createMailboxSync`. */
+export interface MailboxSyncOptions {
+  /** Mailbox API credential (`smx_mbx_…`). Never logged or persisted. */
+  apiKey: string;
+  /** API base URL (default: the real service). */
+  baseUrl?: string;
+  /** Mailbox to sync, for credentials granted several mailboxes. */
+  mailboxId?: string;
+  /** IndexedDB factory (Node: `new IDBFactory()` from fake-indexeddb). */
+  indexedDB?: IDBFactory;
+  /** IDBKeyRange matching `indexedDB`. */
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** Database name; default `sendmux-sync:<mailbox_id>` (the id is read from the session when not given). */
+  dbName?: string;
+  /** fetch implementation passed to the API client. */
+  fetch?: typeof fetch;
+  /** Clock (epoch ms). Default `Date.now`. */
+  now?: () => number;
+  /** Timers (polling, backoff). Default the globals. */
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: unknown) => void;
+  /** Randomness in [0, 1) for jitter. Default `Math.random`. */
+  random?: () => number;
+  /** A ready API client (tests, custom transports); overrides apiKey/baseUrl/fetch. */
+  api?: MailboxApi;
+  /** Extra options for the API client created from apiKey/baseUrl. */
+  apiOptions?: Partial<Omit<MailboxApiOptions, 'apiKey' | 'baseUrl' | 'mailboxId' | 'fetch'>>;
+  /** Polling intervals and offline backoff. */
+  poll?: PollOptions;
+  /** Open the SSE stream (default true; false = poll only). */
+  events?: boolean;
+  /** Page size of list calls (clamped to the session's `list_limit_max`). */
+  pageSize?: number;
+  /** Leader election across tabs (default 'auto': Web Locks when available). */
+  leader?: LeaderMode;
+  /** Visibility/online signals (default: the browser's, or always-visible in Node). */
+  environment?: EnvironmentSignals;
+  /** Delay before reopening a failed event stream (ms). Default 60 000. */
+  pushRetryMs?: number;
+}
+
+/** The engine and its read views. */
+export interface MailboxSync extends MailboxViews {
+  /**
+   * Opens the replica and starts syncing. Resolves once the replica has caught up
+   * with the server (followers: once the leader has completed a sync). Rejects when
+   * the credential is rejected or the engine is stopped first; network failures do
+   * not reject (the engine keeps retrying; see `status$`).
+   */
+  start(): Promise<void>;
+  /** Phase, progress, last sync, lag, pending mutations; current value first. */
+  readonly status$: Observable<SyncStatus>;
+  /** Background failures (never thrown). */
+  readonly errors$: Observable<SyncError>;
+  /** Pulls changes now; resolves when the replica has caught up. */
+  syncNow(): Promise<void>;
+  /** Stops syncing, completes every observable, closes the database. */
+  stop(): Promise<void>;
+  /** Stops, then deletes the local replica. */
+  clear(): Promise<void>;
+  /** Every record of every type, sorted by id (same shape as the simulator's). */
+  snapshot(): Promise<ReplicaSnapshot>;
+}
+
+/** An engine plus the internal context the outbox layer builds on. */
+export interface SyncEngine {
+  sync: MailboxSync;
+  /** Internal: see {@link SyncContext}. Resolves once the database is open. */
+  context: Promise<SyncContext>;
+}
+
+const DEFAULT_LIMITS: EngineLimits = { listLimit: 100, changesLimit: 500, batchIds: 100 };
+
+function limitsFrom(session: Session | undefined, pageSize: number | undefined): EngineLimits {
+  const l = session?.limits;
+  const listMax = l?.list_limit_max ?? DEFAULT_LIMITS.listLimit;
+  return {
+    listLimit: Math.max(1, Math.min(listMax, pageSize ?? listMax)),
+    changesLimit: Math.max(1, l?.changes_limit_max ?? DEFAULT_LIMITS.changesLimit),
+    batchIds: Math.max(1, Math.min(100, l?.batch_ids_max ?? DEFAULT_LIMITS.batchIds)),
+  };
+}
+
+/** Session fields worth keeping locally (no credential in it). */
+const SESSION_KEY = 'session';
+
+/** Creates an engine and exposes its internal context (used by the outbox layer). */
+export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
+  if (!options || (typeof options.apiKey !== 'string' && !options.api)) {
+    throw new TypeError('createMailboxSync: options.apiKey (or options.api) is required');
+  }
+  const clock: EngineClock = {
+    now: options.now ?? (() => Date.now()),
+    setTimeout: options.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
+    clearTimeout: options.clearTimeout ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>)),
+    random: options.random ?? Math.random,
+  };
+  const api: MailboxApi =
+    options.api ??
+    createMailboxApi({
+      ...options.apiOptions,
+      apiKey: options.apiKey,
+      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      ...(options.mailboxId ? { mailboxId: options.mailboxId } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      now: clock.now,
+      setTimeout: clock.setTimeout,
+      clearTimeout: clock.clearTimeout,
+      random: clock.random,
+    });
+  const env = options.environment ?? defaultEnvironment();
+  const abort = new AbortController();
+  const stop$ = new Subject<void>();
+  const status = new BehaviorSubject<SyncStatus>(initialStatus);
+  const errors = new Subject<SyncError>();
+  const leader$ = new BehaviorSubject<boolean>(false);
+  let session: Session | undefined;
+  let election: LeaderElection | undefined;
+  let push: PushHandle | undefined;
+  let poller: Poller | undefined;
+  let pendingSub: { unsubscribe(): void } | undefined;
+  let followSub: { unsubscribe(): void } | undefined;
+  let stopped = false;
+
+  const dispatch = (action: SyncAction) => {
+    if (stopped && action.type !== 'stopped') return;
+    const next = reduceStatus(status.value, action);
+    if (next !== status.value) status.next(next);
+  };
+  const reportError = (error: SyncError) => {
+    if (!stopped) errors.next(error);
+  };
+
+  // --- database -------------------------------------------------------------------
+  const dbReady: Promise<MailboxDb> = (async () => {
+    let name = options.dbName ?? (options.mailboxId ? defaultDbName(options.mailboxId) : undefined);
+    if (!name) {
+      session = (await api.getSession(undefined, { signal: abort.signal })).data;
+      name = defaultDbName(session.mailbox.id);
+    }
+    const db = new MailboxDb(name, {
+      ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+      ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+    });
+    await db.open();
+    return db;
+  })();
+  // Views and start() report a failed open; avoid an unhandled rejection meanwhile.
+  dbReady.catch(() => undefined);
+
+  // --- pulls (coalesced) -------------------------------------------------------------
+  let running: Promise<void> | undefined;
+  let dirty = false;
+  let failures = 0;
+  let waiters: { resolve: () => void; reject: (e: SyncError) => void }[] = [];
+  let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  const firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
+  firstSynced.catch(() => undefined);
+
+  const contextPromise: Promise<SyncContext> = dbReady.then((db) => {
+    const ctx: SyncContext = {
+      db,
+      api,
+      clock,
+      stopped: abort.signal,
+      limits: () => limitsFrom(session, options.pageSize),
+      session: () => session,
+      isLeader: () => election?.isLeader() ?? false,
+      leader$: leader$.asObservable(),
+      pullChanges: (reason = 'request') => requestPull(reason),
+      messageState: async () => (await getTokens(db)).messages,
+      setMessageState: (oldState, newState) =>
+        db.transaction('rw', db.syncState, async () => {
+          if ((await getTokens(db)).messages !== oldState) return false;
+          await db.syncState.put({ key: 'state:messages', value: newState });
+          return true;
+        }),
+      dispatch,
+      reportError,
+    };
+    return ctx;
+  });
+  contextPromise.catch(() => undefined);
+
+  async function cycle(ctx: SyncContext): Promise<void> {
+    if (!session) {
+      session = (await api.getSession(undefined, { priority: 'background', signal: abort.signal })).data;
+    }
+    const current = session;
+    await ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, SESSION_KEY, current));
+    const boot = await readBootstrapState(ctx);
+    const tokens = await getTokens(ctx.db);
+    if (boot || tokens.messages === undefined) {
+      dispatch({ type: 'bootstrap_started', at: clock.now() });
+      await runBootstrap(ctx, current, (done, total) => dispatch({ type: 'bootstrap_progress', at: clock.now(), done, total }));
+    }
+    dispatch({ type: 'catchup_started', at: clock.now() });
+    await pullChanges(ctx);
+  }
+
+  async function loop(): Promise<void> {
+    const ctx = await contextPromise;
+    while (dirty && !stopped) {
+      dirty = false;
+      const batch = waiters;
+      waiters = [];
+      try {
+        await cycle(ctx);
+        failures = 0;
+        dispatch({ type: 'synced', at: clock.now() });
+        firstSync?.resolve();
+        for (const w of batch) w.resolve();
+      } catch (raw) {
+        if (stopped) {
+          const e = new SyncError('stopped', 'the engine was stopped', { cause: raw, retryable: false });
+          for (const w of batch) w.reject(e);
+          break;
+        }
+        failures += 1;
+        const error = toSyncError('changes_failed', 'sync', raw);
+        reportError(error);
+        if (isNetworkFailure(raw) || (error.cause instanceof Error && error.code === 'offline')) {
+          dispatch({ type: 'offline', at: clock.now(), error });
+        } else {
+          dispatch({ type: 'failed', at: clock.now(), error });
+          if (isAuthFailure(raw)) firstSync?.reject(error);
+        }
+        // A failed session read is retried from scratch next time.
+        if (isAuthFailure(raw)) session = undefined;
+        for (const w of batch) w.reject(error);
+      }
+    }
+    running = undefined;
+    if (!stopped) poller?.schedule(failures);
+  }
+
+  function requestPull(_reason: string): Promise<void> {
+    if (stopped) return Promise.reject(new SyncError('stopped', 'the engine is stopped', { retryable: false }));
+    if (!(election?.isLeader() ?? false)) {
+      return Promise.reject(new SyncError('stopped', 'only the leader pulls changes (this engine is a follower)', { retryable: false }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      waiters.push({ resolve, reject });
+      dirty = true;
+      running ??= loop();
+    });
+  }
+
+  const fireAndForget = (reason: string) => {
+    // Failures are already on errors$/status$.
+    requestPull(reason).catch(() => undefined);
+  };
+
+  // --- leadership -------------------------------------------------------------------
+  async function becomeLeader(ctx: SyncContext): Promise<void> {
+    if (stopped) return;
+    followSub?.unsubscribe();
+    leader$.next(true);
+    dispatch({ type: 'leader', at: clock.now(), leader: true });
+    poller = new Poller(clock, options.poll ?? {}, env, fireAndForget);
+    fireAndForget('start');
+    await firstSynced.catch(() => undefined);
+    if (stopped || options.events === false) return;
+    if (session?.gated.events) {
+      dispatch({ type: 'push', at: clock.now(), state: 'unavailable' });
+      return;
+    }
+    push = startPush(ctx, { requestPull: (reason) => poller?.trigger(reason), ...(options.pushRetryMs ? { retryMs: options.pushRetryMs } : {}) });
+  }
+
+  function follow(ctx: SyncContext): void {
+    // A follower is "synced" when the leader has committed a complete bootstrap.
+    followSub = liveQuery(async () => ({ boot: await getSyncValue(ctx.db, 'bootstrap'), tokens: await getTokens(ctx.db) })).subscribe({
+      next: ({ boot, tokens }) => {
+        if (!boot && tokens.messages !== undefined) {
+          dispatch({ type: 'synced', at: clock.now() });
+          firstSync?.resolve();
+        }
+      },
+      error: (e: unknown) => reportError(toSyncError('storage_failed', 'watching the replica', e)),
+    });
+  }
+
+  let started: Promise<void> | undefined;
+  const sync: MailboxSync = {
+    ...createViews(dbReady, stop$),
+    status$: status.asObservable(),
+    errors$: errors.asObservable(),
+    start() {
+      if (stopped) return Promise.reject(new SyncError('stopped', 'start() after stop(): create a new engine', { retryable: false }));
+      started ??= (async () => {
+        const ctx = await contextPromise;
+        pendingSub = liveQuery(() => ctx.db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count()).subscribe({
+          next: (count) => dispatch({ type: 'pending', at: clock.now(), count }),
+          error: () => undefined,
+        });
+        election = electLeader(ctx.db.name, options.leader ?? 'auto');
+        if (!election.isLeader()) follow(ctx);
+        void election.acquired.then(() => becomeLeader(ctx));
+        await firstSynced;
+      })();
+      return started;
+    },
+    async syncNow() {
+      await sync.start();
+      if (!(election?.isLeader() ?? false)) return;
+      poller?.trigger('syncNow');
+      await requestPull('syncNow');
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      abort.abort();
+      push?.stop();
+      poller?.stop();
+      pendingSub?.unsubscribe();
+      followSub?.unsubscribe();
+      election?.release();
+      firstSync?.reject(new SyncError('stopped', 'the engine was stopped before it synced', { retryable: false }));
+      for (const w of waiters.splice(0)) w.reject(new SyncError('stopped', 'the engine was stopped', { retryable: false }));
+      await running?.catch(() => undefined);
+      dispatch({ type: 'stopped', at: clock.now() });
+      leader$.next(false);
+      stop$.next();
+      stop$.complete();
+      status.complete();
+      errors.complete();
+      leader$.complete();
+      const db = await dbReady.catch(() => undefined);
+      db?.close();
+    },
+    async clear() {
+      await sync.stop();
+      const db = await dbReady.catch(() => undefined);
+      await db?.delete();
+    },
+    async snapshot() {
+      return readSnapshot(await dbReady);
+    },
+  };
+  return { sync, context: contextPromise };
+}

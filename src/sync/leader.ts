@@ -1,0 +1,79 @@
+// One network leader per mailbox across tabs (DESIGN.md invariant 7).
+//
+// Browsers: the Web Locks API (`navigator.locks.request`) — the lock is held for the
+// leader's lifetime and passes to a waiting tab when the leader's tab closes or
+// crashes (the browser releases locks of a dead context). Without Web Locks (older
+// browsers, Node), the engine is its own leader: Node processes do not share an
+// IndexedDB with other processes, and an app embedding several engines on one
+// database in one process can pass `leader: 'follower'` to all but one.
+
+/** Handle of a leadership claim. */
+export interface LeaderElection {
+  /** Resolves when this engine becomes the leader (never, for a follower). */
+  readonly acquired: Promise<void>;
+  /** True once acquired and until released. */
+  isLeader(): boolean;
+  /** Gives leadership up (or stops waiting for it). */
+  release(): void;
+}
+
+/** How an engine decides whether it leads. */
+export type LeaderMode =
+  /** Web Locks when available, else leader. */
+  | 'auto'
+  /** Always lead (single-tab apps, Node). */
+  | 'always'
+  /** Never lead: read the database, never touch the network. */
+  | 'follower';
+
+interface LockManagerLike {
+  request(name: string, options: { signal?: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
+}
+
+function lockManager(): LockManagerLike | undefined {
+  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
+  return nav?.locks && typeof nav.locks.request === 'function' ? nav.locks : undefined;
+}
+
+/** Claims leadership for `name` (the database name). */
+export function electLeader(name: string, mode: LeaderMode = 'auto', locks: LockManagerLike | undefined = lockManager()): LeaderElection {
+  let leader = false;
+  let released = false;
+  if (mode === 'follower') {
+    return { acquired: new Promise<void>(() => undefined), isLeader: () => false, release: () => undefined };
+  }
+  if (mode === 'always' || !locks) {
+    leader = true;
+    return {
+      acquired: Promise.resolve(),
+      isLeader: () => leader && !released,
+      release: () => {
+        released = true;
+        leader = false;
+      },
+    };
+  }
+  const abort = new AbortController();
+  let releaseLock: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (releaseLock = resolve));
+  const acquired = new Promise<void>((resolve) => {
+    locks
+      .request(`sendmux-sync:leader:${name}`, { signal: abort.signal }, async () => {
+        if (released) return;
+        leader = true;
+        resolve();
+        await held;
+      })
+      .catch(() => undefined); // AbortError when released while waiting.
+  });
+  return {
+    acquired,
+    isLeader: () => leader && !released,
+    release: () => {
+      released = true;
+      leader = false;
+      abort.abort();
+      releaseLock();
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// Reading records of each sync type from the API: one list page at a time (bootstrap,
+// re-list), and "fetch these changed ids" by the cheapest calls (catch-up).
+import { SendmuxApiError, type Message, type Thread } from '../api/index.js';
+import type { RecordOf, SyncType } from '../store/apply.js';
+import type { SyncContext } from './context.js';
+
+/** One page of a listing. */
+export interface ListPage<T extends SyncType> {
+  records: RecordOf[T][];
+  /** Cursor of the next page; undefined on the last page. */
+  next: string | undefined;
+}
+
+const BG = { priority: 'background' } as const;
+
+/** Thread detail (`GET /mailbox/threads/{id}`) carries `message_ids`; the list shape does not. */
+export function threadSummary(thread: Thread & { message_ids?: unknown }): Thread {
+  const { message_ids: _ids, ...summary } = thread;
+  return summary;
+}
+
+function nextOf(pagination: { has_more: boolean; next_cursor?: string } | undefined): string | undefined {
+  return pagination?.has_more && pagination.next_cursor ? pagination.next_cursor : undefined;
+}
+
+/**
+ * One page of the full listing of a type. Messages are listed newest first
+ * (DESIGN.md "bootstrap"), so the first pages are the ones the app shows first.
+ */
+export async function listPage<T extends SyncType>(
+  ctx: SyncContext,
+  type: T,
+  cursor: string | undefined,
+  extra: { folder_id?: string } = {},
+): Promise<ListPage<T>> {
+  const limit = ctx.limits().listLimit;
+  const base = { limit, ...(cursor ? { cursor } : {}) };
+  const opts = { ...BG, signal: ctx.stopped };
+  let records: unknown[];
+  let pagination: { has_more: boolean; next_cursor?: string } | undefined;
+  switch (type) {
+    case 'messages': {
+      const r = await ctx.api.listMessages({ ...base, ...extra, sort_by: 'received_at', sort_direction: 'desc' }, opts);
+      ({ data: records, pagination } = r);
+      break;
+    }
+    case 'folders': {
+      const r = await ctx.api.listFolders(base, opts);
+      ({ data: records, pagination } = r);
+      break;
+    }
+    case 'threads': {
+      const r = await ctx.api.listThreads(base, opts);
+      records = r.data.map(threadSummary);
+      pagination = r.pagination;
+      break;
+    }
+    case 'identities': {
+      const r = await ctx.api.listIdentities(base, opts);
+      ({ data: records, pagination } = r);
+      break;
+    }
+    case 'quotas': {
+      const r = await ctx.api.listQuotas(base, opts);
+      ({ data: records, pagination } = r);
+      break;
+    }
+    case 'submissions': {
+      const r = await ctx.api.listSubmissions(base, opts);
+      ({ data: records, pagination } = r);
+      break;
+    }
+    default:
+      throw new TypeError(`listPage: unknown type ${String(type)}`);
+  }
+  return { records: records as RecordOf[T][], next: nextOf(pagination) };
+}
+
+/** Records fetched for changed ids; `missing` are ids the server no longer has. */
+export interface Fetched<T extends SyncType> {
+  records: RecordOf[T][];
+  missing: string[];
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof SendmuxApiError && error.status === 404;
+}
+
+async function batchGetMessages(ctx: SyncContext, ids: readonly string[]): Promise<Fetched<'messages'>> {
+  const records: Message[] = [];
+  const missing: string[] = [];
+  const size = ctx.limits().batchIds;
+  for (let i = 0; i < ids.length; i += size) {
+    // docs/sync.md: created/updated messages by messages:batch-get, 100 ids a call.
+    // body_mode none: the replica holds summaries; bodies are fetched on demand.
+    const r = await ctx.api.batchGetMessages(
+      { body: { ids: ids.slice(i, i + size), body_mode: 'none', include_attachments: 'metadata', include_headers: 'none' } },
+      { ...BG, signal: ctx.stopped },
+    );
+    for (const item of r.data.messages) records.push(item.message);
+    missing.push(...r.data.not_found);
+  }
+  return { records, missing };
+}
+
+async function getOne<T extends 'folders' | 'threads' | 'submissions'>(ctx: SyncContext, type: T, id: string): Promise<RecordOf[T] | undefined> {
+  const opts = { ...BG, signal: ctx.stopped };
+  try {
+    switch (type) {
+      case 'folders':
+        return (await ctx.api.getFolder({ folder_id: id }, opts)).data as RecordOf[T];
+      case 'threads':
+        return threadSummary((await ctx.api.getThread({ thread_id: id }, opts)).data) as RecordOf[T];
+      default:
+        return (await ctx.api.getSubmission({ submission_id: id }, opts)).data as RecordOf[T];
+    }
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Re-lists a whole type and keeps the wanted ids. */
+async function relistPick<T extends SyncType>(ctx: SyncContext, type: T, ids: readonly string[]): Promise<Fetched<T>> {
+  const wanted = new Set(ids);
+  const records: RecordOf[T][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listPage(ctx, type, cursor);
+    for (const r of page.records) if (wanted.delete((r as { id: string }).id)) records.push(r);
+    cursor = page.next;
+  } while (cursor);
+  return { records, missing: [...wanted] };
+}
+
+/**
+ * Fetches the current server version of changed records.
+ * - messages: `messages:batch-get`, `batchIds` per call (N changes ≈ N/100 calls).
+ * - identities, quotas: re-list (no per-id endpoint; both are a page or two).
+ * - folders, threads, submissions: per-id GET when that is fewer calls than
+ *   re-listing (k ids vs ⌈local count / list limit⌉ pages), else a re-list. Folders
+ *   are usually one page, so a flag change that moves counters of k folders costs one
+ *   call; a handful of thread updates costs a handful of GETs, a burst costs a re-list.
+ */
+export async function fetchChanged<T extends SyncType>(
+  ctx: SyncContext,
+  type: T,
+  ids: readonly string[],
+  localCount: number,
+): Promise<Fetched<T>> {
+  if (ids.length === 0) return { records: [], missing: [] };
+  if (type === 'messages') return (await batchGetMessages(ctx, ids)) as Fetched<T>;
+  if (type === 'identities' || type === 'quotas') return relistPick(ctx, type, ids);
+  const listCost = Math.max(1, Math.ceil((localCount + ids.length) / ctx.limits().listLimit));
+  if (listCost <= ids.length) return relistPick(ctx, type, ids);
+  const records: RecordOf[T][] = [];
+  const missing: string[] = [];
+  for (const id of ids) {
+    const r = await getOne(ctx, type as 'folders' | 'threads' | 'submissions', id);
+    if (r) records.push(r as RecordOf[T]);
+    else missing.push(id);
+  }
+  return { records, missing };
+}

@@ -1,0 +1,88 @@
+// The engine's observable state as data plus a pure reducer (STYLE.md "State
+// machines are data plus pure functions"). Phases:
+//   idle → bootstrapping → catching_up → live ↔ offline, and error from any phase.
+// Followers (tabs that are not the network leader) mirror the replica and stay
+// `live` once it holds a complete sync; they never go offline on their own.
+import type { SyncError } from './errors.js';
+
+/** Phase of the engine. */
+export type SyncPhase = 'idle' | 'bootstrapping' | 'catching_up' | 'live' | 'offline' | 'error';
+
+/** State of the SSE stream as the engine sees it. */
+export type PushState = 'off' | 'connecting' | 'connected' | 'unavailable';
+
+/** What `status$` emits. */
+export interface SyncStatus {
+  phase: SyncPhase;
+  /** Bootstrap progress in messages (null outside bootstrap or before the total is known). */
+  progress: { done: number; total: number | null } | null;
+  /** Epoch ms of the last successful sync with the server (null before the first). */
+  lastSyncedAt: number | null;
+  /** ms between the last successful sync and this status (0 right after a sync). */
+  lag: number | null;
+  /** Outbox entries not yet acknowledged by the server. */
+  pendingMutations: number;
+  /** True while this engine is the network leader (DESIGN.md invariant 7). */
+  leader: boolean;
+  push: PushState;
+  /** The error behind an `offline` or `error` phase. */
+  error: SyncError | null;
+}
+
+/** Everything that changes the status. `at` is the engine clock (epoch ms). */
+export type SyncAction =
+  | { type: 'bootstrap_started'; at: number }
+  | { type: 'bootstrap_progress'; at: number; done: number; total: number | null }
+  | { type: 'catchup_started'; at: number }
+  | { type: 'synced'; at: number }
+  | { type: 'offline'; at: number; error: SyncError }
+  | { type: 'failed'; at: number; error: SyncError }
+  | { type: 'leader'; at: number; leader: boolean }
+  | { type: 'push'; at: number; state: PushState }
+  | { type: 'pending'; at: number; count: number }
+  | { type: 'stopped'; at: number };
+
+/** The status of an engine that has not started. */
+export const initialStatus: SyncStatus = {
+  phase: 'idle',
+  progress: null,
+  lastSyncedAt: null,
+  lag: null,
+  pendingMutations: 0,
+  leader: false,
+  push: 'off',
+  error: null,
+};
+
+function withLag(status: SyncStatus, at: number): SyncStatus {
+  return { ...status, lag: status.lastSyncedAt === null ? null : Math.max(0, at - status.lastSyncedAt) };
+}
+
+/** The pure status reducer. Unknown transitions keep the phase (never throw). */
+export function reduceStatus(status: SyncStatus, action: SyncAction): SyncStatus {
+  switch (action.type) {
+    case 'bootstrap_started':
+      return withLag({ ...status, phase: 'bootstrapping', progress: { done: 0, total: null }, error: null }, action.at);
+    case 'bootstrap_progress':
+      return withLag({ ...status, phase: 'bootstrapping', progress: { done: action.done, total: action.total } }, action.at);
+    case 'catchup_started':
+      // A live engine polling for changes stays live; only a fresh start, a
+      // bootstrap or a recovery shows catching_up.
+      if (status.phase === 'live') return withLag(status, action.at);
+      return withLag({ ...status, phase: 'catching_up', progress: null }, action.at);
+    case 'synced':
+      return { ...status, phase: 'live', progress: null, lastSyncedAt: action.at, lag: 0, error: null };
+    case 'offline':
+      return withLag({ ...status, phase: 'offline', error: action.error }, action.at);
+    case 'failed':
+      return withLag({ ...status, phase: 'error', error: action.error }, action.at);
+    case 'leader':
+      return withLag({ ...status, leader: action.leader }, action.at);
+    case 'push':
+      return withLag({ ...status, push: action.state }, action.at);
+    case 'pending':
+      return withLag({ ...status, pendingMutations: action.count }, action.at);
+    case 'stopped':
+      return withLag({ ...status, phase: 'idle', progress: null, push: 'off', leader: false }, action.at);
+  }
+}
