@@ -1,0 +1,161 @@
+// One bounded change log for every record family, and the per-type state tokens
+// derived from it. RFC 8620 §5.2 (Foo/changes) governs collapsing and paging.
+import type { Changes, ObjectType } from './types.js';
+import { OBJECT_TYPES } from './types.js';
+
+export type ChangeKind = 'created' | 'updated' | 'destroyed';
+
+export interface ChangeEntry {
+  seq: number;
+  type: ObjectType;
+  id: string;
+  kind: ChangeKind;
+}
+
+const TYPE_CODE: Record<ObjectType, string> = {
+  messages: 'm',
+  folders: 'f',
+  threads: 't',
+  submissions: 's',
+  identities: 'i',
+  quotas: 'q',
+};
+
+/** Result of reading a client's state token. */
+export type TokenCheck = { kind: 'ok'; seq: number } | { kind: 'malformed' } | { kind: 'expired' };
+
+export class ChangeLog {
+  /** Distinguishes this server instance: tokens from another instance are too old to serve. */
+  readonly epoch: string;
+  private seq = 0;
+  private entries: ChangeEntry[] = [];
+  private head = 0;
+  /** Highest sequence number no longer in the log; tokens at or after it are servable. */
+  private floor = 0;
+  private readonly lastSeq: Record<ObjectType, number>;
+  private readonly limit: number;
+
+  constructor(epoch: string, limit: number) {
+    this.epoch = epoch;
+    this.limit = Math.max(1, limit);
+    this.lastSeq = Object.fromEntries(OBJECT_TYPES.map((t) => [t, 0])) as Record<ObjectType, number>;
+  }
+
+  /** Records one change; the type's state moves. */
+  record(type: ObjectType, id: string, kind: ChangeKind): void {
+    this.seq += 1;
+    this.entries.push({ seq: this.seq, type, id, kind });
+    this.lastSeq[type] = this.seq;
+    if (this.entries.length - this.head > this.limit) {
+      const dropped = this.entries[this.head];
+      if (dropped) this.floor = dropped.seq;
+      this.head += 1;
+      // Compact occasionally so the array does not grow without bound.
+      if (this.head > 4096 && this.head > this.entries.length / 2) {
+        this.entries = this.entries.slice(this.head);
+        this.head = 0;
+      }
+    }
+  }
+
+  /** Current sequence of a type (internal; tokens wrap it). */
+  seqOf(type: ObjectType): number {
+    return this.lastSeq[type];
+  }
+
+  /** Global sequence number (every change of any type). */
+  get current(): number {
+    return this.seq;
+  }
+
+  /** The opaque state token of `type` now. */
+  stateOf(type: ObjectType): string {
+    return this.token(type, this.lastSeq[type]);
+  }
+
+  token(type: ObjectType, seq: number): string {
+    return Buffer.from(`${TYPE_CODE[type]}:${this.epoch}:${seq.toString(36)}`).toString('base64url');
+  }
+
+  /** Every earlier token now answers sync_required (control.expireChangeLog). */
+  expire(): void {
+    this.floor = this.seq;
+    this.entries = [];
+    this.head = 0;
+  }
+
+  /** Decodes a token for `type`; tokens of another instance or before the log's floor are expired. */
+  check(type: ObjectType, token: string): TokenCheck {
+    if (!/^[A-Za-z0-9_-]{1,200}$/.test(token)) return { kind: 'malformed' };
+    const parts = Buffer.from(token, 'base64url').toString('utf8').split(':');
+    if (parts.length !== 3 || parts[0] !== TYPE_CODE[type] || !/^[0-9a-z]+$/.test(parts[2] ?? '')) return { kind: 'malformed' };
+    if (!/^[0-9a-z]+$/.test(parts[1] ?? '')) return { kind: 'malformed' };
+    const seq = parseInt(parts[2] ?? '', 36);
+    if (parts[1] !== this.epoch) return { kind: 'expired' };
+    if (!Number.isSafeInteger(seq) || seq > this.seq) return { kind: 'malformed' };
+    // A token at seq s needs every change after s; they are gone when s < floor.
+    if (seq < this.floor) return { kind: 'expired' };
+    return { kind: 'ok', seq };
+  }
+
+  /**
+   * Changes of `type` after `sinceSeq`, at most `limit` distinct ids. RFC 8620 §5.2:
+   * an id appears in at most one list; created-then-destroyed within the window is
+   * omitted; created+updated is created; updated+destroyed is destroyed. When the
+   * window is cut, new_state is an intermediate token from which the rest follows.
+   */
+  changes(type: ObjectType, sinceSeq: number, limit: number): Changes {
+    const byId = new Map<string, { first: ChangeKind; last: ChangeKind }>();
+    let upTo = sinceSeq;
+    let hasMore = false;
+    if (sinceSeq < this.lastSeq[type]) {
+      for (let i = this.startIndex(sinceSeq); i < this.entries.length; i++) {
+        const e = this.entries[i];
+        if (!e || e.type !== type) continue;
+        const seen = byId.get(e.id);
+        if (seen) {
+          seen.last = e.kind;
+        } else {
+          if (byId.size >= limit) {
+            hasMore = true;
+            break;
+          }
+          byId.set(e.id, { first: e.kind, last: e.kind });
+        }
+        upTo = e.seq;
+      }
+      if (!hasMore) upTo = this.lastSeq[type];
+    }
+    const created: string[] = [];
+    const updated: string[] = [];
+    const destroyed: string[] = [];
+    for (const [id, { first, last }] of byId) {
+      const existedBefore = first !== 'created';
+      const existsNow = last !== 'destroyed';
+      if (!existedBefore && !existsNow) continue;
+      if (!existedBefore) created.push(id);
+      else if (!existsNow) destroyed.push(id);
+      else updated.push(id);
+    }
+    return {
+      old_state: this.token(type, sinceSeq),
+      new_state: this.token(type, upTo),
+      has_more: hasMore,
+      created,
+      updated,
+      destroyed,
+    };
+  }
+
+  /** Index of the first entry with seq > sinceSeq (binary search; seqs ascend). */
+  private startIndex(sinceSeq: number): number {
+    let lo = this.head;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.entries[mid]?.seq ?? Infinity) <= sinceSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

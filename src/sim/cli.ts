@@ -1,0 +1,86 @@
+// CLI: `npx sendmux-sim --port 4010 --messages 5000 --seed 1 --control --deliver-every 5`
+import { parseArgs } from 'node:util';
+import { startSimulator } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '4010' },
+    host: { type: 'string', default: '127.0.0.1' },
+    messages: { type: 'string', default: '5000' },
+    seed: { type: 'string', default: '1' },
+    control: { type: 'boolean', default: false },
+    'api-key': { type: 'string', default: 'smx_mbx_test' },
+    'deliver-every': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    'validate-responses': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`sendmux-sim: a local Sendmux Mailbox API
+  --port <n>             listen port (default 4010; 0 picks one)
+  --host <addr>          listen address (default 127.0.0.1)
+  --messages <n>         generated messages (default 5000)
+  --seed <n>             generator seed (default 1)
+  --control              serve the control surface under /__sim/
+  --api-key <key>        accepted Bearer key (default smx_mbx_test)
+  --deliver-every <s>    deliver a new inbound message every s seconds
+  --rate-limit <n>       requests per minute per key (default 1800; 0 disables)
+  --validate-responses   check every response against the OpenAPI spec`);
+  process.exit(0);
+}
+
+const num = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`--${name} must be a non-negative number`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const sim = await startSimulator({
+  port: num('port', values.port) ?? 4010,
+  host: values.host,
+  messages: num('messages', values.messages) ?? 5000,
+  seed: num('seed', values.seed) ?? 1,
+  control: values.control,
+  apiKey: values['api-key'],
+  validateResponses: values['validate-responses'],
+  ...(values['rate-limit'] !== undefined ? { rateLimitPerMinute: num('rate-limit', values['rate-limit']) ?? 1800 } : {}),
+});
+
+console.log(`Sendmux Mailbox API simulator listening
+  url:        ${sim.url}
+  api key:    ${sim.apiKey}
+  mailbox id: ${sim.mailboxId}
+  control:    ${values.control ? `${new URL(sim.url).origin}/__sim/<call>` : 'off (use --control)'}`);
+
+const SENDERS = [
+  { name: 'Ada Lovelace', email: 'ada@example.org' },
+  { name: 'Grace Hopper', email: 'grace@example.org' },
+  { name: 'Build Bot', email: 'ci@builds.test' },
+];
+const SUBJECTS = ['Quick question', 'Build finished', 'Lunch tomorrow?', 'Contract draft attached', 'Weekly digest', 'Re: roadmap'];
+let timer: NodeJS.Timeout | undefined;
+const every = num('deliver-every', values['deliver-every']);
+if (every !== undefined && every > 0) {
+  let n = 0;
+  timer = setInterval(() => {
+    n += 1;
+    const from = SENDERS[n % SENDERS.length];
+    const subject = `${SUBJECTS[n % SUBJECTS.length]} #${n}`;
+    void sim.control.deliver({ subject, ...(from ? { from } : {}), text: `Message ${n} from the simulator's delivery loop.` }).then(({ id }) => console.log(`delivered ${id}: ${subject}`));
+  }, every * 1000);
+  console.log(`  delivering a new message every ${every}s`);
+}
+
+const stop = async () => {
+  if (timer) clearInterval(timer);
+  await sim.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
