@@ -33,14 +33,17 @@ const FLAG_KEYWORDS = { $seen: 'seen', $flagged: 'flagged', $answered: 'answered
 // Lifecycle keywords are read-only (BatchUpdateMailboxMessagesBody.keywords).
 const READ_ONLY_KEYWORDS = new Set(['$draft']);
 
-/** Applies one absolute patch to a message; returns a new record, the input is untouched. */
+/**
+ * Applies one absolute patch to a message; returns a new record, the input is untouched.
+ * Keywords come out de-duplicated and sorted, as the server reports them, so that a
+ * fast-forwarded record (server copy + acknowledged patch) equals the server's own.
+ */
 export function applyPatch(message: Message, patch: MessagePatch): Message {
   const flags = { ...message.flags };
-  const keywords = [...message.keywords];
+  const keywords = new Set(message.keywords);
   const setKeyword = (name: string, on: boolean) => {
-    const at = keywords.indexOf(name);
-    if (on && at < 0) keywords.push(name);
-    if (!on && at >= 0) keywords.splice(at, 1);
+    if (on) keywords.add(name);
+    else keywords.delete(name);
   };
   for (const [raw, on] of Object.entries(patch.keywords ?? {})) {
     const name = raw.toLowerCase();
@@ -58,7 +61,7 @@ export function applyPatch(message: Message, patch: MessagePatch): Message {
     flags.flagged = patch.flagged;
     setKeyword('$flagged', patch.flagged);
   }
-  return { ...message, flags, keywords };
+  return { ...message, flags, keywords: [...keywords].sort() };
 }
 
 /** Server record + ops in order → visible record; `undefined` when removed or absent. */

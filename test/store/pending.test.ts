@@ -39,11 +39,16 @@ describe('applyPatch', () => {
 
   it('normalises keyword names, ignores read-only $draft, and lets explicit flags win', () => {
     const m = applyPatch(message({ keywords: ['work'] }), {
-      keywords: { Urgent: true, WORK: false, $draft: true, $flagged: true },
+      keywords: { Urgent: true, WORK: false, $draft: true, $flagged: true, $answered: true },
       flagged: false,
     });
-    expect(m.keywords).toEqual(['urgent']);
-    expect(m.flags).toEqual({ seen: false, flagged: false, draft: false, answered: false });
+    expect(m.keywords).toEqual(['$answered', 'urgent']);
+    expect(m.flags).toEqual({ seen: false, flagged: false, draft: false, answered: true });
+  });
+
+  it('keeps keywords sorted and de-duplicated, as the server reports them', () => {
+    const m = applyPatch(message({ keywords: ['zeta', 'alpha'] }), { keywords: { mid: true }, seen: true });
+    expect(m.keywords).toEqual(['$seen', 'alpha', 'mid', 'zeta']);
   });
 
   it('is absolute: applying a patch twice equals applying it once', () => {
