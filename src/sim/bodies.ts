@@ -18,8 +18,12 @@ export type BodySpec = Record<string, Field>;
 
 const EMAIL_RE = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 
+/** JSON bodies other than sends are small; beyond this they are a 413. */
+export const JSON_BODY_MAX_BYTES = 1024 * 1024;
+
 /** Parses a JSON body; bad JSON, a non-object, unknown or mistyped fields are 400s. */
-export function parseJsonBody(raw: Buffer, spec: BodySpec): Record<string, unknown> {
+export function parseJsonBody(raw: Buffer, spec: BodySpec, maxBytes = JSON_BODY_MAX_BYTES): Record<string, unknown> {
+  if (raw.length > maxBytes) throw new SimError(413, 'payload_too_large', `The request body exceeds ${maxBytes} bytes.`, { param: 'body' });
   let value: unknown;
   const text = raw.toString('utf8');
   if (text.trim() === '') value = {};

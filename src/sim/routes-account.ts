@@ -196,7 +196,7 @@ const sendMessage: Handler = (req, ctx) => {
   const key = Array.isArray(header) ? header[0] : header;
   if (key !== undefined && (key.length < 1 || key.length > 255)) throw invalidParam('Idempotency-Key', 'Idempotency-Key must be 1–255 characters.');
   if (req.body.length > LIMITS.outbound_raw_message_bytes_max) throw new SimError(413, 'payload_too_large', 'The message exceeds the 25 MB raw message limit.');
-  const b = parseJsonBody(req.body, BODY.send);
+  const b = parseJsonBody(req.body, BODY.send, LIMITS.outbound_raw_message_bytes_max);
   // docs/idempotency.md: same key + same body replays; a different body is a 409.
   const fingerprint = createHash('sha256').update(canonical(b)).digest('hex');
   if (key !== undefined) {
