@@ -101,6 +101,29 @@ export interface OutboxEntry {
   created_at: number;
 }
 
+/**
+ * A server-ordered query window (issue 7): the ids of the first rows of a filtered,
+ * sorted server listing, kept fresh with `messages/query-changes`. Owned by
+ * src/sync/windows.ts.
+ */
+export interface WindowRow {
+  /** Canonical JSON of filter + sort: one row per distinct query. */
+  key: string;
+  filter: Record<string, string | number | boolean>;
+  sort: { by: string; direction: 'asc' | 'desc' };
+  /** Ids in server order; `ids.length` ≤ `size`. */
+  ids: string[];
+  /** How many rows the window wants (grows with loadMore). */
+  size: number;
+  /** The query state `ids` corresponds to; null until first loaded. */
+  query_state: string | null;
+  total: number | null;
+  has_more: boolean;
+  /** Last time a view used the window (epoch ms); the leader refreshes recently used ones. */
+  used_at: number;
+  updated_at: number;
+}
+
 /** A key/value row of the `syncState` table. */
 export interface SyncStateRow {
   key: string;
@@ -132,6 +155,7 @@ export class MailboxDb extends Dexie {
   declare readonly shadows: Table<Shadow, string>;
   declare readonly folderBases: Table<FolderBase, string>;
   declare readonly threadBases: Table<ThreadBase, string>;
+  declare readonly windows: Table<WindowRow, string>;
 
   constructor(name: string, options: MailboxDbOptions = {}) {
     super(name, {
@@ -153,6 +177,8 @@ export class MailboxDb extends Dexie {
       folderBases: 'id',
       threadBases: 'id',
     });
+    // v2: query windows (issue 7). Additive: existing replicas keep their data.
+    this.version(2).stores({ windows: 'key, used_at' });
   }
 
   /**
