@@ -2,15 +2,7 @@
 // server. demo/start.mjs parses the command line and calls launchDemo().
 import { createDemoServer, type DemoServer } from './server.js';
 import { newMailStream } from './newMail.js';
-
-// TEMPORARY until src/sim/index.ts lands (keeps the shared tree typecheck-clean).
-const SIM_MODULE = '../src/sim/index.js';
-interface SimModule {
-  startSimulator(o: { port: number; host: string; seed: number; messages: number; control: boolean }): Promise<{
-    url: string; apiKey: string; mailboxId: string; close(): Promise<void>;
-    control: { deliver(m: object): Promise<unknown> };
-  }>;
-}
+import { startSimulator } from '../src/sim/index.js';
 
 export interface LaunchOptions {
   port: number;
@@ -43,7 +35,6 @@ export async function launchDemo(options: LaunchOptions): Promise<LaunchedDemo> 
     return { url: server.url, mode: 'service', close: () => server.close() };
   }
 
-  const { startSimulator } = (await import(SIM_MODULE)) as SimModule;
   const sim = await startSimulator({
     port: 0,
     host: '127.0.0.1',

@@ -17,6 +17,7 @@ import { HelpOverlay } from './HelpOverlay.js';
 import { useMessageWindow } from './useMessageWindow.js';
 import { formatAddress, isUnread, senderName } from './format.js';
 import { useSearch } from './useSearch.js';
+import { Icon } from './Icon.js';
 
 let toastSeq = 0;
 
@@ -99,10 +100,16 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     [toast],
   );
   const act = useCallback(
-    (what: string, run: () => Promise<void>) => {
-      run().catch(report(what, run));
+    (what: string, run: (m: NonNullable<MailEngine['mutations']>) => Promise<void>) => {
+      const mutations = engine.mutations;
+      if (!mutations) {
+        toast(`${what}: this engine build has no outbox (update/remove) yet`, 'error');
+        return;
+      }
+      const go = () => run(mutations);
+      go().catch(report(what, go));
     },
-    [report],
+    [engine, report, toast],
   );
 
   const toggleRead = useCallback(
@@ -110,7 +117,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
       if (ms.length === 0) return;
       const ids = ms.map((m) => m.id);
       const seen = ms.some((m) => m.flags === undefined || isUnread(m));
-      act(seen ? 'Mark read' : 'Mark unread', () => engine.update(ids, { seen }));
+      act(seen ? 'Mark read' : 'Mark unread', (m) => m.update(ids, { seen }));
     },
     [engine, act],
   );
@@ -118,28 +125,28 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     (ms: Message[]) => {
       if (ms.length === 0) return;
       const flagged = ms.some((m) => m.flags === undefined || !m.flags.flagged);
-      act(flagged ? 'Flag' : 'Unflag', () => engine.update(ms.map((m) => m.id), { flagged }));
+      act(flagged ? 'Flag' : 'Unflag', (mut) => mut.update(ms.map((m) => m.id), { flagged }));
     },
     [engine, act],
   );
   const trash = useCallback(
     (ids: string[]) => {
       if (ids.length === 0) return;
-      act('Move to trash', () => engine.remove(ids));
+      act('Move to trash', (m) => m.remove(ids));
       if (openId && ids.includes(openId)) setOpenId(null);
       setSelection(new Set());
       toast(ids.length === 1 ? 'Moved to trash' : `Moved ${ids.length} messages to trash`);
     },
-    [engine, act, openId, toast],
+    [act, openId, toast],
   );
 
   const open = useCallback(
     (index: number, m: Message) => {
       setCursor(index);
       setOpenId(m.id);
-      if (isUnread(m)) act('Mark read', () => engine.update([m.id], { seen: true }));
+      if (isUnread(m)) act('Mark read', (mut) => mut.update([m.id], { seen: true }));
     },
-    [engine, act],
+    [act],
   );
 
   const toggleSelect = useCallback(
@@ -217,11 +224,11 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           break;
         }
         case 'c':
-          setCompose({ to: '', cc: '', subject: '', body: '' });
+          if (engine.send) setCompose({ to: '', cc: '', subject: '', body: '' });
           break;
         case 'r': {
           const m = rowAt(cursor);
-          if (m) reply(m);
+          if (m && engine.send) reply(m);
           break;
         }
         case 'l':
@@ -269,12 +276,12 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           }}
         />
         <div className="top-actions">
-          <button type="button" className="primary" data-testid="compose-open" onClick={() => setCompose({ to: '', cc: '', subject: '', body: '' })}>
-            ✎ Compose
+          <button type="button" className="primary" data-testid="compose-open" disabled={!engine.send} title={engine.send ? 'Compose (c)' : 'Sending is not available in this engine build'} onClick={() => setCompose({ to: '', cc: '', subject: '', body: '' })}>
+            <Icon name="compose" size={14} /> Compose
           </button>
           {config.simControlUrl && (
             <button type="button" data-testid="outside-toggle" onClick={() => setOutside((o) => !o)}>
-              🌍 Outside world
+              <Icon name="globe" size={14} /> Outside world
             </button>
           )}
           <button type="button" className="ghost" data-testid="help-open" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
@@ -330,6 +337,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           initial={compose}
           onClose={() => setCompose(null)}
           onSend={async (draft) => {
+            if (!engine.send) throw new Error('this engine build cannot send yet');
             await engine.send(draft);
             toast('Message queued in the outbox');
           }}

@@ -1,5 +1,6 @@
 import type { Folder } from './types.js';
-import { folderIcon, sortFolders } from './format.js';
+import { sortFolders } from './format.js';
+import { Icon, folderIconName } from './Icon.js';
 
 export function FolderList(props: { folders: Folder[]; selectedId: string | null; onSelect: (id: string) => void }) {
   const folders = sortFolders(props.folders);
@@ -17,9 +18,7 @@ export function FolderList(props: { folders: Folder[]; selectedId: string | null
           data-unread={f.unread_messages}
           onClick={() => props.onSelect(f.id)}
         >
-          <span className="folder-icon" aria-hidden>
-            {folderIcon(f.role)}
-          </span>
+          <Icon name={folderIconName(f.role)} className="folder-icon" />
           <span className="folder-name">{f.name}</span>
           {f.unread_messages > 0 && (
             <span className="badge" data-testid="folder-unread">

@@ -5,6 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Message } from './types.js';
 import { isUnread, labelsOf, senderName, shortDate } from './format.js';
+import { Icon } from './Icon.js';
 
 export const ROW_HEIGHT = 68;
 const OVERSCAN = 8;
@@ -144,7 +145,7 @@ function Row(props: MessageListProps & { index: number; message: Message }) {
         <div className="subject">
           {m.has_attachments && (
             <span className="clip" title="Has attachments">
-              📎
+              <Icon name="clip" size={13} />
             </span>
           )}
           {labelsOf(m).map((l) => (

@@ -2,6 +2,7 @@
 // sender, through the simulator's control surface (`POST /__sim/<name>`), and
 // watch the engine recover.
 import { useState } from 'react';
+import { Icon } from './Icon.js';
 
 export interface OutsideWorldProps {
   controlUrl: string;
@@ -40,7 +41,9 @@ export function OutsideWorld(props: OutsideWorldProps) {
   return (
     <aside className="outside" data-testid="outside-world">
       <header>
-        <strong>🌍 Outside world</strong>
+        <strong>
+          <Icon name="globe" size={15} /> Outside world
+        </strong>
         <span className="muted">simulator control</span>
         <button type="button" className="ghost" onClick={props.onClose} aria-label="Close">
           ×

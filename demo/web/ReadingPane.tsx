@@ -10,6 +10,7 @@ import type { ContentState, MailEngine } from './engine.js';
 import type { Message } from './types.js';
 import { formatAddress, formatBytes, labelsOf, longDate, senderName } from './format.js';
 import { useObservable } from './hooks.js';
+import { Icon } from './Icon.js';
 
 export const BODY_CSP = "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'";
 
@@ -37,7 +38,7 @@ export function ReadingPane(props: ReadingPaneProps) {
   const { engine, messageId } = props;
   const message = useObservable(() => (messageId ? engine.message$(messageId) : null), [engine, messageId], null);
   const content = useObservable<ContentState | null>(
-    () => (messageId ? engine.content$(messageId) : null),
+    () => (messageId && engine.content$ ? engine.content$(messageId) : null),
     [engine, messageId],
     null,
   );
@@ -65,12 +66,15 @@ export function ReadingPane(props: ReadingPaneProps) {
   }
 
   const labels = labelsOf(message);
+  const mutations = engine.mutations;
+  const fail = (what: string) => (err: unknown) => props.onToast(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
   const setLabels = (next: string[]) => {
     const system = message.keywords.filter((k) => !labels.includes(k));
-    engine.update([message.id], { keywords: [...system, ...next] }).catch((err: unknown) => props.onToast(String(err), 'error'));
+    mutations?.update([message.id], { keywords: [...system, ...next] }).catch(fail('Labelling'));
   };
 
   const download = async (attachmentId: string, filename: string) => {
+    if (!engine.attachment) return;
     try {
       const blob = await engine.attachment(message.id, attachmentId);
       const url = URL.createObjectURL(blob);
@@ -89,25 +93,27 @@ export function ReadingPane(props: ReadingPaneProps) {
       <header className="reading-head">
         <h1 data-testid="reading-subject">{message.subject || '(no subject)'}</h1>
         <div className="toolbar">
-          <button type="button" onClick={() => props.onReply(message)} data-testid="reply">
-            ↩ Reply
+          <button type="button" disabled={!engine.send} onClick={() => props.onReply(message)} data-testid="reply">
+            <Icon name="reply" size={14} /> Reply
           </button>
           <button
             type="button"
             data-testid="reading-toggle-read"
-            onClick={() => void engine.update([message.id], { seen: !message.flags.seen })}
+            disabled={!mutations}
+            onClick={() => mutations?.update([message.id], { seen: !message.flags.seen }).catch(fail('Mark read'))}
           >
             {message.flags.seen ? 'Mark unread' : 'Mark read'}
           </button>
           <button
             type="button"
             data-testid="reading-toggle-flag"
-            onClick={() => void engine.update([message.id], { flagged: !message.flags.flagged })}
+            disabled={!mutations}
+            onClick={() => mutations?.update([message.id], { flagged: !message.flags.flagged }).catch(fail('Flag'))}
           >
             {message.flags.flagged ? '★ Unflag' : '☆ Flag'}
           </button>
-          <button type="button" className="danger" data-testid="reading-trash" onClick={() => props.onTrash([message.id])}>
-            🗑 Trash
+          <button type="button" className="danger" data-testid="reading-trash" disabled={!mutations} onClick={() => props.onTrash([message.id])}>
+            <Icon name="trash" size={14} /> Trash
           </button>
         </div>
         <div className="meta">
@@ -137,6 +143,7 @@ export function ReadingPane(props: ReadingPaneProps) {
             }}
           >
             <input
+              disabled={!mutations}
               value={label}
               onChange={(e) => setLabel(e.target.value)}
               placeholder="+ label"
@@ -152,10 +159,11 @@ export function ReadingPane(props: ReadingPaneProps) {
                 <button
                   type="button"
                   data-testid="attachment"
+                  disabled={!engine.attachment}
                   onClick={() => void download(a.id, a.filename ?? 'attachment')}
                   title="Download"
                 >
-                  📎 {a.filename ?? 'attachment'} <span className="muted">{formatBytes(a.size_bytes)}</span>
+                  <Icon name="clip" size={13} /> {a.filename ?? 'attachment'} <span className="muted">{formatBytes(a.size_bytes)}</span>
                 </button>
               </li>
             ))}
@@ -163,7 +171,12 @@ export function ReadingPane(props: ReadingPaneProps) {
         )}
       </header>
       <div className="body">
-        {content === null || content.state === 'loading' ? (
+        {!engine.content$ ? (
+          <div className="muted pad" data-testid="body-unavailable">
+            {message.preview}
+            <p>(Bodies need the engine's content$; this engine build does not have it yet.)</p>
+          </div>
+        ) : content === null || content.state === 'loading' ? (
           <div className="muted pad" data-testid="body-loading">
             Loading…
           </div>
@@ -175,7 +188,7 @@ export function ReadingPane(props: ReadingPaneProps) {
           <>
             {body && body.blocked > 0 && (
               <div className="blocked-note" data-testid="blocked-images">
-                🛡 {body.blocked} remote image{body.blocked === 1 ? '' : 's'} blocked to protect your privacy
+                <Icon name="shield" size={13} /> {body.blocked} remote image{body.blocked === 1 ? '' : 's'} blocked to protect your privacy
               </div>
             )}
             <iframe

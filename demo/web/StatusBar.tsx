@@ -36,7 +36,7 @@ export function StatusBar(props: { status: EngineStatus | null; mode: string }) 
         </span>
       )}
       <span data-testid="status-pending">{s?.pendingMutations ?? 0} pending changes</span>
-      <span data-testid="status-outbox">{s?.outbox ?? 0} in outbox</span>
+      {s?.outbox != null && <span data-testid="status-outbox">{s.outbox} in outbox</span>}
       <span className="spacer" />
       {s?.role && <span className="muted" data-testid="status-role">{s.role === 'leader' ? 'this tab syncs' : 'synced by another tab'}</span>}
       <span className="muted">{props.mode}</span>

@@ -25,7 +25,8 @@ export interface EngineStatus {
   progress: { done: number; total: number | null } | null;
   lastSyncedAt: number | null;
   pendingMutations: number;
-  outbox: number;
+  /** Sends waiting in the outbox (null when the engine does not report it). */
+  outbox: number | null;
   role: 'leader' | 'follower' | null;
 }
 
@@ -41,6 +42,18 @@ export type ContentState =
   | { state: 'ready'; html: string | null; text: string | null }
   | { state: 'error'; message: string };
 
+/** Flag/keyword patch of `update()` (absolute values). */
+export interface MessagePatch {
+  seen?: boolean;
+  flagged?: boolean;
+  keywords?: string[];
+}
+
+/**
+ * Engine capabilities the UI uses. The optional groups are null when the engine
+ * build does not provide them yet; the UI then disables the matching controls
+ * instead of imitating them.
+ */
 export interface MailEngine {
   status$: Observable<EngineStatus>;
   errors$: Observable<EngineError>;
@@ -48,13 +61,19 @@ export interface MailEngine {
   messages$(query: MailQuery): Observable<Message[]>;
   message$(id: string): Observable<Message | null>;
   count$(query: MailQuery): Observable<number>;
-  content$(id: string): Observable<ContentState>;
+  /** Optimistic, durable mutations (the outbox). */
+  mutations: {
+    update(ids: string[], patch: MessagePatch): Promise<void>;
+    remove(ids: string[], options?: { permanent?: boolean }): Promise<void>;
+  } | null;
+  /** Message bodies (cached or fetched). */
+  content$: ((id: string) => Observable<ContentState>) | null;
+  /** Attachment bytes through the authenticated endpoint. */
+  attachment: ((messageId: string, attachmentId: string) => Promise<Blob>) | null;
+  /** Queue a message in the send outbox. */
+  send: ((draft: Draft) => Promise<void>) | null;
   /** Server results for a full-text query, when the engine offers query windows. */
   serverSearch$: ((text: string, folderId: string | undefined) => Observable<Message[]>) | null;
-  update(ids: string[], patch: { seen?: boolean; flagged?: boolean; keywords?: string[] }): Promise<void>;
-  remove(ids: string[], options?: { permanent?: boolean }): Promise<void>;
-  send(draft: Draft): Promise<void>;
-  attachment(messageId: string, attachmentId: string): Promise<Blob>;
   /** `sanitizeHtml` from src/content: inert HTML, remote images removed and counted. */
   sanitize(html: string): { html: string; blockedRemoteImages: number };
   syncNow(): Promise<void>;

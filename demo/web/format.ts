@@ -63,23 +63,3 @@ export function sortFolders(folders: readonly Folder[]): Folder[] {
     (a, b) => rank(a) - rank(b) || (a.sort_order ?? 0) - (b.sort_order ?? 0) || a.name.localeCompare(b.name),
   );
 }
-
-export function folderIcon(role: string | null): string {
-  switch (role) {
-    case 'inbox':
-      return '📥';
-    case 'sent':
-      return '📤';
-    case 'drafts':
-      return '📝';
-    case 'trash':
-      return '🗑';
-    case 'junk':
-    case 'spam':
-      return '⚠';
-    case 'archive':
-      return '🗄';
-    default:
-      return '📁';
-  }
-}

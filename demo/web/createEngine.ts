@@ -1,0 +1,53 @@
+// Builds the UI's MailEngine from the real sync engine (`createMailboxSync`),
+// configured by the dev server (GET /__demo/config).
+import { map, type Observable } from 'rxjs';
+import { createMailboxSync, type MailboxSync } from '../../src/index.js';
+import { sanitizeHtml } from '../../src/content/sanitize.js';
+import type { EngineStatus, MailEngine } from './engine.js';
+import type { DemoClientConfig } from './types.js';
+
+export function createEngine(config: DemoClientConfig): { engine: MailEngine; sync: MailboxSync } {
+  // Service mode: the base URL is relative to this origin (the dev-server proxy).
+  const baseUrl = new URL(config.baseUrl, window.location.origin).toString().replace(/\/$/, '');
+  const sync = createMailboxSync({
+    apiKey: config.apiKey,
+    baseUrl,
+    ...(config.mailboxId ? { mailboxId: config.mailboxId } : {}),
+  });
+
+  const status$: Observable<EngineStatus> = sync.status$.pipe(
+    map((s) => ({
+      phase: s.phase,
+      progress: s.progress,
+      lastSyncedAt: s.lastSyncedAt,
+      pendingMutations: s.pendingMutations,
+      outbox: null,
+      role: s.phase === 'idle' ? null : s.leader ? 'leader' : 'follower',
+    })),
+  );
+
+  const engine: MailEngine = {
+    status$,
+    errors$: sync.errors$.pipe(
+      map((e) => ({
+        message: e.message,
+        code: e.code,
+        ...(e.retryable ? { retry: () => void sync.syncNow().catch(() => undefined) } : {}),
+      })),
+    ),
+    folders$: () => sync.folders$(),
+    messages$: (query) => sync.messages$(query),
+    message$: (id) => sync.message$(id).pipe(map((m) => m ?? null)),
+    count$: (query) => sync.count$(query),
+    mutations: null,
+    content$: null,
+    attachment: null,
+    send: null,
+    serverSearch$: null,
+    sanitize: (html) => sanitizeHtml(html),
+    syncNow: () => sync.syncNow(),
+    start: () => sync.start(),
+    stop: () => sync.stop(),
+  };
+  return { engine, sync };
+}

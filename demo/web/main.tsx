@@ -1,0 +1,27 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import { createEngine } from './createEngine.js';
+import type { DemoClientConfig } from './types.js';
+
+async function main(): Promise<void> {
+  const root = createRoot(document.getElementById('root') as HTMLElement);
+  // Settings come from the dev server, never from localStorage.
+  const res = await fetch('/__demo/config', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`GET /__demo/config: HTTP ${res.status}`);
+  const config = (await res.json()) as DemoClientConfig;
+  const { engine } = createEngine(config);
+  root.render(
+    <StrictMode>
+      <App engine={engine} config={config} />
+    </StrictMode>,
+  );
+  // start() rejects only on a rejected credential (or stop); the status bar and
+  // toasts show everything else.
+  engine.start().catch((err: unknown) => console.error('sendmux demo: engine did not start:', err));
+  window.addEventListener('pagehide', () => void engine.stop());
+}
+
+main().catch((err: unknown) => {
+  document.body.textContent = `The demo could not start: ${err instanceof Error ? err.message : String(err)}`;
+});
