@@ -25,20 +25,27 @@ const TYPE_CODE: Record<ObjectType, string> = {
 export type TokenCheck = { kind: 'ok'; seq: number } | { kind: 'malformed' } | { kind: 'expired' };
 
 export class ChangeLog {
-  /** Distinguishes this server instance: tokens from another instance are too old to serve. */
-  readonly epoch: string;
+  private readonly instance: string;
+  /** Bumped by expire(): tokens of an earlier generation are too old to serve. */
+  private generation = 0;
   private seq = 0;
   private entries: ChangeEntry[] = [];
   private head = 0;
-  /** Highest sequence number no longer in the log; tokens at or after it are servable. */
-  private floor = 0;
+  /** Per type, the highest sequence number of a change no longer in the log. */
+  private readonly floor: Record<ObjectType, number>;
   private readonly lastSeq: Record<ObjectType, number>;
   private readonly limit: number;
 
-  constructor(epoch: string, limit: number) {
-    this.epoch = epoch;
+  constructor(instance: string, limit: number) {
+    this.instance = instance;
     this.limit = Math.max(1, limit);
     this.lastSeq = Object.fromEntries(OBJECT_TYPES.map((t) => [t, 0])) as Record<ObjectType, number>;
+    this.floor = { ...this.lastSeq };
+  }
+
+  /** Distinguishes this server instance and log generation (tokens of others are expired). */
+  get epoch(): string {
+    return `${this.instance}g${this.generation.toString(36)}`;
   }
 
   /** Records one change; the type's state moves. */
@@ -48,7 +55,7 @@ export class ChangeLog {
     this.lastSeq[type] = this.seq;
     if (this.entries.length - this.head > this.limit) {
       const dropped = this.entries[this.head];
-      if (dropped) this.floor = dropped.seq;
+      if (dropped) this.floor[dropped.type] = dropped.seq;
       this.head += 1;
       // Compact occasionally so the array does not grow without bound.
       if (this.head > 4096 && this.head > this.entries.length / 2) {
@@ -79,7 +86,8 @@ export class ChangeLog {
 
   /** Every earlier token now answers sync_required (control.expireChangeLog). */
   expire(): void {
-    this.floor = this.seq;
+    this.generation += 1;
+    for (const t of OBJECT_TYPES) this.floor[t] = this.seq;
     this.entries = [];
     this.head = 0;
   }
@@ -93,8 +101,8 @@ export class ChangeLog {
     const seq = parseInt(parts[2] ?? '', 36);
     if (parts[1] !== this.epoch) return { kind: 'expired' };
     if (!Number.isSafeInteger(seq) || seq > this.seq) return { kind: 'malformed' };
-    // A token at seq s needs every change after s; they are gone when s < floor.
-    if (seq < this.floor) return { kind: 'expired' };
+    // A token at seq s needs every change of its type after s; gone when s < floor.
+    if (seq < this.floor[type]) return { kind: 'expired' };
     return { kind: 'ok', seq };
   }
 

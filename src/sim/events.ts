@@ -35,9 +35,11 @@ export class EventHub {
   /** Highest event number no longer retained; ids before it answer sync_required. */
   private floor = 0;
   private readonly clients = new Set<Client>();
+  /** Bumped by expire(): ids of an earlier generation answer sync_required. */
+  private generation = 0;
 
   constructor(
-    private readonly epoch: string,
+    private readonly instance: string,
     private readonly limit: number,
     private readonly onBytes: (n: number) => void,
     private readonly syncRequiredData: () => RealtimeEvent,
@@ -45,6 +47,10 @@ export class EventHub {
 
   get openCount(): number {
     return this.clients.size;
+  }
+
+  private get epoch(): string {
+    return `${this.instance}g${this.generation.toString(36)}`;
   }
 
   private idOf(n: number): string {
@@ -72,6 +78,7 @@ export class EventHub {
 
   /** Every earlier event id now answers sync_required (control.expireChangeLog). */
   expire(): void {
+    this.generation += 1;
     this.floor = this.n;
     this.log = [];
   }
