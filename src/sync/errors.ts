@@ -21,7 +21,9 @@ export type SyncErrorCode =
   /** The engine was stopped while the operation ran. */
   | 'stopped'
   /** The API broke its contract (unexpected response shape). */
-  | 'protocol_error';
+  | 'protocol_error'
+  /** Loading or refreshing a server query window failed; retried on the next trigger. */
+  | 'window_failed';
 
 /** An engine error. `cause` holds the underlying error (often a `SendmuxApiError`). */
 export class SyncError extends Error {
