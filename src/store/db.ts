@@ -158,6 +158,14 @@ export class MailboxDb extends Dexie {
   declare readonly windows: Table<WindowRow, string>;
 
   constructor(name: string, options: MailboxDbOptions = {}) {
+    // Dexie's liveQuery silently never runs while `Dexie.dependencies.indexedDB` is
+    // unset (Node has no global indexedDB). Without a global one, the first injected
+    // factory becomes Dexie's default so views work in Node; databases still use
+    // the factory they were given.
+    if (!Dexie.dependencies.indexedDB && options.indexedDB) {
+      Dexie.dependencies.indexedDB = options.indexedDB;
+      if (options.IDBKeyRange) Dexie.dependencies.IDBKeyRange = options.IDBKeyRange;
+    }
     super(name, {
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),

@@ -4,6 +4,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { createSyncEngine, type MailboxSync, type MailboxSyncOptions, type SyncEngine } from '../../src/sync/engine.js';
 import type { SyncStatus } from '../../src/sync/status.js';
+import type { EnvironmentEvent } from '../../src/sync/poll.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 
 export type { Simulator };
@@ -192,15 +193,15 @@ export function manualTimers() {
 export function controlledEnvironment() {
   let visible = true;
   let online = true;
-  const listeners = new Set<(e: import('../../src/sync/poll.js').EnvironmentEvent) => void>();
+  const listeners = new Set<(e: EnvironmentEvent) => void>();
   return {
     isVisible: () => visible,
     isOnline: () => online,
-    subscribe(l: (e: import('../../src/sync/poll.js').EnvironmentEvent) => void) {
+    subscribe(l: (e: EnvironmentEvent) => void) {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    emit(e: import('../../src/sync/poll.js').EnvironmentEvent) {
+    emit(e: EnvironmentEvent) {
       if (e === 'visible') visible = true;
       if (e === 'hidden') visible = false;
       if (e === 'online') online = true;

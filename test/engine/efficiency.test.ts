@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { countCalls, engine, killableFetch, manualTimers, sim, type EngineHandle, type Simulator } from './helpers.js';
+
+let s: Simulator | undefined;
+let e: EngineHandle | undefined;
+afterEach(async () => {
+  await e?.sync.stop();
+  await s?.close();
+  e = undefined;
+  s = undefined;
+});
+
+describe('efficiency', () => {
+  it('N remote flag changes cost ⌈N/500⌉ changes calls and ⌈N/100⌉ batch-gets', async () => {
+    s = await sim({ messages: 1100 });
+    const f = killableFetch();
+    e = engine(s, { events: false, fetch: f.fetch });
+    await e.sync.start();
+    const N = 1000;
+    const ids = (await s.snapshot()).messages.map((m) => m.id).slice(0, N);
+    await s.control.setFlags(ids, { seen: true, keywords: { triaged: true } });
+    const before = f.calls.length;
+    await e.sync.syncNow();
+    const calls = f.calls.slice(before);
+    expect(countCalls(calls, 'GET', '/mailbox/changes')).toBe(Math.ceil(N / 500));
+    expect(countCalls(calls, 'POST', '/mailbox/messages:batch-get')).toBe(Math.ceil(N / 100));
+    // Threads and folders whose counters moved cost at most a re-list each.
+    const ctx = await e.context;
+    const threadPages = Math.ceil((await ctx.db.threads.count()) / ctx.limits().listLimit) + 1;
+    expect(countCalls(calls, 'GET', '/mailbox/threads')).toBeLessThanOrEqual(threadPages);
+    expect(calls.filter((c) => /\/mailbox\/threads\/[^/?]+/.test(c)).length).toBe(0);
+    expect(calls.length).toBeLessThanOrEqual(Math.ceil(N / 500) + Math.ceil(N / 100) + threadPages + 2);
+    const local = await e.sync.snapshot();
+    expect(local).toEqual(await s.snapshot());
+  });
+
+  it('an idle engine makes exactly one changes call per poll interval and nothing else', async () => {
+    s = await sim({ messages: 30 });
+    const f = killableFetch();
+    const timers = manualTimers();
+    const VISIBLE = 12_345;
+    e = engine(s, { events: false, fetch: f.fetch, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, poll: { visibleMs: VISIBLE, hiddenMs: 99_999 } });
+    await e.sync.start();
+    const settle = async () => {
+      for (let i = 0; i < 50 && !timers.armed().includes(VISIBLE); i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    await settle();
+    const before = f.calls.length;
+    for (let tick = 0; tick < 5; tick++) {
+      expect(timers.fire(VISIBLE)).toBe(1);
+      for (let i = 0; i < 100 && f.calls.length < before + tick + 1; i++) await new Promise((r) => setTimeout(r, 5));
+      await settle();
+    }
+    const calls = f.calls.slice(before);
+    expect(calls.length).toBe(5);
+    expect(countCalls(calls, 'GET', '/mailbox/changes')).toBe(5);
+  });
+});
