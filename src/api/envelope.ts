@@ -134,7 +134,8 @@ export function decodeError(status: number, headers: HeaderReader, text: string,
     ? e.errors.filter(isObject).map((d) => ({
         message: typeof d.message === 'string' ? redact(d.message, ctx.secret) : '',
         ...(typeof d.code === 'string' ? { code: d.code } : {}),
-        ...(typeof d.param === 'string' ? { param: d.param } : {}),
+        ...(typeof d.param === 'string' ? { param: d.param } : typeof d.field === 'string' ? { param: d.field } : {}),
+        ...(typeof d.field === 'string' ? { field: d.field } : {}),
       }))
     : undefined;
   return new SendmuxApiError({

@@ -4,13 +4,24 @@
 /** Client-side codes for failures that never reached a well-formed API answer. */
 export type ClientErrorCode = 'network_error' | 'timeout' | 'aborted' | 'invalid_response' | 'not_modified';
 
+/**
+ * One accumulated validation issue. The spec's ApiErrorDetail names the offending
+ * field `field`; `param` carries the same value (and any `param` a server sends).
+ */
+export interface ApiErrorIssue {
+  code?: string;
+  message: string;
+  param?: string;
+  field?: string;
+}
+
 /** Fields of a {@link SendmuxApiError}. */
 export interface SendmuxApiErrorInit {
   status: number;
   code: string;
   message: string;
   param?: string;
-  errors?: { code?: string; message: string; param?: string }[];
+  errors?: ApiErrorIssue[];
   retryable: boolean;
   requestId?: string;
   retryAfterMs?: number;
@@ -37,7 +48,7 @@ export class SendmuxApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly param?: string;
-  readonly errors?: { code?: string; message: string; param?: string }[];
+  readonly errors?: ApiErrorIssue[];
   readonly retryable: boolean;
   readonly requestId?: string;
   readonly retryAfterMs?: number;

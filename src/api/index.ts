@@ -1,6 +1,6 @@
 // sendmux-sync/api: the typed Mailbox API client (HTTP + SSE). No storage here.
 export { createMailboxApi, DEFAULT_BASE_URL, type MailboxApi, type MailboxApiOptions } from './client.js';
-export { SendmuxApiError, isSendmuxApiError, type ClientErrorCode, type SendmuxApiErrorInit } from './errors.js';
+export { SendmuxApiError, isSendmuxApiError, type ApiErrorIssue, type ClientErrorCode, type SendmuxApiErrorInit } from './errors.js';
 export { newIdempotencyKey } from './idempotency.js';
 export {
   RateLimiter,
