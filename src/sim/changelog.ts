@@ -87,7 +87,11 @@ export class ChangeLog {
   /** Every earlier token now answers sync_required (control.expireChangeLog). */
   expire(): void {
     this.generation += 1;
-    for (const t of OBJECT_TYPES) this.floor[t] = this.seq;
+    // Tokens of the old generation are refused by their epoch. A type's current state
+    // (lastSeq, minted under the new epoch by the session and changes) must stay
+    // servable: a floor above it would answer sync_required to the very token a
+    // client just re-listed with, forever (found by chaos seed 3).
+    for (const t of OBJECT_TYPES) this.floor[t] = this.lastSeq[t];
     this.entries = [];
     this.head = 0;
   }

@@ -1,0 +1,64 @@
+// `npm run chaos -- [--seed N | --seeds N [--from S]] [--steps N] [--verbose] [--validate]
+//                   [--max-minutes M] [--out file.json]`
+// Runs seeded chaos schedules one after another and prints a summary: schedules,
+// steps, faults injected by kind, errors reported, max convergence time. A failing
+// seed prints its step list; exit code 1 when any schedule failed.
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { FAULT_KINDS, describeFailure, runSchedule, summarize, type ScheduleResult } from './runner.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    seeds: { type: 'string', default: '20' },
+    from: { type: 'string', default: '1' },
+    steps: { type: 'string', default: '300' },
+    verbose: { type: 'boolean', default: false },
+    validate: { type: 'boolean', default: false },
+    'max-minutes': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const int = (v: string | undefined, name: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer (got ${v})`);
+  return n;
+};
+
+const steps = int(values.steps, 'steps');
+const seeds = values.seed !== undefined ? [int(values.seed, 'seed')] : Array.from({ length: int(values.seeds, 'seeds') }, (_, i) => int(values.from, 'from') + i);
+const deadline = values['max-minutes'] !== undefined ? performance.now() + Number(values['max-minutes']) * 60_000 : Infinity;
+
+const results: ScheduleResult[] = [];
+const started = performance.now();
+let stoppedEarly = false;
+for (const seed of seeds) {
+  if (performance.now() > deadline) {
+    stoppedEarly = true;
+    break;
+  }
+  const t0 = performance.now();
+  const r = await runSchedule({ seed, steps, validateResponses: values.validate, ...(values.verbose ? { onStep: (l: string) => console.log(`  [${seed}] ${l}`) } : {}) });
+  results.push(r);
+  const ms = Math.round(performance.now() - t0);
+  const conv = Number.isFinite(r.convergenceMs) ? `${Math.round(r.convergenceMs)}ms` : '-';
+  console.log(`seed ${seed}: ${r.failure ? 'FAIL' : 'ok'} (${ms}ms, converged in ${conv})`);
+  if (r.failure) console.log(describeFailure(r));
+}
+
+const s = summarize(results);
+const lines = [
+  '',
+  '== chaos summary ==',
+  `schedules: ${s.schedules}${stoppedEarly ? ` (stopped at the time bound; ${seeds.length - s.schedules} not run)` : ''}, steps: ${s.steps}, wall: ${Math.round((performance.now() - started) / 1000)}s`,
+  `faults injected: ${FAULT_KINDS.map((k) => `${k} ${s.faults[k]}`).join(', ')}`,
+  `remote actions: ${Object.entries(s.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `errors$ by code: ${Object.entries(s.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+  `max convergence time: ${Math.round(s.maxConvergenceMs)}ms`,
+  `failures: ${s.failures.length}${s.failures.length ? ` (seeds ${s.failures.map((f) => f.seed).join(', ')})` : ''}`,
+];
+console.log(lines.join('\n'));
+if (values.out) writeFileSync(values.out, JSON.stringify({ summary: { ...s, failures: s.failures.map((f) => ({ seed: f.seed, failure: f.failure, steps: f.steps })) }, stoppedEarly }, null, 2));
+process.exitCode = s.failures.length > 0 ? 1 : 0;

@@ -1,0 +1,137 @@
+// One chaos "world": a simulator, a shared fake-indexeddb database, the network, and
+// two tabs (engines on that database; one leads through the Web Locks polyfill, the
+// other follows and takes over when the leader dies).
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import type { Subscription } from 'rxjs';
+import type { SyncError, SyncStatus } from '../../src/index.js';
+import { initialStatus } from '../../src/index.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import { ChaosNetwork } from './network.js';
+import type { Prng } from './prng.js';
+
+/** One engine instance ("a tab"); a crash replaces it by a new generation. */
+export interface Tab {
+  readonly name: string;
+  readonly generation: number;
+  readonly engine: SyncEngine;
+  alive: boolean;
+  status: SyncStatus;
+  readonly errors: SyncError[];
+  /** Settles when a killed tab has finished stopping. */
+  stopped?: Promise<void>;
+  readonly subscriptions: Subscription[];
+}
+
+/** Engine knobs a schedule draws from its seed. */
+export interface WorldOptions {
+  seed: number;
+  messages: number;
+  pageSize: number;
+  changeLogLimit: number;
+  validateResponses: boolean;
+}
+
+export class ChaosWorld {
+  readonly network = new ChaosNetwork();
+  readonly factory = new IDBFactory();
+  readonly tabs = new Map<string, Tab>();
+  /** Every tab ever created (for errors and cleanup). */
+  readonly history: Tab[] = [];
+  private constructor(
+    readonly sim: Simulator,
+    readonly options: WorldOptions,
+    private readonly prng: Prng,
+  ) {}
+
+  static async create(options: WorldOptions, prng: Prng): Promise<ChaosWorld> {
+    const sim = await startSimulator({
+      port: 0,
+      seed: options.seed,
+      messages: options.messages,
+      rateLimitPerMinute: 0,
+      changeLogLimit: options.changeLogLimit,
+      validateResponses: options.validateResponses,
+      pingIntervalMs: 500,
+    });
+    return new ChaosWorld(sim, options, prng);
+  }
+
+  get dbName(): string {
+    return `chaos-${this.options.seed}`;
+  }
+
+  /** Opens (or reopens, after a crash) tab `name` on the shared database. */
+  openTab(name: string): Tab {
+    const previous = this.tabs.get(name);
+    const generation = previous ? previous.generation + 1 : 1;
+    const flags = { alive: true };
+    const engine = createSyncEngine({
+      apiKey: this.sim.apiKey,
+      baseUrl: this.sim.url,
+      indexedDB: this.factory,
+      IDBKeyRange,
+      dbName: this.dbName,
+      leader: 'auto',
+      fetch: this.network.fetchFor(() => flags.alive),
+      environment: this.network.environment,
+      random: this.prng.fork().next,
+      pageSize: this.options.pageSize,
+      pushRetryMs: 200,
+      poll: { visibleMs: 250, hiddenMs: 250, offlineBackoff: { baseMs: 20, maxMs: 250 } },
+      apiOptions: { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 40 }, rateLimit: false },
+    });
+    const tab: Tab = {
+      name,
+      generation,
+      engine,
+      get alive() {
+        return flags.alive;
+      },
+      set alive(v: boolean) {
+        flags.alive = v;
+      },
+      status: initialStatus,
+      errors: [],
+      subscriptions: [],
+    };
+    tab.subscriptions.push(
+      engine.sync.status$.subscribe((s) => (tab.status = s)),
+      engine.sync.errors$.subscribe((e) => tab.errors.push(e)),
+    );
+    this.tabs.set(name, tab);
+    this.history.push(tab);
+    // start() rejects only when stopped first (a crash) or on a rejected key.
+    engine.sync.start().catch(() => undefined);
+    return tab;
+  }
+
+  /**
+   * Crashes a tab mid-flight: its network is cut at once (nothing it sends after
+   * this point reaches the server) and it is stopped without waiting, which releases
+   * its leader lock like a browser does for a dead tab.
+   */
+  kill(name: string): void {
+    const tab = this.tabs.get(name);
+    if (!tab || !tab.alive) return;
+    tab.alive = false;
+    tab.stopped = tab.engine.sync.stop().catch(() => undefined);
+  }
+
+  /** The live tab that currently leads, if any. */
+  leader(): Tab | undefined {
+    return [...this.tabs.values()].find((t) => t.alive && t.status.leader);
+  }
+
+  async close(): Promise<void> {
+    for (const tab of this.history) {
+      if (tab.alive) {
+        tab.alive = false;
+        tab.stopped = tab.engine.sync.stop().catch(() => undefined);
+      }
+    }
+    await Promise.all(this.history.map((t) => t.stopped));
+    for (const tab of this.history) for (const s of tab.subscriptions) s.unsubscribe();
+    await this.sim.close();
+  }
+}
