@@ -16,7 +16,7 @@ import { OutsideWorld } from './OutsideWorld.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { useMessageWindow } from './useMessageWindow.js';
 import { formatAddress, isUnread, senderName } from './format.js';
-import { useSearch } from './useSearch.js';
+import { LOCAL_SCAN, useSearch } from './useSearch.js';
 import { Icon } from './Icon.js';
 
 let toastSeq = 0;
@@ -293,8 +293,8 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
         <FolderList folders={folders} selectedId={currentFolderId} onSelect={selectFolder} />
         <section className="list">
           <div className="list-head">
-            <strong>{search ? `Search: “${search}”` : currentFolder?.name ?? 'Mail'}</strong>
-            <span className="muted" data-testid="list-count">
+            <strong>{search ? `“${search}” in ${currentFolder?.name ?? 'mail'}` : currentFolder?.name ?? 'Mail'}</strong>
+            <span className="muted" data-testid="list-count" title={search ? `Local search scans the newest ${LOCAL_SCAN.toLocaleString()} messages of the folder` : undefined}>
               {search ? searchResults.summary : `${total.toLocaleString()} messages`}
             </span>
           </div>

@@ -75,7 +75,7 @@ export function OutsideWorld(props: OutsideWorldProps) {
         </div>
       </section>
       <section>
-        <h3>Another device ({targets.length} selected)</h3>
+        <h3>Another device · {targets.length === 0 ? 'select or open a message' : `${targets.length} message${targets.length === 1 ? '' : 's'}`}</h3>
         <div className="row-buttons">
           <button type="button" disabled={needTargets} data-testid="ow-read" onClick={() => void call('setFlags', { ids: targets, patch: { seen: true } }, 'Marked read elsewhere')}>
             Mark read

@@ -48,10 +48,10 @@ export function useSearch(engine: MailEngine, text: string, folderId: string | u
     const extra = (server ?? []).filter((m) => !seen.has(m.id));
     const rows = [...local, ...extra];
     const summary = !engine.serverSearch$
-      ? `${local.length} local matches (newest ${LOCAL_SCAN.toLocaleString()})`
+      ? `${local.length} local`
       : server === null
-        ? `${local.length} local matches · searching server…`
-        : `${local.length} local + ${extra.length} from server`;
+        ? `${local.length} local · server…`
+        : `${local.length} local + ${extra.length} server`;
     return { rows, summary };
   }, [q, scanned, server, engine]);
 }
