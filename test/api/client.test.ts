@@ -59,7 +59,7 @@ describe('request shape', () => {
     const { api, f } = client([ok({})]);
     await api.batchUpdateMessages({ body: { ids: ['m1'], seen: true, if_in_state: 's1' } });
     await api.updateMessage({ message_id: 'm1', body: { flagged: true } }, { ifMatch: 'W/"3"', headers: { Authorization: 'Bearer other', 'X-Trace': 't' } });
-    await api.sendMessage({ body: { to: [{ email: 'a@b.c' }], subject: 's', text_body: 'x' } }, { idempotencyKey: 'k-1' });
+    await api.sendMessage({ body: { to: [{ email: 'a@b.c', name: null }], subject: 's', text_body: 'x' } }, { idempotencyKey: 'k-1' });
     const [batch, patch, send] = f.requests;
     expect(batch?.method).toBe('POST');
     expect(batch?.url.pathname).toBe('/api/v1/mailbox/messages:batch-update');
@@ -187,7 +187,7 @@ describe('retries', () => {
   });
 
   const unsafe: Array<[string, (api: ReturnType<typeof createMailboxApi>, key?: string) => Promise<unknown>]> = [
-    ['sendMessage', (api, key) => api.sendMessage({ body: { to: [{ email: 'a@b.c' }], subject: 's', text_body: 't' } }, key ? { idempotencyKey: key } : {})],
+    ['sendMessage', (api, key) => api.sendMessage({ body: { to: [{ email: 'a@b.c', name: null }], subject: 's', text_body: 't' } }, key ? { idempotencyKey: key } : {})],
     ['uploadAttachment', (api, key) => api.uploadAttachment({ filename: 'f', body: new Uint8Array([1]) }, key ? { idempotencyKey: key } : {})],
     ['createAttachmentUpload', (api, key) => api.createAttachmentUpload({ body: { filename: 'f', content_type: 'text/plain', size_bytes: 1 } }, key ? { idempotencyKey: key } : {})],
     ['createFolder', (api, key) => api.createFolder({ body: { name: 'F' } }, key ? { idempotencyKey: key } : {})],
@@ -221,13 +221,14 @@ describe('retries', () => {
     expect(f.requests.map((r) => r.headers['idempotency-key'])).toEqual(['idem-42', 'idem-42', 'idem-42']);
   });
 
-  it.each([
+  const safe: Array<[string, (api: ReturnType<typeof createMailboxApi>) => Promise<unknown>]> = [
     ['batchUpdateMessages', (api: ReturnType<typeof createMailboxApi>) => api.batchUpdateMessages({ body: { ids: ['m'], seen: true } })],
     ['batchDeleteMessages', (api: ReturnType<typeof createMailboxApi>) => api.batchDeleteMessages({ body: { ids: ['m'] } })],
     ['batchGetMessages', (api: ReturnType<typeof createMailboxApi>) => api.batchGetMessages({ body: { ids: ['m'] } })],
     ['updateMessage', (api: ReturnType<typeof createMailboxApi>) => api.updateMessage({ message_id: 'm', body: { seen: true } })],
     ['deleteMessage', (api: ReturnType<typeof createMailboxApi>) => api.deleteMessage({ message_id: 'm' })],
-  ])('%s is safe to retry', async (_name, run) => {
+  ];
+  it.each(safe)('%s is safe to retry', async (_name, run) => {
     const { api, f } = client([fail(500, 'internal_error', true), ok({})]);
     const p = settle(run(api));
     await vi.runAllTimersAsync();
