@@ -239,7 +239,7 @@ export class SimServer {
       if (body === undefined) throw new SimError(413, 'payload_too_large', 'The request body is too large.');
       if (!route || !match) throw new SimError(404, 'not_found', `No route for ${method} ${path}.`);
       const pathParams: Record<string, string> = {};
-      route.names.forEach((n, i) => (pathParams[n] = decodeURIComponent(match?.[i + 1] ?? '')));
+      route.names.forEach((n, i) => (pathParams[n] = decodePathParam(n, match?.[i + 1] ?? '')));
       const sreq: SimRequest = { method, path, pathParams, query: new Params(url.searchParams), headers: req.headers, body, raw: req };
       const isDownload = route.template === '/mailbox/messages/{message_id}/attachments/{attachment_id}';
       const auth = req.headers.authorization;
@@ -353,6 +353,14 @@ export class SimServer {
 function internal(err: unknown): SimError {
   console.error('[sendmux-sim] handler error', err);
   return new SimError(500, 'internal_error', 'Unexpected simulator error.');
+}
+
+function decodePathParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new SimError(400, 'invalid_parameter', `${name} is not validly percent-encoded.`, { param: name });
+  }
 }
 
 function newRequestId(): string {
