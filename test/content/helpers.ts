@@ -11,6 +11,8 @@ export interface LoggedRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
+  /** The request body when it was a string (JSON calls). */
+  body?: string;
   status: number | 'network_error';
 }
 
@@ -31,6 +33,7 @@ export class NetLog {
       headers[k] = v;
     });
     const entry: LoggedRequest = { method: init?.method ?? 'GET', url, headers, status: 'network_error' };
+    if (typeof init?.body === 'string') entry.body = init.body;
     this.requests.push(entry);
     if (!this.online) throw new TypeError('fetch failed (offline)');
     const answered = this.intercept?.(url, init, globalThis.fetch);
