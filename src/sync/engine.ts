@@ -310,6 +310,9 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       if (stopped) return Promise.reject(new SyncError('stopped', 'start() after stop(): create a new engine', { retryable: false }));
       started ??= (async () => {
         const ctx = await contextPromise;
+        // stop() may have run while the database was opening: electing now would take
+        // the leader lock for good and no other tab could ever lead (chaos seed 3, 150 steps).
+        if (stopped) throw new SyncError('stopped', 'the engine was stopped before it started', { retryable: false });
         pendingSub = liveQuery(() => ctx.db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count()).subscribe({
           next: (count) => dispatch({ type: 'pending', at: clock.now(), count }),
           error: () => undefined,
