@@ -8,6 +8,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { getTokens } from '../../src/store/apply.js';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
 import { snapshotDiff, tokenProblems } from './checks.js';
+import { installLocks } from './locks.js';
 
 let sim: Simulator | undefined;
 let engine: SyncEngine | undefined;
@@ -57,4 +58,38 @@ describe('chaos regressions', () => {
     const api = createMailboxApi({ apiKey: sim.apiKey, baseUrl: sim.url, rateLimit: false, retry: { attempts: 1 } });
     expect(await tokenProblems(api, await getTokens((await engine.context).db))).toBeUndefined();
   });
+
+  it('seed 3 (150 steps): a tab stopped while its database was still opening took the leader lock anyway and held it forever', async () => {
+    // Step 1 of the schedule crashed tab A right after creating it. stop() ran
+    // before start() had elected a leader; start() then went on, acquired the Web
+    // Lock and never released it, so the other tab (and every reopened one) waited
+    // forever and nobody synced again.
+    const uninstall = installLocks();
+    try {
+      sim = await startSimulator({ port: 0, seed: 3, messages: 20, rateLimitPerMinute: 0 });
+      const factory = new IDBFactory();
+      const open = () =>
+        createSyncEngine({
+          apiKey: (sim as Simulator).apiKey,
+          baseUrl: (sim as Simulator).url,
+          indexedDB: factory,
+          IDBKeyRange,
+          dbName: 'tabs',
+          leader: 'auto',
+          events: false,
+          poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 },
+          apiOptions: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 }, rateLimit: false },
+        });
+      const crashed = open();
+      const starting = crashed.sync.start();
+      await crashed.sync.stop();
+      await expect(starting).rejects.toMatchObject({ code: 'stopped' });
+      engine = open();
+      // With the lock free, the new tab leads and syncs on its own.
+      await engine.sync.start();
+      expect(snapshotDiff(await engine.sync.snapshot(), await sim.snapshot())).toBeUndefined();
+    } finally {
+      uninstall();
+    }
+  }, 15_000);
 });

@@ -320,6 +320,12 @@ async function quiesce(world: ChaosWorld, deadline: number): Promise<string | un
   return `no quiescence: ${last}`;
 }
 
+function describeTabs(world: ChaosWorld): string {
+  return world.history
+    .map((t) => `${t.name}${t.generation}(${t.alive ? 'alive' : 'killed'} phase=${t.status.phase} leader=${t.status.leader} push=${t.status.push} errors=[${t.errors.slice(-3).map((e) => `${e.code}: ${e.message}`).join(' | ')}])`)
+    .join('; ');
+}
+
 /** Runs one seeded schedule and checks the invariants. Never throws. */
 export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> {
   if (!locksInstalled) {
@@ -356,7 +362,7 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
     await heal(world);
     const why = await quiesce(world, healedAt + (config.quiescenceMs ?? 30_000));
     if (why) {
-      result.failure = why;
+      result.failure = `${why}\n  tabs: ${describeTabs(world)}`;
       return result;
     }
     const leader = world.leader() as Tab;
