@@ -1,8 +1,8 @@
 // Bootstrap: the first full listing of a mailbox (DESIGN.md "Sync loop").
 //
 // 1. Record the session's state tokens before listing anything (invariant 2).
-// 2. The first page of the inbox, so the default view fills at once.
-// 3. Folders, then every message newest first, then threads, identities, quotas,
+// 2. Folders, then the first page of the inbox (the default view fills at once),
+//    then every message newest first, then threads, identities, quotas,
 //    submissions — page by page, each page committed in its own transaction together
 //    with the saved cursor, so a reload resumes where it stopped and memory does not
 //    grow with the mailbox (invariant 8).
@@ -16,8 +16,8 @@ import { listPage } from './records.js';
 /** Key of the bootstrap progress row in `syncState`. */
 export const BOOTSTRAP_KEY = 'bootstrap';
 
-/** Listing steps in order; 'inbox' is the first page of the inbox only. */
-export const BOOTSTRAP_STEPS = ['inbox', 'folders', 'messages', 'threads', 'identities', 'quotas', 'submissions'] as const;
+/** Listing steps in order; 'inbox' is the first page of the inbox only, so the default view fills before the full listing. */
+export const BOOTSTRAP_STEPS = ['folders', 'inbox', 'messages', 'threads', 'identities', 'quotas', 'submissions'] as const;
 /** One bootstrap step. */
 export type BootstrapStep = (typeof BOOTSTRAP_STEPS)[number];
 
@@ -49,10 +49,8 @@ async function messageTotal(ctx: SyncContext): Promise<number | null> {
 }
 
 async function inboxId(ctx: SyncContext): Promise<string | undefined> {
-  const inbox = (await ctx.db.folders.toArray()).find((f) => f.role === 'inbox');
-  if (inbox) return inbox.id;
-  const first = await listPage(ctx, 'folders', undefined);
-  return first.records.find((f) => f.role === 'inbox')?.id;
+  // Folders are listed by the step before this one.
+  return (await ctx.db.folders.toArray()).find((f) => f.role === 'inbox')?.id;
 }
 
 /**
@@ -66,7 +64,7 @@ export async function runBootstrap(
 ): Promise<void> {
   let state = await readBootstrapState(ctx);
   if (!state) {
-    state = { tokens: { ...session.states }, step: 'inbox', done: 0, total: await messageTotal(ctx) };
+    state = { tokens: { ...session.states }, step: BOOTSTRAP_STEPS[0], done: 0, total: await messageTotal(ctx) };
     await ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, BOOTSTRAP_KEY, state));
   }
   onProgress(state.done, state.total);

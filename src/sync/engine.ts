@@ -12,7 +12,7 @@ import { readSnapshot, type ReplicaSnapshot } from '../store/snapshot.js';
 import { readBootstrapState, runBootstrap } from './bootstrap.js';
 import { pullChanges } from './changes.js';
 import type { EngineClock, EngineLimits, SyncContext } from './context.js';
-import { SyncError, isAuthFailure, isNetworkFailure, toSyncError } from './errors.js';
+import { SyncError, isAuthFailure, toSyncError } from './errors.js';
 import { electLeader, type LeaderElection, type LeaderMode } from './leader.js';
 import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
 import { startPush, type PushHandle } from './push.js';
@@ -72,7 +72,11 @@ export interface MailboxSync extends MailboxViews {
   readonly status$: Observable<SyncStatus>;
   /** Background failures (never thrown). */
   readonly errors$: Observable<SyncError>;
-  /** Pulls changes now; resolves when the replica has caught up. */
+  /**
+   * Pulls changes now; resolves when the replica has caught up (rejects with the
+   * SyncError when that pull fails). On a follower it resolves at once: the leader
+   * syncs, and the follower's views follow the shared database.
+   */
   syncNow(): Promise<void>;
   /** Stops syncing, completes every observable, closes the database. */
   stop(): Promise<void>;
@@ -239,7 +243,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         failures += 1;
         const error = toSyncError('changes_failed', 'sync', raw);
         reportError(error);
-        if (isNetworkFailure(raw) || (error.cause instanceof Error && error.code === 'offline')) {
+        if (error.code === 'offline') {
           dispatch({ type: 'offline', at: clock.now(), error });
         } else {
           dispatch({ type: 'failed', at: clock.now(), error });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { engine, firstDiff, sim, type EngineHandle, type Simulator } from './helpers.js';
+import { engine, eventually, firstDiff, sim, type EngineHandle, type Simulator } from './helpers.js';
 
 let s: Simulator | undefined;
 let e: EngineHandle | undefined;
@@ -18,5 +18,54 @@ describe('bootstrap', () => {
     const [local, remote] = await Promise.all([e.sync.snapshot(), s.snapshot()]);
     expect(firstDiff(local as never, remote as never)).toBeUndefined();
     expect(local).toEqual(remote);
+  });
+});
+
+describe('bootstrap progress', () => {
+  it('reports progress, and the first inbox page is queryable while the rest is still listing', async () => {
+    s = await sim({ messages: 160 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let fullPages = 0;
+    const gated: typeof fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (/\/mailbox\/messages\?/.test(url) && !url.includes('folder_id') && ++fullPages === 2) await gate;
+      return fetch(input, init);
+    };
+    e = engine(s, { events: false, pageSize: 20, fetch: gated });
+    const statuses: { phase: string; done?: number; total?: number | null }[] = [];
+    e.sync.status$.subscribe((st) => statuses.push({ phase: st.phase, done: st.progress?.done, total: st.progress?.total }));
+    const started = e.sync.start();
+    started.catch(() => undefined);
+    const remote = await s.snapshot();
+    const inboxId = remote.folders.find((f) => f.role === 'inbox')?.id as string;
+    const inboxPage: string[][] = [];
+    e.sync.messages$({ folderId: inboxId, limit: 20 }).subscribe((ms) => inboxPage.push(ms.map((m) => m.id)));
+    const expected = remote.messages
+      .filter((m) => m.folder_ids.includes(inboxId))
+      .sort((a, b) => Date.parse(b.received_at ?? '') - Date.parse(a.received_at ?? '') || (a.id < b.id ? 1 : -1))
+      .slice(0, 20)
+      .map((m) => m.id);
+    await eventually(() => JSON.stringify(inboxPage.at(-1)) === JSON.stringify(expected), 10_000, 'first inbox page');
+    expect(statuses.at(-1)?.phase).toBe('bootstrapping');
+    release();
+    await started;
+    const progress = statuses.filter((x) => x.phase === 'bootstrapping' && x.done !== undefined);
+    expect(progress.at(-1)).toMatchObject({ done: 160, total: 160 });
+    const dones = progress.map((x) => x.done ?? 0);
+    expect([...dones].sort((a, b) => a - b)).toEqual(dones);
+    expect(statuses.at(-1)?.phase).toBe('live');
+    expect(await e.sync.snapshot()).toEqual(await s.snapshot());
+  });
+
+  it('clear() deletes the replica', async () => {
+    s = await sim({ messages: 20 });
+    e = engine(s, { events: false });
+    await e.sync.start();
+    const name = (await e.context).db.name;
+    await e.sync.clear();
+    const names = await e.factory.databases();
+    expect(names.map((d) => d.name)).not.toContain(name);
+    e = undefined;
   });
 });
