@@ -72,6 +72,21 @@ export class Listing {
 
   sortedMessages(filter: MessageFilter, sort: MessageSort): SortedResult {
     return this.messageCache.get(this.messageKey(filter, sort), this.version, () => {
+      if (filter.thread_id === undefined && sort.by === 'received_at') {
+        // The store keeps messages in received order: filter without sorting.
+        const pred = Object.keys(filter).length === 0 ? undefined : messagePredicate(filter, this.content);
+        const all = this.store.byReceived;
+        const ids: string[] = [];
+        const keys: number[] = [];
+        const asc = sort.direction === 'asc';
+        for (let i = 0; i < all.length; i++) {
+          const m = all[asc ? i : all.length - 1 - i] as MessageRecord;
+          if (pred && !pred(m)) continue;
+          ids.push(m.summary.id);
+          keys.push(m.receivedMs);
+        }
+        return { ids, keys, direction: sort.direction };
+      }
       let rows: MessageRecord[];
       if (filter.thread_id !== undefined) {
         const t = this.store.threads.get(filter.thread_id);

@@ -100,6 +100,8 @@ export class MailboxStore {
   readonly quotas = new Map<string, Versioned<Quota>>();
   readonly submissions = new Map<string, Versioned<Submission>>();
   readonly blobs = new Map<string, UploadedBlob>();
+  /** Every message in ascending (received_at, id) order: the default sort without sorting. */
+  readonly byReceived: MessageRecord[] = [];
   readonly topics: Map<string, string>;
   readonly now: () => number;
   private readonly rng: Rng;
@@ -122,6 +124,8 @@ export class MailboxStore {
       this.countIn(m, 1);
       this.storageUsed += m.summary.size_bytes ?? 0;
     }
+    this.byReceived.push(...this.messages.values());
+    this.byReceived.sort(compareReceived);
     for (const i of g.identities) this.identities.set(i.id, { record: i, version: 1 });
     for (const s of g.submissions) this.submissions.set(s.id, { record: s, version: 1 });
     const storage: Quota = { id: makeId('quota_', this.rng, 10), name: 'Mailbox storage', description: 'Bytes stored in this mailbox.', resource_type: 'octets', scope: 'account', types: ['Mail'], used: 0, hard_limit: QUOTA_STORAGE_BYTES, warn_limit: Math.floor(QUOTA_STORAGE_BYTES * 0.8), soft_limit: Math.floor(QUOTA_STORAGE_BYTES * 0.9) };
@@ -307,6 +311,7 @@ export class MailboxStore {
     }
     thread.messageIds.splice(i, 0, m.summary.id);
     this.messages.set(m.summary.id, m);
+    this.byReceived.splice(receivedIndex(this.byReceived, m), 0, m);
     this.countIn(m, 1);
     this.storageUsed += m.summary.size_bytes ?? 0;
     this.markMessage(m.summary.id, 'created');
@@ -317,6 +322,8 @@ export class MailboxStore {
   private removeMessage(m: MessageRecord): void {
     this.countIn(m, -1);
     this.messages.delete(m.summary.id);
+    const at = receivedIndex(this.byReceived, m);
+    if (this.byReceived[at] === m) this.byReceived.splice(at, 1);
     this.storageUsed -= m.summary.size_bytes ?? 0;
     const t = m.summary.thread_id ? this.threads.get(m.summary.thread_id) : undefined;
     if (t) t.messageIds = t.messageIds.filter((id) => id !== m.summary.id);
@@ -648,6 +655,22 @@ export class MailboxStore {
     }
     return { message: m, submission };
   }
+}
+
+function compareReceived(a: MessageRecord, b: MessageRecord): number {
+  return a.receivedMs - b.receivedMs || (a.summary.id < b.summary.id ? -1 : a.summary.id > b.summary.id ? 1 : 0);
+}
+
+/** First index in `list` whose message sorts at or after `m`. */
+function receivedIndex(list: MessageRecord[], m: MessageRecord): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareReceived(list[mid] as MessageRecord, m) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function stripTags(html: string): string {
