@@ -1,0 +1,103 @@
+// The folder views read a bounded amount of data however large the folder is:
+// asserted with a Dexie middleware that counts what each query touches (not time).
+import type { DBCore, DBCoreTable } from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import { putServerRecords } from '../../src/store/apply.js';
+import type { MailboxDb } from '../../src/store/db.js';
+import { countMessages, queryMessages } from '../../src/store/queries.js';
+import { freshDb, message } from './fixtures.js';
+
+interface Touch {
+  table: string;
+  op: string;
+  keys?: number;
+  limit?: number;
+  rows?: number;
+  /** Cursor steps taken (openCursor). */
+  steps?: number;
+}
+
+function counting(db: MailboxDb, log: Touch[]): void {
+  db.use({
+    stack: 'dbcore',
+    name: 'touch-counter',
+    create(down: DBCore): DBCore {
+      return {
+        ...down,
+        table(name: string): DBCoreTable {
+          const t = down.table(name);
+          return {
+            ...t,
+            getMany: async (req) => {
+              log.push({ table: name, op: 'getMany', keys: req.keys.length });
+              return t.getMany(req);
+            },
+            query: async (req) => {
+              const res = await t.query(req);
+              log.push({ table: name, op: 'query', rows: res.result.length, ...(req.limit !== undefined ? { limit: req.limit } : {}) });
+              return res;
+            },
+            count: async (req) => {
+              log.push({ table: name, op: 'count' });
+              return t.count(req);
+            },
+            openCursor: async (req) => {
+              const cursor = await t.openCursor(req);
+              const touch: Touch = { table: name, op: 'openCursor', steps: cursor ? 1 : 0 };
+              log.push(touch);
+              if (!cursor) return cursor;
+              // Count every step the cursor takes.
+              return Object.create(cursor, {
+                continue: { value: (key?: unknown) => { touch.steps = (touch.steps ?? 0) + 1; cursor.continue(key); } },
+                advance: { value: (n: number) => { touch.steps = (touch.steps ?? 0) + n; cursor.advance(n); } },
+              });
+            },
+          };
+        },
+      };
+    },
+  });
+}
+
+let db: MailboxDb | undefined;
+afterEach(() => {
+  db?.close();
+  db = undefined;
+});
+
+describe('folder views at scale', () => {
+  it('the newest page, unread page and counts of a 20k-message folder touch O(page) rows', async () => {
+    db = freshDb();
+    const log: Touch[] = [];
+    counting(db, log);
+    const N = 20_000;
+    const base = Date.UTC(2025, 0, 1);
+    for (let c = 0; c < N; c += 2000) {
+      const chunk = Array.from({ length: 2000 }, (_, k) => {
+        const i = c + k;
+        return message({
+          id: `m${String(i).padStart(6, '0')}`,
+          folder_ids: ['inbox'],
+          received_at: new Date(base + i * 1000).toISOString(),
+          flags: { seen: i % 4 !== 0, flagged: false, draft: false, answered: false },
+        });
+      });
+      await db.transaction('rw', db.serverTables, () => putServerRecords(db as MailboxDb, 'messages', chunk));
+    }
+    log.length = 0;
+    const newest = await queryMessages(db, { folderId: 'inbox', limit: 50 });
+    expect(newest.map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, k) => `m${String(N - 1 - k).padStart(6, '0')}`));
+    const touchedRows = (t: Touch) => (t.rows ?? 0) + (t.keys ?? 0) + (t.steps ?? 0);
+    expect(log.reduce((n, t) => n + touchedRows(t), 0)).toBeLessThanOrEqual(50 + 50 + 2);
+
+    log.length = 0;
+    const unread = await queryMessages(db, { folderId: 'inbox', unread: true, limit: 50 });
+    expect(unread.every((m) => !m.flags.seen)).toBe(true);
+    expect(unread.length).toBe(50);
+    expect(log.reduce((n, t) => n + touchedRows(t), 0)).toBeLessThanOrEqual(50 + 50 + 2);
+
+    log.length = 0;
+    expect(await countMessages(db, { folderId: 'inbox', unread: true })).toBe(N / 4);
+    expect(log).toEqual([{ table: 'memberships', op: 'count' }]);
+  });
+});
