@@ -6,6 +6,7 @@ import type { BrowserHarness } from './lib/browser.js';
 import { CHROMIUM_PATH, launchBrowser } from './lib/browser.js';
 import type { BenchContext, FigureDef } from './lib/context.js';
 import { machineFacts } from './lib/machine.js';
+import { SimPool, loadSimulator } from './lib/parts.js';
 import type { FigureResult } from './lib/report.js';
 import { renderTable, writeResults } from './lib/report.js';
 import { FIGURES } from './figures/index.js';
@@ -57,7 +58,8 @@ export async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const log = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
 
-  const launched: { harness: Promise<BrowserHarness> | null } = { harness: null };
+  const launched: { harness: Promise<BrowserHarness> | null; sims: Promise<SimPool | string> | null } = { harness: null, sims: null };
+  const cleanups: Array<() => Promise<void>> = [];
   const ctx: BenchContext = {
     quick,
     seed,
@@ -65,6 +67,15 @@ export async function main(argv: string[]): Promise<number> {
     reps: (full, q) => (quick ? q : full),
     size: (full, q) => (quick ? q : full),
     browser: () => (launched.harness ??= launchBrowser(log)),
+    sims: () =>
+      (launched.sims ??= loadSimulator().then((m) => {
+        if (typeof m === 'string') return m;
+        const pool = new SimPool(m.start);
+        cleanups.push(() => pool.closeAll());
+        return pool;
+      })),
+    shared: new Map(),
+    onCleanup: (fn) => void cleanups.push(fn),
   };
 
   log(`bench ${quick ? '--quick ' : ''}(${selected.flatMap((f) => f.keys).join(', ')})`);
@@ -83,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       log(`${def.keys.join('/')} done in ${((performance.now() - f0) / 1000).toFixed(1)}s`);
     }
   } finally {
+    for (const fn of cleanups.reverse()) await fn().catch((e: unknown) => log(`cleanup failed: ${String(e)}`));
     if (launched.harness) await (await launched.harness).close();
   }
 

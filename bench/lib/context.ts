@@ -1,6 +1,7 @@
 // What every figure gets: run mode, repetition counts, the shared dataset, a lazily
 // launched Chromium, and access to the project's parts (which may not exist yet).
 import type { BrowserHarness } from './browser.js';
+import type { SimPool } from './parts.js';
 import type { FigureResult } from './report.js';
 
 /** A figure (or a group measured together) of issue 9. */
@@ -21,16 +22,10 @@ export interface BenchContext {
   size(full: number, quick: number): number;
   /** The shared Chromium (launched on first use, closed at the end of the run). */
   browser(): Promise<BrowserHarness>;
-}
-
-/** Imports a project module, or returns why it cannot be used (not landed yet, broken). */
-export async function tryImport<T>(specifier: string, check: (m: Record<string, unknown>) => boolean, what: string): Promise<T | string> {
-  try {
-    const m = (await import(specifier)) as Record<string, unknown>;
-    if (!check(m)) return `${what} does not export what the bench needs yet`;
-    return m as T;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return `${what} is not available: ${msg}`;
-  }
+  /** Simulators shared across figures, or why the simulator cannot be used. */
+  sims(): Promise<SimPool | string>;
+  /** Results one figure leaves for another (e.g. a bootstrapped 100k replica). */
+  shared: Map<string, unknown>;
+  /** Cleanups run at the end of the run, last registered first. */
+  onCleanup(fn: () => Promise<void>): void;
 }

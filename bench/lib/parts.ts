@@ -1,0 +1,115 @@
+// Access to the project's parts the engine figures need: the simulator and the
+// engine. They are imported lazily so a missing or broken part makes only the
+// figures that need it "unavailable" (with the reason), never the whole run.
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import type { Simulator, SimulatorOptions } from '../../src/sim/index.js';
+import type { MailboxSync, MailboxSyncOptions } from '../../src/sync/engine.js';
+import type { MessagePatch } from '../../src/store/pending.js';
+import type { BenchContext } from './context.js';
+
+export type { Simulator, MailboxSync, MailboxSyncOptions, MessagePatch };
+
+/** The engine as the bench drives it; `update` arrives with the outbox layer. */
+export type Engine = MailboxSync & { update?: (ids: string[], patch: MessagePatch) => Promise<unknown> };
+
+export interface EngineFactory {
+  create(options: MailboxSyncOptions): Engine;
+  /** Where the factory came from (recorded in figure notes). */
+  source: string;
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? (e.message.split('\n')[0] ?? e.name) : String(e);
+}
+
+export async function loadSimulator(): Promise<{ start(o: SimulatorOptions): Promise<Simulator> } | string> {
+  try {
+    const m = (await import('../../src/sim/index.js')) as { startSimulator?: (o: SimulatorOptions) => Promise<Simulator> };
+    if (typeof m.startSimulator !== 'function') return 'src/sim/index.ts does not export startSimulator yet';
+    const start = m.startSimulator;
+    return { start: (o) => start(o) };
+  } catch (e) {
+    return `simulator not available: ${reasonOf(e)}`;
+  }
+}
+
+/**
+ * The public `createMailboxSync` from src/index.ts. Until that entry exists the
+ * engine module's own factory is used and the figure notes say so.
+ */
+export async function loadEngine(): Promise<EngineFactory | string> {
+  try {
+    const m = (await import('../../src/index.js' as string)) as { createMailboxSync?: (o: MailboxSyncOptions) => Engine };
+    if (typeof m.createMailboxSync === 'function') {
+      const create = m.createMailboxSync;
+      return { create: (o) => create(o), source: 'createMailboxSync (src/index.ts)' };
+    }
+  } catch {
+    // fall through to the engine module
+  }
+  try {
+    const m = (await import('../../src/sync/engine.js')) as { createSyncEngine?: (o: MailboxSyncOptions) => { sync: MailboxSync } };
+    if (typeof m.createSyncEngine !== 'function') return 'no engine factory exported yet (src/index.ts createMailboxSync)';
+    const create = m.createSyncEngine;
+    return { create: (o) => create(o).sync as Engine, source: 'createSyncEngine(...).sync (src/sync/engine.ts; src/index.ts not present)' };
+  } catch (e) {
+    return `engine not available: ${reasonOf(e)}`;
+  }
+}
+
+/** A fresh fake-indexeddb factory (isolated, garbage-collected with the engine). */
+export function nodeIdb(): { indexedDB: IDBFactory; IDBKeyRange: typeof IDBKeyRange } {
+  return { indexedDB: new IDBFactory(), IDBKeyRange };
+}
+
+/** Counts what an engine's fetch sees: requests and responses by status (429s). */
+export interface FetchCounter {
+  fetch: typeof fetch;
+  requests: number;
+  byStatus: Record<number, number>;
+}
+
+export function countingFetch(): FetchCounter {
+  const c: FetchCounter = {
+    requests: 0,
+    byStatus: {},
+    fetch: async (input, init) => {
+      c.requests++;
+      const res = await fetch(input, init);
+      c.byStatus[res.status] = (c.byStatus[res.status] ?? 0) + 1;
+      return res;
+    },
+  };
+  return c;
+}
+
+/** Simulators shared across figures of one run (generating 100k messages takes seconds). */
+export class SimPool {
+  private readonly sims = new Map<string, Promise<Simulator>>();
+  constructor(private readonly start: (o: SimulatorOptions) => Promise<Simulator>) {}
+
+  get(options: SimulatorOptions): Promise<Simulator> {
+    const key = JSON.stringify(options);
+    let s = this.sims.get(key);
+    if (!s) {
+      s = this.start({ port: 0, ...options });
+      this.sims.set(key, s);
+    }
+    return s;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const s of this.sims.values()) await (await s).close().catch(() => undefined);
+    this.sims.clear();
+  }
+}
+
+/** Resolves the simulator and engine, or the reason a figure cannot run. */
+export async function needParts(ctx: BenchContext, want: { engine: boolean }): Promise<{ sims: SimPool; engine: EngineFactory | null } | string> {
+  const sims = await ctx.sims();
+  if (typeof sims === 'string') return sims;
+  if (!want.engine) return { sims, engine: null };
+  const engine = await loadEngine();
+  if (typeof engine === 'string') return engine;
+  return { sims, engine };
+}

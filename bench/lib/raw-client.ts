@@ -1,0 +1,104 @@
+// Baselines written in the bench, with plain fetch (no engine, no API client):
+// - the raw limit of a bootstrap: list every page of every record type the engine
+//   replicates, then one Dexie bulkPut per type;
+// - the naive "official SDK in a loop" client: re-list each folder's first page every
+//   poll interval.
+import { Dexie } from 'dexie';
+import type { IdbEnv } from '../peers/peers.js';
+
+/** The list endpoints a full replica needs (DESIGN.md "bootstrap"), and their page size. */
+export const LIST_PATHS = ['/mailbox/folders', '/mailbox/messages', '/mailbox/threads', '/mailbox/identities', '/mailbox/submissions', '/mailbox/quotas'] as const;
+export const MAX_PAGE = 100;
+
+export interface RawListing {
+  ms: number;
+  requests: number;
+  bytes: number;
+  records: Record<string, Array<{ id: string }>>;
+}
+
+interface ListEnvelope {
+  data: Array<{ id: string }>;
+  pagination?: { has_more: boolean; next_cursor?: string };
+}
+
+async function getJson(url: string, apiKey: string): Promise<{ body: unknown; bytes: number }> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${url} -> ${res.status}: ${text.slice(0, 200)}`);
+  return { body: JSON.parse(text) as unknown, bytes: Buffer.byteLength(text) };
+}
+
+/** Lists every page of every replicated type, sequentially, as fast as the server answers. */
+export async function rawListAll(baseUrl: string, apiKey: string): Promise<RawListing> {
+  const t0 = performance.now();
+  const records: RawListing['records'] = {};
+  let requests = 0;
+  let bytes = 0;
+  for (const path of LIST_PATHS) {
+    const out: Array<{ id: string }> = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const u = new URL(baseUrl + path);
+      u.searchParams.set('limit', String(MAX_PAGE));
+      if (cursor) u.searchParams.set('cursor', cursor);
+      const { body, bytes: b } = await getJson(u.toString(), apiKey);
+      requests++;
+      bytes += b;
+      const env = body as ListEnvelope;
+      out.push(...env.data);
+      if (!env.pagination?.has_more || !env.pagination.next_cursor) break;
+      cursor = env.pagination.next_cursor;
+    }
+    records[path.slice('/mailbox/'.length)] = out;
+  }
+  return { ms: performance.now() - t0, requests, bytes, records };
+}
+
+/** Milliseconds for one bulkPut per type into an empty database (primary key only: the write limit). */
+export async function rawDexiePut(env: IdbEnv, name: string, records: RawListing['records']): Promise<number> {
+  const db = new Dexie(name, { indexedDB: env.indexedDB, IDBKeyRange: env.IDBKeyRange });
+  db.version(1).stores(Object.fromEntries(Object.keys(records).map((t) => [t, 'id'])));
+  await db.open();
+  const t0 = performance.now();
+  for (const [type, rows] of Object.entries(records)) await db.table(type).bulkPut(rows);
+  const ms = performance.now() - t0;
+  db.close();
+  await db.delete();
+  return ms;
+}
+
+/**
+ * The naive client: every `intervalMs`, fetch the folder list and the first page
+ * (`pageSize` newest) of every folder — what a UI built on a plain SDK does to stay
+ * as fresh as a poll interval. Returns a stop function.
+ */
+export function startNaivePoller(baseUrl: string, apiKey: string, intervalMs: number, pageSize: number): { stop(): Promise<void>; polls(): number } {
+  let stopped = false;
+  let polls = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const pollOnce = async () => {
+    const folders = (await getJson(`${baseUrl}/mailbox/folders?limit=${MAX_PAGE}`, apiKey)).body as ListEnvelope;
+    for (const f of folders.data) {
+      if (stopped) return;
+      await getJson(`${baseUrl}/mailbox/messages?folder_id=${encodeURIComponent(f.id)}&limit=${pageSize}`, apiKey);
+    }
+    polls++;
+  };
+  const tick = () => {
+    if (stopped) return;
+    running = pollOnce().finally(() => {
+      if (!stopped) timer = setTimeout(tick, intervalMs);
+    });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running.catch(() => undefined);
+    },
+    polls: () => polls,
+  };
+}
