@@ -465,17 +465,17 @@ export class MailboxStore {
           else kw.delete('$flagged');
         }
         const keywords = sortedKeywords(kw);
-        const seen = kw.has('$seen');
-        const flagged = kw.has('$flagged');
         updated.push(id);
         const s = m.summary;
-        if (keywords.join('\u0000') === s.keywords.join('\u0000') && seen === s.flags.seen && flagged === s.flags.flagged) continue;
+        if (keywords.join('\u0000') === s.keywords.join('\u0000')) continue;
+        // The flags mirror the system keywords ($seen, $flagged, $draft, $answered).
+        const seen = kw.has('$seen');
         if (seen !== s.flags.seen) {
           this.countIn(m, -1);
           s.flags = { ...s.flags, seen };
           this.countIn(m, 1);
         }
-        s.flags = { ...s.flags, flagged };
+        s.flags = { seen, flagged: kw.has('$flagged'), draft: kw.has('$draft'), answered: kw.has('$answered') };
         s.keywords = keywords;
         m.version += 1;
         this.markMessage(id, 'updated');
@@ -595,7 +595,7 @@ export class MailboxStore {
     const idn = this.defaultIdentity();
     this.mutate(() => {
       const next = { ...idn.record };
-      if (patch.name !== undefined) next.name = patch.name ?? '';
+      if (patch.name !== undefined) next.name = patch.name ?? this.self.name;
       if (patch.text_signature !== undefined) next.text_signature = patch.text_signature ?? '';
       if (patch.html_signature !== undefined) next.html_signature = patch.html_signature ?? '';
       idn.record = next;

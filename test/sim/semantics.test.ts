@@ -25,7 +25,7 @@ async function randomChanges(sim: Simulator, rng: Rng, steps: number): Promise<v
     const ids = Array.from({ length: rng.int(1, 4) }, pick);
     const r = rng.next();
     if (r < 0.3) await sim.control.setFlags(ids, { seen: rng.chance(0.5) });
-    else if (r < 0.45) await sim.control.setFlags(ids, { flagged: rng.chance(0.5), keywords: { work: rng.chance(0.5) } });
+    else if (r < 0.45) await sim.control.setFlags(ids, { flagged: rng.chance(0.5), keywords: { work: rng.chance(0.5), $answered: rng.chance(0.5), $SEEN: rng.chance(0.5) } });
     else if (r < 0.6) await sim.control.trash(ids);
     else if (r < 0.72) await sim.control.destroy(ids);
     else if (r < 0.9) await sim.control.deliver({ subject: `invoice ${i}`, text: 'Please find the invoice.', ...(rng.chance(0.3) ? { folder_id: custom } : {}) });
@@ -365,7 +365,13 @@ describe('consistency and determinism', () => {
         const newest = [...ms].sort((a, b) => Date.parse(b.received_at ?? '') - Date.parse(a.received_at ?? '') || (a.id < b.id ? 1 : -1))[0]!;
         expect(t.last_message?.id).toBe(newest.id);
         expect(new Set(t.folder_ids)).toEqual(new Set(ms.flatMap((m) => m.folder_ids)));
-        for (const m of ms) expect(m.keywords.includes('$seen')).toBe(m.flags.seen);
+        for (const m of ms) {
+          expect(m.keywords.includes('$seen')).toBe(m.flags.seen);
+          expect(m.keywords.includes('$flagged')).toBe(m.flags.flagged);
+          expect(m.keywords.includes('$answered')).toBe(m.flags.answered);
+          expect(m.keywords.includes('$draft')).toBe(m.flags.draft);
+          expect(m.keywords.every((k) => k === k.toLowerCase())).toBe(true);
+        }
       }
       const usage = await api<Envelope<Array<{ resource_type: string; used: number }>>>(sim, 'GET', '/mailbox/quotas');
       expect(usage.body.data.find((q) => q.resource_type === 'count')!.used).toBe(snap.messages.length);
