@@ -24,6 +24,8 @@ export type { SendEntry, SendEvent, SendFailure, SendIntent, SendRequestBody, St
 export { createPrefetcher, newestUnreadIds } from './prefetch.js';
 export type { Prefetcher, PrefetcherOptions, PrefetchPolicy } from './prefetch.js';
 export { BLOCKED_ATTRIBUTE, sanitizeHtml } from './sanitize.js';
+export { resolveInlineImages } from './inline.js';
+export type { InlineImages, InlineImagesOptions } from './inline.js';
 export type { SanitizeOptions, SanitizeResult } from './sanitize.js';
 export { ContentError } from './errors.js';
 export type { ContentErrorCode } from './errors.js';

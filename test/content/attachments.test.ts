@@ -8,6 +8,11 @@ import { createContentService } from '../../src/content/service.js';
 import type { ContentService } from '../../src/content/service.js';
 import type { ContentDb } from '../../src/store/contentDb.js';
 import type { Attachment } from '../../src/api/index.js';
+import { resolveInlineImages } from '../../src/content/inline.js';
+import { sanitizeHtml } from '../../src/content/sanitize.js';
+import type { SanitizeOptions } from '../../src/content/sanitize.js';
+import { JSDOM } from 'jsdom';
+import { resolveObjectURL } from 'node:buffer';
 import { NetLog, apiFor, contentDb, manualClock } from './helpers.js';
 
 const services: ContentService[] = [];
@@ -200,5 +205,36 @@ describe.skipIf(!specAvailable)('attachment(): Range resume', () => {
     const kept = (await db.attachments.toArray()).map((r) => r.message_id).sort();
     expect(kept).toEqual([files[1]!.messageId, files[2]!.messageId].sort());
     expect((await service.stats()).attachmentBytes).toBe(20_000);
+  });
+
+  it('resolves cid: images of an HTML body to object URLs of the downloaded attachments', async () => {
+    const sim = await withSim({ messages: 5 });
+    const { messageId, attachment, bytes } = await messageWithAttachment(sim, 2_048, 21);
+    const net = new NetLog();
+    const { db } = contentDb();
+    const service = track(createContentService({ api: apiFor(sim, net), db, fetch: net.fetch }), db);
+    // The simulator's generated parts have no Content-ID; give this one the id the body refers to.
+    const inlinePart: Attachment = { ...attachment, content_id: '<logo@example.com>', content_type: 'image/png' };
+    const svgPart: Attachment = { ...attachment, id: 'att_svg', content_id: 'vector@example.com', content_type: 'image/svg+xml' };
+    const images = await resolveInlineImages(service, messageId, [inlinePart, svgPart]);
+    const dom = new JSDOM('');
+    try {
+      const { html } = sanitizeHtml('<p><img src="cid:logo@example.com" alt="logo"><img src="cid:vector@example.com"></p>', {
+        window: dom.window as unknown as NonNullable<SanitizeOptions['window']>,
+        resolveCid: images.resolveCid,
+      });
+      const doc = new JSDOM(`<body>${html}</body>`).window.document;
+      const [logo, vector] = Array.from(doc.querySelectorAll('img'));
+      const url = logo?.getAttribute('src') ?? '';
+      expect(url).toMatch(/^blob:/);
+      expect(vector?.hasAttribute('src')).toBe(false); // SVG is never turned into a same-origin blob
+      const blob = resolveObjectURL(url);
+      expect(blob?.type).toBe('image/png');
+      expect(Buffer.from(await blob!.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+      images.revoke();
+      expect(resolveObjectURL(url)).toBeUndefined();
+    } finally {
+      dom.window.close();
+    }
   });
 });

@@ -291,6 +291,27 @@ describe.skipIf(!specAvailable)('send(): attachments, identity, leadership', () 
   });
 });
 
+describe.skipIf(!specAvailable)('send(): pins', () => {
+  it('pins the messages a pending send relates to until it is delivered', async () => {
+    const sim = await withSim({ messages: 10 });
+    const net = new NetLog();
+    const db = openDb(new IDBFactory());
+    const pinned = new Map<string, number>();
+    const pins = {
+      pin: (ids: readonly string[]) => ids.forEach((id) => pinned.set(id, (pinned.get(id) ?? 0) + 1)),
+      unpin: (ids: readonly string[]) => ids.forEach((id) => pinned.set(id, (pinned.get(id) ?? 0) - 1)),
+    };
+    const online$ = new BehaviorSubject(false);
+    const q = queue({ outbox: db.outbox, api: apiFor(sim, net), online$, pins });
+    const { seq } = await q.send(draft('Re: question', { related_message_ids: ['msg_original'] }));
+    await waitFor(() => pinned.get('msg_original') === 1);
+    const sent = outcome(q, 'sent', seq);
+    online$.next(true);
+    await sent;
+    await waitFor(() => pinned.get('msg_original') === 0);
+  });
+});
+
 describe('reduceSend (pure)', () => {
   const base: SendEntry = {
     seq: 1,
