@@ -58,6 +58,28 @@ export async function relistType(ctx: SyncContext, type: SyncType): Promise<numb
   return applied;
 }
 
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * Refuses a changes entry that breaks the contract before anything is fetched or
+ * written, so a hostile or broken response never reaches the replica: wrong shapes,
+ * a stale answer (RFC 8620 §5.2: `oldState` echoes the `sinceState` sent), or more
+ * ids than the `limit` asked for.
+ */
+function checkChanges(type: SyncType, ch: unknown, since: string | undefined, limit: number): Changes {
+  const fail = (why: string) => new SyncError('protocol_error', `/mailbox/changes (${type}): ${why}`);
+  if (typeof ch !== 'object' || ch === null) throw fail('entry is not an object');
+  const c = ch as Record<string, unknown>;
+  if (c.sync_required !== undefined && typeof c.sync_required !== 'boolean') throw fail('sync_required is not a boolean');
+  if (c.sync_required === true) return ch as Changes;
+  if (typeof c.new_state !== 'string' || c.new_state === '') throw fail('new_state is missing');
+  if (typeof c.has_more !== 'boolean') throw fail('has_more is not a boolean');
+  if (!isStringList(c.created) || !isStringList(c.updated) || !isStringList(c.destroyed)) throw fail('created/updated/destroyed are not lists of ids');
+  if (typeof c.old_state === 'string' && since !== undefined && c.old_state !== since) throw fail('old_state does not echo the token sent (a stale response)');
+  if (new Set([...c.created, ...c.updated, ...c.destroyed]).size > limit) throw fail(`more than the ${limit} ids asked for`);
+  return ch as Changes;
+}
+
 function localCount(ctx: SyncContext, type: SyncType): Promise<number> {
   return ctx.db[type].count();
 }
@@ -109,8 +131,9 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
     const relist: SyncType[] = [];
     const writes: { type: SyncType; records: RecordOf[SyncType][]; destroyed: string[]; token: string }[] = [];
     for (const type of pending) {
-      const ch: Changes | undefined = data.types[type];
-      if (!ch) continue;
+      const raw: unknown = data.types[type];
+      if (raw === undefined) continue;
+      const ch = checkChanges(type, raw, tokens[type], input.limit);
       if (ch.sync_required) {
         relist.push(type);
         continue;

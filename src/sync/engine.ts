@@ -13,7 +13,7 @@ import { readBootstrapState, runBootstrap } from './bootstrap.js';
 import { pullChanges } from './changes.js';
 import type { EngineClock, EngineLimits, SyncContext } from './context.js';
 import { SyncError, isAuthFailure, toSyncError } from './errors.js';
-import { electLeader, type LeaderElection, type LeaderMode } from './leader.js';
+import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
 import { startPush, type PushHandle } from './push.js';
 import { initialStatus, reduceStatus, type SyncAction, type SyncStatus } from './status.js';
@@ -53,6 +53,8 @@ export interface MailboxSyncOptions {
   pageSize?: number;
   /** Leader election across tabs (default 'auto': Web Locks when available). */
   leader?: LeaderMode;
+  /** Web Locks implementation for the election (default `navigator.locks`). */
+  locks?: LockManagerLike;
   /** Visibility/online signals (default: the browser's, or always-visible in Node). */
   environment?: EnvironmentSignals;
   /** Delay before reopening a failed event stream (ms). Default 60 000. */
@@ -271,6 +273,14 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   }
 
   const fireAndForget = (reason: string) => {
+    if (reason === 'poll' && !env.isOnline()) {
+      // The platform says there is no network: skip the request, stay offline,
+      // and wait for the `online` signal (or the backoff) instead.
+      const error = new SyncError('offline', 'the device is offline');
+      dispatch({ type: 'offline', at: clock.now(), error });
+      poller?.schedule(Math.max(1, failures));
+      return;
+    }
     // Failures are already on errors$/status$.
     requestPull(reason).catch(() => undefined);
   };
@@ -321,7 +331,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
           next: (count) => dispatch({ type: 'pending', at: clock.now(), count }),
           error: () => undefined,
         });
-        election = electLeader(ctx.db.name, options.leader ?? 'auto');
+        election = options.locks ? electLeader(ctx.db.name, options.leader ?? 'auto', options.locks) : electLeader(ctx.db.name, options.leader ?? 'auto');
         if (!election.isLeader()) follow(ctx);
         void election.acquired.then(() => becomeLeader(ctx));
         await firstSynced;

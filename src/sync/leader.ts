@@ -26,7 +26,8 @@ export type LeaderMode =
   /** Never lead: read the database, never touch the network. */
   | 'follower';
 
-interface LockManagerLike {
+/** The part of the Web Locks `LockManager` the election uses (injectable for tests). */
+export interface LockManagerLike {
   request(name: string, options: { signal?: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
 }
 

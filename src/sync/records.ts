@@ -3,6 +3,7 @@
 import { SendmuxApiError, type Message, type Thread } from '../api/index.js';
 import type { RecordOf, SyncType } from '../store/apply.js';
 import type { SyncContext } from './context.js';
+import { SyncError } from './errors.js';
 
 /** One page of a listing. */
 export interface ListPage<T extends SyncType> {
@@ -41,7 +42,8 @@ export async function listPage<T extends SyncType>(
   switch (type) {
     case 'messages': {
       const r = await ctx.api.listMessages({ ...base, ...extra, sort_by: 'received_at', sort_direction: 'desc' }, opts);
-      ({ data: records, pagination } = r);
+      records = (r.data as unknown[]).map((m) => checkMessage(m, 'GET /mailbox/messages'));
+      pagination = r.pagination;
       break;
     }
     case 'folders': {
@@ -86,6 +88,35 @@ function isNotFound(error: unknown): boolean {
   return error instanceof SendmuxApiError && error.status === 404;
 }
 
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isStrOrNull = (v: unknown) => v === null || typeof v === 'string';
+const isList = (v: unknown) => Array.isArray(v);
+
+/**
+ * Refuses a message record that breaks MailboxMessageSummary's required fields
+ * (the spec's `required` list and the types the replica's indexes rely on), so a
+ * broken or hostile response never reaches the replica. Throws a protocol_error.
+ */
+export function checkMessage(value: unknown, where: string): Message {
+  const fail = (why: string) => new SyncError('protocol_error', `${where}: ${why}`);
+  if (typeof value !== 'object' || value === null) throw fail('message is not an object');
+  const m = value as Record<string, unknown>;
+  if (!isStr(m.id) || m.id === '') throw fail('message has no id');
+  const bad: string[] = [];
+  if (!isStrOrNull(m.thread_id)) bad.push('thread_id');
+  if (!isList(m.folder_ids) || !(m.folder_ids as unknown[]).every(isStr)) bad.push('folder_ids');
+  if (!isList(m.keywords) || !(m.keywords as unknown[]).every(isStr)) bad.push('keywords');
+  for (const k of ['subject', 'preview', 'received_at', 'sent_at'] as const) if (!isStrOrNull(m[k])) bad.push(k);
+  for (const k of ['to', 'cc', 'bcc'] as const) if (!isList(m[k])) bad.push(k);
+  if (!('from' in m)) bad.push('from');
+  if (m.size_bytes !== null && typeof m.size_bytes !== 'number') bad.push('size_bytes');
+  if (typeof m.has_attachments !== 'boolean') bad.push('has_attachments');
+  const f = m.flags as Record<string, unknown> | null | undefined;
+  if (typeof f !== 'object' || f === null || !['seen', 'flagged', 'draft', 'answered'].every((k) => typeof f[k] === 'boolean')) bad.push('flags');
+  if (bad.length > 0) throw fail(`message ${m.id} has missing or mistyped ${bad.join(', ')}`);
+  return value as Message;
+}
+
 async function batchGetMessages(ctx: SyncContext, ids: readonly string[]): Promise<Fetched<'messages'>> {
   const records: Message[] = [];
   const missing: string[] = [];
@@ -97,7 +128,15 @@ async function batchGetMessages(ctx: SyncContext, ids: readonly string[]): Promi
       { body: { ids: ids.slice(i, i + size), body_mode: 'none', include_attachments: 'metadata', include_headers: 'none' } },
       { ...BG, signal: ctx.stopped },
     );
-    for (const item of r.data.messages) records.push(item.message);
+    const asked = new Set(ids.slice(i, i + size));
+    const got = new Map<string, Message>();
+    for (const item of r.data.messages) {
+      const m = checkMessage((item as { message?: unknown } | null)?.message, 'messages:batch-get');
+      if (!asked.has(m.id)) throw new SyncError('protocol_error', `messages:batch-get returned ${m.id}, which was not asked for`);
+      if (got.has(m.id)) throw new SyncError('protocol_error', `messages:batch-get returned ${m.id} twice`);
+      got.set(m.id, m);
+    }
+    records.push(...got.values());
     missing.push(...r.data.not_found);
   }
   return { records, missing };

@@ -3,6 +3,7 @@ import { SyncError } from '../../src/sync/errors.js';
 import { electLeader } from '../../src/sync/leader.js';
 import { nextPollDelay } from '../../src/sync/poll.js';
 import { initialStatus, reduceStatus, type SyncAction, type SyncStatus } from '../../src/sync/status.js';
+import { fakeLocks } from './helpers.js';
 
 const run = (actions: SyncAction[], from: SyncStatus = initialStatus) => actions.reduce(reduceStatus, from);
 
@@ -68,32 +69,7 @@ describe('nextPollDelay', () => {
 
 describe('electLeader', () => {
   it('with Web Locks, a second claimant leads only after the first releases', async () => {
-    // A minimal in-process LockManager with the Web Locks queueing semantics.
-    const queues = new Map<string, Array<() => void>>();
-    const locks = {
-      request(name: string, options: { signal?: AbortSignal }, cb: (lock: unknown) => Promise<void>) {
-        return new Promise<void>((resolve, reject) => {
-          const q = queues.get(name) ?? [];
-          queues.set(name, q);
-          const grant = () => {
-            void cb({ name }).finally(() => {
-              q.shift();
-              q[0]?.();
-              resolve();
-            });
-          };
-          options.signal?.addEventListener('abort', () => {
-            const i = q.indexOf(grant);
-            if (i > 0) {
-              q.splice(i, 1);
-              reject(new Error('AbortError'));
-            }
-          });
-          q.push(grant);
-          if (q.length === 1) grant();
-        });
-      },
-    };
+    const locks = fakeLocks();
     const a = electLeader('db', 'auto', locks);
     const b = electLeader('db', 'auto', locks);
     await a.acquired;

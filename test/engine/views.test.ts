@@ -5,7 +5,7 @@ import { putServerRecords } from '../../src/store/apply.js';
 import { MailboxDb } from '../../src/store/db.js';
 import { createViews } from '../../src/reactive/views.js';
 import { Subject } from 'rxjs';
-import { engine, eventually, killableFetch, sim, type EngineHandle, type Simulator } from './helpers.js';
+import { engine, eventually, fakeLocks, killableFetch, sim, waitStatus, type EngineHandle, type Simulator } from './helpers.js';
 
 let s: Simulator | undefined;
 const engines: EngineHandle[] = [];
@@ -114,5 +114,27 @@ describe('views', () => {
     await s.control.setFlags([target], { flagged: !snap.messages[0]?.flags.flagged });
     await e.sync.syncNow();
     await eventually(() => folderLists.at(-1) === snap.folders.length + 1 && versions.at(-1) === !snap.messages[0]?.flags.flagged, 5000, 'updates');
+  });
+
+  it('tabs elect one network leader; when it stops, a waiting tab takes over and keeps the replica fresh', async () => {
+    s = await sim({ messages: 30 });
+    const factory = new IDBFactory();
+    const locks = fakeLocks();
+    const fa = killableFetch();
+    const fb = killableFetch();
+    const a = engine(s, { events: false, factory, leader: 'auto', locks, fetch: fa.fetch });
+    const b = engine(s, { events: false, factory, leader: 'auto', locks, fetch: fb.fetch });
+    engines.push(a, b);
+    await a.sync.start();
+    await b.sync.start();
+    expect((await waitStatus(a.sync, (st) => st.leader)).leader).toBe(true);
+    expect(fb.calls).toEqual([]);
+    await a.sync.stop();
+    await waitStatus(b.sync, (st) => st.leader);
+    const { id } = await s.control.deliver({ subject: 'after the handoff' });
+    await b.sync.syncNow();
+    expect((await b.sync.snapshot()).messages.some((m) => m.id === id)).toBe(true);
+    expect(fb.calls.length).toBeGreaterThan(0);
+    expect(await b.sync.snapshot()).toEqual(await s.snapshot());
   });
 });
