@@ -132,6 +132,42 @@ describe.skipIf(!specAvailable)('content$: cache, batching, ETags', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a revalidation that brings a new representation replaces the body and emits it', async () => {
+    const sim = await withSim({ messages: 20 });
+    const net = new NetLog();
+    const { db } = contentDb();
+    const clock = manualClock(Date.now());
+    const service = track(createContentService({ api: apiFor(sim, net), db, now: clock.now }), db);
+    const [id] = await newestIds(sim, 1);
+    await service.getContent(id!);
+    const oldTag = (await db.bodies.where('message_id').equals(id!).first())?.etag;
+    // Another device changes the message: its validator moves.
+    await sim.control.setFlags([id!], { flagged: true });
+    clock.advance(5_000);
+    net.clear();
+    const states = await firstValueFrom(service.content$(id!, { maxAgeMs: 1_000 }).pipe(take(3), toArray()));
+    expect(states.map((st) => (st.status === 'ready' ? st.source : st.status))).toEqual(['loading', 'cache', 'network']);
+    const [conditional] = net.matching('GET', CONTENT);
+    expect(conditional?.headers['if-none-match']).toBe(oldTag);
+    expect(conditional?.status).toBe(200);
+    const row = await db.bodies.where('message_id').equals(id!).first();
+    expect(row?.etag).not.toBe(oldTag);
+    expect(row?.fetched_at).toBe(clock.now());
+  });
+
+  it('batches raw body reads of one tick into one batch-get with body_mode raw', async () => {
+    const sim = await withSim({ messages: 20 });
+    const net = new NetLog();
+    const { db } = contentDb();
+    const service = track(createContentService({ api: apiFor(sim, net), db }), db);
+    const ids = await newestIds(sim, 3);
+    const states = await Promise.all(ids.map((id) => settled(service.rawBody$(id, 'text'))));
+    expect(states.every((st) => st.status === 'ready' && st.content.part === 'text')).toBe(true);
+    const [batch] = net.matching('POST', BATCH);
+    expect(JSON.parse(batch?.body ?? '{}')).toMatchObject({ ids, body_mode: 'raw', part: 'text' });
+    expect(net.requests).toHaveLength(1);
+  });
+
   it('reports a missing message as a not_found error state', async () => {
     const sim = await withSim({ messages: 5 });
     const net = new NetLog();
