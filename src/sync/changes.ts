@@ -6,6 +6,7 @@ import { SendmuxApiError, type Changes } from '../api/index.js';
 import { SYNC_TYPES, getTokens, putServerRecords, setTokens, sweepServerRecords, type RecordOf, type StateTokens, type SyncType } from '../store/apply.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
+import { dropProvisional, readProvisional } from './provisional.js';
 import { fetchChanged, listPage } from './records.js';
 
 /** Counters of one pull (returned for tests and logging). */
@@ -102,6 +103,8 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
   }
   tokens = await getTokens(ctx.db);
   let pending: SyncType[] = SYNC_TYPES.filter((t) => tokens[t] !== undefined);
+  // Message ids this pull fetched or removed: they confirm provisional SSE records.
+  const confirmed = new Set<string>();
   while (pending.length > 0) {
     ctx.stopped.throwIfAborted();
     const input: { types: string; limit: number } & Partial<Record<SinceKey, string>> = {
@@ -156,6 +159,10 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
       for (const w of writes) {
         report.applied += w.records.length + w.destroyed.length;
         tokens[w.type] = w.token;
+        if (w.type === 'messages') {
+          for (const r of w.records) confirmed.add((r as { id: string }).id);
+          for (const id of w.destroyed) confirmed.add(id);
+        }
       }
     }
     for (const type of relist) {
@@ -164,7 +171,22 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
       report.relisted.push(type);
     }
     if (relist.length > 0) tokens = await getTokens(ctx.db);
+    if (relist.includes('messages')) for (const id of await readProvisional(ctx)) confirmed.add(id);
     pending = next;
   }
+  report.applied += await settleProvisional(ctx, confirmed);
   return report;
+}
+
+/** Confirms or removes records shown from SSE snapshots (see provisional.ts). */
+async function settleProvisional(ctx: SyncContext, confirmed: ReadonlySet<string>): Promise<number> {
+  const provisional = await readProvisional(ctx);
+  if (provisional.length === 0) return 0;
+  const unchecked = provisional.filter((id) => !confirmed.has(id));
+  const fetched = await fetchChanged(ctx, 'messages', unchecked, 0);
+  await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+    await putServerRecords(ctx.db, 'messages', fetched.records, fetched.missing);
+    await dropProvisional(ctx, provisional);
+  });
+  return fetched.records.length + fetched.missing.length;
 }
