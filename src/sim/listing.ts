@@ -138,7 +138,8 @@ export class Listing {
       if (f.is_unread !== undefined && ms.some((m) => !m.summary.flags.seen) !== f.is_unread) return false;
       if (f.has_attachment !== undefined && ms.some((m) => m.summary.has_attachments) !== f.has_attachment) return false;
       if (f.after !== undefined && last.receivedMs < f.after) return false;
-      if (f.before !== undefined && last.receivedMs >= f.before) return false;
+      // docs/threads.md: after = has a message at or after; before = has a message before.
+      if (f.before !== undefined && (ms[0] as MessageRecord).receivedMs >= f.before) return false;
       if (participant !== undefined) {
         const hit = ms.some((m) => [...(m.summary.from ? [m.summary.from] : []), ...m.summary.to, ...m.summary.cc, ...m.summary.bcc].some((a) => a.email.toLowerCase().includes(participant) || (a.name ?? '').toLowerCase().includes(participant)));
         if (!hit) return false;

@@ -607,7 +607,13 @@ export class MailboxStore {
 
   /** Sends: a message in Sent, a submission, and a copy in the Inbox when sent to self. */
   send(body: OutgoingMessage): { message: MessageRecord; submission: Submission } {
-    const identity = this.defaultIdentity().record;
+    let identity = this.defaultIdentity().record;
+    if (body.from !== undefined) {
+      const wanted = body.from.email.toLowerCase();
+      const match = [...this.identities.values()].find((i) => i.record.email.toLowerCase() === wanted);
+      if (!match) throw new SimError(422, 'validation_error', `This mailbox cannot send as ${body.from.email}.`, { param: 'from', errors: [{ field: 'from.email', code: 'not_an_identity', message: `This mailbox cannot send as ${body.from.email}.` }] });
+      identity = match.record;
+    }
     const sent = this.folderByRole('sent')?.folder.id ?? '';
     const attachments = (body.attachments ?? []).map((a) => {
       if (a.blob_id !== undefined) {

@@ -398,3 +398,60 @@ describe('consistency and determinism', () => {
     expect(sa.messages.some((m) => m.keywords.some((k) => !k.startsWith('$')))).toBe(true);
   });
 });
+
+describe('filters and sending rules', () => {
+  it('thread date filters: after = a message at or after, before = a message before', async () => {
+    const sim = await withSim({ messages: 300, seed: 8 });
+    const snap = await sim.snapshot();
+    const times = snap.messages.map((m) => Date.parse(m.received_at ?? '')).sort((a, b) => a - b);
+    const pivot = times[Math.floor(times.length / 2)]!;
+    const iso = new Date(pivot).toISOString();
+    const listThreads = async (q: string) => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const r = await api<Envelope<Array<{ id: string }>>>(sim, 'GET', `/mailbox/threads?limit=100&${q}${cursor ? `&cursor=${cursor}` : ''}`);
+        ids.push(...r.body.data.map((t) => t.id));
+        cursor = r.body.pagination?.next_cursor;
+      } while (cursor);
+      return new Set(ids);
+    };
+    const byThread = new Map<string, number[]>();
+    for (const m of snap.messages) byThread.set(m.thread_id ?? '', [...(byThread.get(m.thread_id ?? '') ?? []), Date.parse(m.received_at ?? '')]);
+    const expectAfter = new Set([...byThread].filter(([, ts]) => ts.some((t) => t >= pivot)).map(([id]) => id));
+    const expectBefore = new Set([...byThread].filter(([, ts]) => ts.some((t) => t < pivot)).map(([id]) => id));
+    expect(await listThreads(`after=${encodeURIComponent(iso)}`)).toEqual(expectAfter);
+    expect(await listThreads(`before=${encodeURIComponent(iso)}`)).toEqual(expectBefore);
+  });
+
+  it('message filters agree with the records they match', async () => {
+    const sim = await withSim({ messages: 300, seed: 9 });
+    const snap = await sim.snapshot();
+    const count = async (q: string) => (await api<Envelope<{ total: number }>>(sim, 'GET', `/mailbox/messages/count?${q}`)).body.data.total;
+    expect(await count('is_unread=true')).toBe(snap.messages.filter((m) => !m.flags.seen).length);
+    expect(await count('has_attachment=true')).toBe(snap.messages.filter((m) => m.has_attachments).length);
+    expect(await count('keyword=%24flagged')).toBe(snap.messages.filter((m) => m.flags.flagged).length);
+    expect(await count('not_keyword=%24seen')).toBe(snap.messages.filter((m) => !m.flags.seen).length);
+    expect(await count('min_size_bytes=2000&max_size_bytes=50000')).toBe(snap.messages.filter((m) => (m.size_bytes ?? 0) >= 2000 && (m.size_bytes ?? 0) < 50000).length);
+    expect(await count('subject=invoice')).toBe(snap.messages.filter((m) => (m.subject ?? '').toLowerCase().includes('invoice')).length);
+    expect(await count('from=agent%40example.com')).toBe(snap.messages.filter((m) => m.from?.email === 'agent@example.com').length);
+    expect(await count('header_name=List-Unsubscribe')).toBeGreaterThan(0);
+    expect(await count('header_name=X-Mailer&header_value=bulksender')).toBe(await count('header_name=List-Unsubscribe'));
+    const r = await api(sim, 'GET', '/mailbox/messages/count?thread_id=thr_x&is_unread=true');
+    expect(r.status).toBe(400);
+  });
+
+  it('sends from an identity alias and refuses an address the mailbox does not own', async () => {
+    const sim = await withSim({ messages: 10 });
+    const ok = await api<Envelope<{ message_id: string }>>(sim, 'POST', '/mailbox/messages/send', { body: { from: { email: 'support@example.com' }, to: [{ email: 'c@example.com' }], subject: 'From support', html_body: '<p>Hi</p>' } });
+    expect(ok.status).toBe(200);
+    const snap = await sim.snapshot();
+    const sent = snap.messages.find((m) => m.id === ok.body.data.message_id)!;
+    expect(sent.from?.email).toBe('support@example.com');
+    const alias = snap.identities.find((i) => i.email === 'support@example.com')!;
+    expect(snap.submissions.find((s) => s.email_id === sent.id)?.identity_id).toBe(alias.id);
+    const bad = await api(sim, 'POST', '/mailbox/messages/send', { body: { from: { email: 'ceo@elsewhere.test' }, to: [{ email: 'c@example.com' }], subject: 'Spoof', text_body: 'x' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error?.param).toBe('from');
+  });
+});
