@@ -193,10 +193,7 @@ export class AttachmentStore {
         }
         throw toContentError(error, `downloading attachment ${attachmentId} of ${messageId}`);
       }
-      if (outcome === 'done') {
-        if (total === null) total = received;
-        break;
-      }
+      if (outcome === 'done') break;
       if (attempt >= maxAttempts) {
         await savePartial();
         throw new ContentError('fetch_failed', `downloading attachment ${attachmentId} of ${messageId}: gave up after ${attempt} requests (${received} bytes kept for a later resume)`);
@@ -218,10 +215,12 @@ export class AttachmentStore {
       }
     }
 
-    const expected = total ?? received;
-    if (received !== expected || (meta.size_bytes !== null && meta.size_bytes !== undefined && meta.size_bytes !== received)) {
+    // Verify the size: the server's own total (Content-Range / Content-Length) when it
+    // sent one, else the metadata's size_bytes.
+    const expected = total ?? meta.size_bytes ?? received;
+    if (received !== expected) {
       await db.partialDownloads.delete(key);
-      throw new ContentError('invalid_response', `attachment ${attachmentId} of ${messageId}: received ${received} bytes, expected ${meta.size_bytes ?? expected}`);
+      throw new ContentError('invalid_response', `attachment ${attachmentId} of ${messageId}: received ${received} bytes, expected ${expected}`);
     }
     const bytes = concat(chunks, received);
     const row: AttachmentRow = { key, message_id: messageId, attachment_id: attachmentId, bytes, content_type: contentType, filename: meta.filename ?? null, fetched_at: this.#o.now() };

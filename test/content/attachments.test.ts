@@ -169,6 +169,22 @@ describe.skipIf(!specAvailable)('attachment(): Range resume', () => {
     expect((await service.stats()).attachmentRequests.refreshedUrls).toBe(1);
   });
 
+  it('rejects a download whose size does not match and keeps nothing of it', async () => {
+    const sim = await withSim({ messages: 5 });
+    const { messageId, attachment } = await messageWithAttachment(sim, 5_000, 8);
+    const net = new NetLog();
+    // A broken proxy: 200 with a short body and no length information.
+    net.intercept = (url, init, real) => {
+      if (!DOWNLOAD.test(new URL(url).pathname)) return undefined;
+      return real(url, init).then(async (res) => new Response((await res.arrayBuffer()).slice(0, 100), { status: 200, headers: { 'content-type': 'application/octet-stream' } }));
+    };
+    const { db } = contentDb();
+    const service = track(createContentService({ api: apiFor(sim, net), db, fetch: net.fetch }), db);
+    await expect(service.attachment(messageId, attachment.id)).rejects.toMatchObject({ code: 'invalid_response' });
+    expect(await db.attachments.count()).toBe(0);
+    expect(await db.partialDownloads.count()).toBe(0);
+  });
+
   it('uses the authenticated endpoint through the client when there is no download_url, and returns a Blob when asked', async () => {
     const sim = await withSim({ messages: 5 });
     const { messageId, attachment, bytes } = await messageWithAttachment(sim, 4_000, 5);
