@@ -9,6 +9,7 @@
 import type { Subscription } from 'rxjs';
 import { SendmuxApiError, type MailboxStreamEvent, type Message, type RealtimeEvent } from '../api/index.js';
 import { getSyncValue, putServerRecords, setSyncValue } from '../store/apply.js';
+import { addProvisional } from './provisional.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
 
@@ -79,7 +80,11 @@ export function startPush(ctx: SyncContext, options: PushOptions): PushHandle {
           // Only a message the replica does not know yet: a record from a pull is
           // at least as new as the event's snapshot.
           const known = (await ctx.db.messages.get(summary.id)) ?? (await ctx.db.shadows.get(summary.id));
-          if (!known) await putServerRecords(ctx.db, 'messages', [summary]);
+          if (known) return;
+          await putServerRecords(ctx.db, 'messages', [summary]);
+          // Provisional until a pull confirms it: if the message was created and
+          // destroyed before this event was handled, no change will mention it again.
+          await addProvisional(ctx, [summary.id]);
         });
       }
       options.requestPull('message.received');

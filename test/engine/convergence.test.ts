@@ -1,4 +1,6 @@
+import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMailboxApi, type MailboxApi, type MailboxStreamEvent } from '../../src/api/index.js';
 import { engine, eventually, waitStatus, firstDiff, randomRemoteChanges, rng, sim, type EngineHandle, type Simulator } from './helpers.js';
 
 let s: Simulator | undefined;
@@ -50,6 +52,33 @@ describe('convergence', () => {
     // The network recovers: the confirming pull makes the replica exact.
     await s.control.failNext({ count: 0, status: 503 });
     await e.sync.syncNow();
+    await converged();
+  });
+
+  it('an SSE snapshot of a message that was already created and destroyed is removed by the next pull', async () => {
+    s = await sim({ messages: 20 });
+    const api = createMailboxApi({ apiKey: s.apiKey, baseUrl: s.url, rateLimit: false });
+    const events = new Subject<MailboxStreamEvent>();
+    const e2 = engine(s, { api: { ...api, events: () => events.asObservable() } as MailboxApi });
+    e = e2;
+    await e2.sync.start();
+    const { id } = await s.control.deliver({ subject: 'short-lived' });
+    const summary = (await s.snapshot()).messages.find((m) => m.id === id);
+    await s.control.destroy([id]);
+    await e2.sync.syncNow(); // consumes created + destroyed: nothing to show
+    expect((await e2.sync.snapshot()).messages.some((m) => m.id === id)).toBe(false);
+    // The stream delivers the (late) event now.
+    events.next({ type: 'open', data: null });
+    events.next({
+      id: 'evt_late',
+      type: 'message.received',
+      data: { event_type: 'message.received', team_public_id: 'team', mailbox_id: s.mailboxId, message_id: id, message_id_kind: 'provider', sender: null, recipients: [], is_spam: false, occurred_at: new Date().toISOString(), message: { ...summary, rfc5322_message_id: null, body: { text: 'x', html: null, is_truncated: false, max_bytes: 16384 } } },
+    });
+    await eventually(async () => {
+      const ctx = await e2.context;
+      return (await ctx.db.syncState.get('lastEventId'))?.value === 'evt_late';
+    }, 5000, 'event handled');
+    await e2.sync.syncNow();
     await converged();
   });
 });
