@@ -116,6 +116,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const vite = await createServer({
     configFile: false,
     root: WEB_ROOT,
+    // Its own pre-bundle cache: the demo and the browser tests may run side by side.
+    cacheDir: fileURLToPath(new URL('../node_modules/.vite/sendmux-demo', import.meta.url)),
     logLevel: 'warn',
     clearScreen: false,
     plugins: [react(), configPlugin(config)],
@@ -129,6 +131,9 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     },
     optimizeDeps: {
       entries: ['index.html'],
+      // Pre-bundle everything the client and the engine import, so the first page
+      // load never triggers Vite's "new dependencies found, reloading" navigation.
+      include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-dev-runtime', 'rxjs', 'dexie', 'eventsource', 'dompurify'],
     },
   });
   await vite.listen();

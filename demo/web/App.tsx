@@ -3,7 +3,7 @@
 // the outside-world panel. Every view is an engine observable; every action is an
 // optimistic engine mutation, so the UI never waits for the network.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { MailEngine, MailQuery } from './engine.js';
+import type { MailEngine, MailQuery, MutationOutcome } from './engine.js';
 import type { DemoClientConfig, Message } from './types.js';
 import { useObservable } from './hooks.js';
 import { FolderList } from './FolderList.js';
@@ -99,14 +99,23 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
       toast(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, 'error', () => void retry().catch(report(what, retry))),
     [toast],
   );
+  // Fire and forget: the views already show the change. Only a refusal (rolled
+  // back, so the change visibly reverts) or a local failure is worth a toast.
   const act = useCallback(
-    (what: string, run: (m: NonNullable<MailEngine['mutations']>) => Promise<void>) => {
+    (what: string, run: (m: NonNullable<MailEngine['mutations']>) => Promise<MutationOutcome[]>) => {
       const mutations = engine.mutations;
       if (!mutations) {
         toast(`${what}: this engine build has no outbox (update/remove) yet`, 'error');
         return;
       }
-      const go = () => run(mutations);
+      const go = async (): Promise<void> => {
+        const outcomes = await run(mutations);
+        const failed = outcomes.filter((o) => o.status === 'rolled_back');
+        if (failed.length > 0) {
+          const why = failed[0]?.error?.message ?? failed[0]?.reason ?? 'refused by the server';
+          toast(`${what}: ${failed.length} change${failed.length === 1 ? '' : 's'} rolled back (${why})`, 'error', () => void go().catch(report(what, go)));
+        }
+      };
       go().catch(report(what, go));
     },
     [engine, report, toast],
@@ -325,7 +334,16 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
             onToggleFlag={(m) => toggleFlag([m])}
           />
         </section>
-        <ReadingPane engine={engine} messageId={openId} onReply={reply} onToast={toast} onTrash={trash} />
+        <ReadingPane
+          engine={engine}
+          messageId={openId}
+          onReply={reply}
+          onToast={toast}
+          onTrash={trash}
+          onToggleRead={(m) => toggleRead([m])}
+          onToggleFlag={(m) => toggleFlag([m])}
+          onLabel={(m, label, on) => act(on ? 'Add label' : 'Remove label', (mut) => mut.update([m.id], { keywords: { [label]: on } }))}
+        />
         {outside && config.simControlUrl && (
           <OutsideWorld controlUrl={config.simControlUrl} targetIds={outsideTargets} onToast={toast} onClose={() => setOutside(false)} />
         )}

@@ -32,6 +32,9 @@ export interface ReadingPaneProps {
   onReply: (m: Message) => void;
   onToast: (text: string, kind?: 'info' | 'error') => void;
   onTrash: (ids: string[]) => void;
+  onToggleRead: (m: Message) => void;
+  onToggleFlag: (m: Message) => void;
+  onLabel: (m: Message, label: string, on: boolean) => void;
 }
 
 export function ReadingPane(props: ReadingPaneProps) {
@@ -67,11 +70,7 @@ export function ReadingPane(props: ReadingPaneProps) {
 
   const labels = labelsOf(message);
   const mutations = engine.mutations;
-  const fail = (what: string) => (err: unknown) => props.onToast(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
-  const setLabels = (next: string[]) => {
-    const system = message.keywords.filter((k) => !labels.includes(k));
-    mutations?.update([message.id], { keywords: [...system, ...next] }).catch(fail('Labelling'));
-  };
+  const toggleLabel = (name: string, on: boolean) => props.onLabel(message, name, on);
 
   const download = async (attachmentId: string, filename: string) => {
     if (!engine.attachment) return;
@@ -100,7 +99,7 @@ export function ReadingPane(props: ReadingPaneProps) {
             type="button"
             data-testid="reading-toggle-read"
             disabled={!mutations}
-            onClick={() => mutations?.update([message.id], { seen: !message.flags.seen }).catch(fail('Mark read'))}
+            onClick={() => props.onToggleRead(message)}
           >
             {message.flags.seen ? 'Mark unread' : 'Mark read'}
           </button>
@@ -108,7 +107,7 @@ export function ReadingPane(props: ReadingPaneProps) {
             type="button"
             data-testid="reading-toggle-flag"
             disabled={!mutations}
-            onClick={() => mutations?.update([message.id], { flagged: !message.flags.flagged }).catch(fail('Flag'))}
+            onClick={() => props.onToggleFlag(message)}
           >
             {message.flags.flagged ? '★ Unflag' : '☆ Flag'}
           </button>
@@ -129,7 +128,7 @@ export function ReadingPane(props: ReadingPaneProps) {
           {labels.map((l) => (
             <span key={l} className="label">
               {l}
-              <button type="button" aria-label={`Remove label ${l}`} onClick={() => setLabels(labels.filter((x) => x !== l))}>
+              <button type="button" aria-label={`Remove label ${l}`} onClick={() => toggleLabel(l, false)}>
                 ×
               </button>
             </span>
@@ -137,8 +136,9 @@ export function ReadingPane(props: ReadingPaneProps) {
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              const name = label.trim().replace(/\s+/g, '_');
-              if (name && !labels.includes(name)) setLabels([...labels, name]);
+              // docs: keyword names are normalised to lowercase.
+              const name = label.trim().replace(/\s+/g, '_').toLowerCase();
+              if (name && !labels.includes(name)) toggleLabel(name, true);
               setLabel('');
             }}
           >

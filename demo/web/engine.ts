@@ -42,11 +42,20 @@ export type ContentState =
   | { state: 'ready'; html: string | null; text: string | null }
   | { state: 'error'; message: string };
 
+/** The fate of one id of one mutation (src/store/outbox.ts MutationOutcome). */
+export interface MutationOutcome {
+  id: string;
+  status: 'applied' | 'rebased' | 'rolled_back';
+  reason?: string;
+  error?: { code: string; message: string };
+}
+
 /** Flag/keyword patch of `update()` (absolute values). */
 export interface MessagePatch {
   seen?: boolean;
   flagged?: boolean;
-  keywords?: string[];
+  /** keyword → true sets it, false clears it (the API's batch-update shape). */
+  keywords?: Record<string, boolean>;
 }
 
 /**
@@ -61,10 +70,14 @@ export interface MailEngine {
   messages$(query: MailQuery): Observable<Message[]>;
   message$(id: string): Observable<Message | null>;
   count$(query: MailQuery): Observable<number>;
-  /** Optimistic, durable mutations (the outbox). */
+  /**
+   * Optimistic, durable mutations (the outbox): the views change at once; the
+   * promise settles with one outcome per id once the server acknowledged or
+   * refused (then the local effect is rolled back).
+   */
   mutations: {
-    update(ids: string[], patch: MessagePatch): Promise<void>;
-    remove(ids: string[], options?: { permanent?: boolean }): Promise<void>;
+    update(ids: string[], patch: MessagePatch): Promise<MutationOutcome[]>;
+    remove(ids: string[], options?: { permanent?: boolean }): Promise<MutationOutcome[]>;
   } | null;
   /** Message bodies (cached or fetched). */
   content$: ((id: string) => Observable<ContentState>) | null;
