@@ -73,7 +73,7 @@ function invalid(status: number, headers: HeaderReader, ctx: DecodeContext, why:
     message: redact(`HTTP ${status}: ${why}`, ctx.secret),
     // A proxy's HTML 502 is still a transient 5xx; a malformed 2xx is a bug, not retried.
     retryable: statusIsRetryable(status),
-    ...(rid ? { requestId: rid } : {}),
+    ...(rid ? { requestId: redact(rid, ctx.secret) } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }
@@ -128,26 +128,30 @@ export function decodeError(status: number, headers: HeaderReader, text: string,
     return invalid(status, headers, ctx, 'error envelope lacks `code`/`message`');
   }
   const meta = isObject(body.meta) ? body.meta : undefined;
-  const requestId = headers.get('x-request-id') ?? (typeof meta?.request_id === 'string' ? meta.request_id : undefined);
+  // Every string the server sends back is redacted: a hostile or buggy server may
+  // echo the Authorization header into any field (found by the security tests).
+  const clean = (v: string) => redact(v, ctx.secret);
+  const rawRequestId = headers.get('x-request-id') ?? (typeof meta?.request_id === 'string' ? meta.request_id : undefined);
+  const requestId = rawRequestId === undefined ? undefined : clean(rawRequestId);
   const retryAfterMs = retryAfterMsFrom(headers, ctx.now, status);
   const errors = Array.isArray(e.errors)
     ? e.errors.filter(isObject).map((d) => ({
         message: typeof d.message === 'string' ? redact(d.message, ctx.secret) : '',
-        ...(typeof d.code === 'string' ? { code: d.code } : {}),
-        ...(typeof d.param === 'string' ? { param: d.param } : typeof d.field === 'string' ? { param: d.field } : {}),
-        ...(typeof d.field === 'string' ? { field: d.field } : {}),
+        ...(typeof d.code === 'string' ? { code: clean(d.code) } : {}),
+        ...(typeof d.param === 'string' ? { param: clean(d.param) } : typeof d.field === 'string' ? { param: clean(d.field) } : {}),
+        ...(typeof d.field === 'string' ? { field: clean(d.field) } : {}),
       }))
     : undefined;
   return new SendmuxApiError({
     status,
-    code: e.code,
+    code: clean(e.code),
     message: redact(e.message, ctx.secret),
     retryable: typeof e.retryable === 'boolean' ? e.retryable : statusIsRetryable(status),
-    ...(typeof e.param === 'string' ? { param: e.param } : {}),
+    ...(typeof e.param === 'string' ? { param: clean(e.param) } : {}),
     ...(errors ? { errors } : {}),
     ...(requestId ? { requestId } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    ...(typeof e.doc_url === 'string' ? { docUrl: e.doc_url } : {}),
+    ...(typeof e.doc_url === 'string' ? { docUrl: clean(e.doc_url) } : {}),
   });
 }
 
