@@ -131,7 +131,9 @@ export async function eventually(check: () => Promise<boolean> | boolean, ms = 2
 }
 
 /** The first differing record of two snapshots (for readable failures). */
-export function firstDiff(a: Record<string, { id: string }[]>, b: Record<string, { id: string }[]>): string | undefined {
+export function firstDiff(local: object, server: object): string | undefined {
+  const a = local as Record<string, unknown[] | undefined>;
+  const b = server as Record<string, unknown[] | undefined>;
   for (const key of Object.keys(b)) {
     const la = a[key] ?? [];
     const lb = b[key] ?? [];
