@@ -40,10 +40,11 @@ function quoteUrl(url: string): string {
 // A url token, quoted or not; a bare `url(` that does not form one is caught by the
 // last alternative and disabled.
 const URL_TOKEN = /url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)|url\(/gi;
-// CSS Values 4 `src("…")` is url() with a string; image-set() takes bare strings as
-// URLs; IE's expression() and behavior, Gecko's -moz-binding run code. Renaming the
-// function or property makes the declaration invalid, so the browser drops it.
-const DANGEROUS_FUNCTIONS = /(?:-webkit-)?image-set\s*\(|\bsrc\s*\(|expression\s*\(/gi;
+// CSS Values 4 `src("…")` is url() with a string; image-set() and CSS Images 4
+// image() take bare strings as URLs; IE's expression() and behavior, Gecko's
+// -moz-binding run code. Renaming the function or property makes the declaration
+// invalid, so the browser drops it.
+const DANGEROUS_FUNCTIONS = /(?:-webkit-)?image-set\s*\(|(?<![\w-])image\s*\(|\bsrc\s*\(|expression\s*\(/gi;
 const DANGEROUS_PROPERTIES = /(-moz-binding|behaviou?r)\s*:/gi;
 const SCRIPT_SCHEMES = /(?:java|vb|live)script\s*:/gi;
 // @import fetches a stylesheet (url() or a bare string); drop the whole rule.

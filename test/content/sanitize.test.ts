@@ -79,7 +79,7 @@ function assertInert(html: string, opts: { allowRemote?: boolean; allowedBlob?: 
 
 function assertInertCss(css: string, source: string, remoteUrls: string[]): void {
   const lowered = css.toLowerCase();
-  for (const bad of ['expression(', 'javascript:', 'vbscript:', '@import', 'behavior:', 'behaviour:', '-moz-binding', 'image-set(', '</style']) {
+  for (const bad of ['expression(', 'javascript:', 'vbscript:', '@import', 'behavior:', 'behaviour:', '-moz-binding', 'image-set(', ' image(', ':image(', 'src(', '</style']) {
     expect(lowered.includes(bad), `${bad} in CSS of ${source}`).toBe(false);
   }
   for (const m of css.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))\)/gi)) {
@@ -131,6 +131,10 @@ const HOSTILE: string[] = [
   '<div style="background-image: url(//tracker.example/pr.png)">protocol relative css</div>',
   '<div style="background-image: image-set(\'https://tracker.example/set.png\' 1x)">image-set</div>',
   '<div style="behavior: url(x.htc); -moz-binding: url(https://evil.example/x.xml#x)">bindings</div>',
+  '<div style="background-image: image(\'https://tracker.example/img4.png\')">css images 4 image()</div>',
+  '<div style="background-image: src(\'https://tracker.example/src.png\')">src() string url</div>',
+  '<style>@\\69mport url(https://evil.example/escaped-import.css); p{}</style><p>x</p>',
+  '<div style="cursor: url(https://tracker.example/c.cur), auto; list-style-image: url(https://tracker.example/l.png); border-image: url(https://tracker.example/b.png) 30">css urls</div>',
   '<style>@import url(https://evil.example/a.css); @import "https://evil.example/b.css"; p { color: red }</style><p>x</p>',
   '<style>body { background: url("https://tracker.example/s.png") } @font-face { font-family: x; src: url(https://evil.example/f.woff) }</style>',
   '<style>a { color: red }</style><style>x{}</style ><script>alert(1)</script>',
