@@ -224,7 +224,8 @@ export function createContentService(options: ContentServiceOptions): ContentSer
       return threadContent$({ api: options.api, bodies }, threadId, o).pipe(takeUntil(stop$));
     },
     async attachment(messageId, attachmentId, o) {
-      const file = await this.attachmentFile(messageId, attachmentId, o);
+      assertRunning();
+      const file = await attachments.get(messageId, attachmentId, o);
       if (output === 'bytes') return file.bytes;
       return new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.content_type ?? 'application/octet-stream' });
     },

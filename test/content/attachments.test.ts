@@ -195,7 +195,9 @@ describe.skipIf(!specAvailable)('attachment(): Range resume', () => {
       createContentService({ api: apiFor(sim, net), db, fetch: net.fetch, lookupAttachment: async () => noUrl, attachmentOutput: 'blob' }),
       db,
     );
-    const blob = await service.attachment(messageId, attachment.id);
+    // Methods are plain functions (no `this`), so they can be passed around or spread into another object.
+    const { attachment: download } = service;
+    const blob = await download(messageId, attachment.id);
     expect(blob).toBeInstanceOf(Blob);
     expect((blob as Blob).type).toBe('application/octet-stream');
     expect(Buffer.from(await (blob as Blob).arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
