@@ -16,8 +16,8 @@ import type {
   CallOptions,
   EventsOptions,
   MailboxStreamEvent,
+  MethodArgs,
   MethodFn,
-  MethodInput,
   MethodName,
   MethodResult,
 } from './types.js';
@@ -50,6 +50,8 @@ export interface MailboxApiOptions {
   timeoutMs?: number;
   /** ETag cache size (entries). Default 200; 0 disables. */
   etagCacheSize?: number;
+  /** ETag cache budget in characters of cached response bodies. Default 8 000 000. */
+  etagCacheChars?: number;
   /** EventSource implementation. Default the `eventsource` package. */
   EventSource?: EventSourceConstructor;
 }
@@ -60,7 +62,7 @@ export type MailboxApi = { readonly [M in MethodName]: MethodFn<M> } & {
    * Iterates every page of a cursor-paginated list, following
    * `pagination.next_cursor` while `has_more`. Each item is one page's response.
    */
-  pages<M extends PaginatedMethodName>(method: M, input?: MethodInput<M>, options?: CallOptions): AsyncIterable<MethodResult<M>>;
+  pages<M extends PaginatedMethodName>(method: M, ...args: MethodArgs<M>): AsyncIterable<MethodResult<M>>;
   /** The SSE stream `/mailbox/events` as a cold Observable (see {@link EventsOptions}). */
   events(options?: EventsOptions): Observable<MailboxStreamEvent>;
   /** The base URL in use (no trailing slash). */
@@ -149,7 +151,7 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
   if (!(policy.attempts >= 1)) throw new RangeError('createMailboxApi: retry.attempts must be >= 1');
   const limiter =
     options.rateLimit === false ? undefined : new RateLimiter({ requestsPerMinute: options.rateLimit?.requestsPerMinute ?? 1800, clock });
-  const cache = new EtagCache(options.etagCacheSize ?? 200);
+  const cache = new EtagCache(options.etagCacheSize ?? 200, options.etagCacheChars ?? 8_000_000);
   const defaultTimeout = options.timeoutMs ?? 30_000;
 
   async function attempt(name: MethodName, spec: OperationSpec, url: string, input: Input, call: CallOptions): Promise<ApiResponse<unknown>> {
@@ -237,7 +239,7 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
       }
       if (res.status >= 200 && res.status < 300) {
         const decoded = decodeSuccess(res.status, res.headers, text, ctx);
-        if (spec.etag && decoded.etag) cache.set(url, { etag: decoded.etag, response: decoded });
+        if (spec.etag && decoded.etag) cache.set(url, { etag: decoded.etag, response: decoded, size: text.length });
         return decoded;
       }
       if (spec.etag && (res.status === 404 || res.status === 410)) cache.delete(url);

@@ -7,21 +7,34 @@ import type { ApiResponse } from './types.js';
 export interface EtagEntry {
   etag: string;
   response: ApiResponse<unknown>;
+  /** Approximate size (the response body's length in characters). */
+  size: number;
 }
 
-/** Least-recently-used map of request URL → (ETag, decoded response). */
+/**
+ * Least-recently-used map of request URL → (ETag, decoded response), bounded both
+ * by entry count and by total body size (message bodies can be large).
+ */
 export class EtagCache {
   readonly #max: number;
+  readonly #maxSize: number;
   readonly #map = new Map<string, EtagEntry>();
+  #total = 0;
 
-  /** `maxEntries` 0 disables caching. */
-  constructor(maxEntries: number) {
+  /** `maxEntries` 0 disables caching; `maxSize` bounds the summed entry sizes. */
+  constructor(maxEntries: number, maxSize = Infinity) {
     this.#max = Math.max(0, Math.floor(maxEntries));
+    this.#maxSize = maxSize;
   }
 
   /** Entries currently held. */
   get size(): number {
     return this.#map.size;
+  }
+
+  /** Summed sizes of the entries held. */
+  get totalSize(): number {
+    return this.#total;
   }
 
   /** The entry for `key`, marking it most recently used. */
@@ -36,23 +49,28 @@ export class EtagCache {
 
   /** Stores `entry` as most recently used, evicting the least recently used beyond the bound. */
   set(key: string, entry: EtagEntry): void {
-    if (this.#max === 0) return;
-    this.#map.delete(key);
+    this.delete(key);
+    if (this.#max === 0 || entry.size > this.#maxSize) return;
     this.#map.set(key, entry);
-    while (this.#map.size > this.#max) {
+    this.#total += entry.size;
+    while (this.#map.size > this.#max || this.#total > this.#maxSize) {
       const oldest = this.#map.keys().next();
       if (oldest.done) break;
-      this.#map.delete(oldest.value);
+      this.delete(oldest.value);
     }
   }
 
   /** Forgets `key` (e.g. after a 404). */
   delete(key: string): void {
+    const entry = this.#map.get(key);
+    if (!entry) return;
     this.#map.delete(key);
+    this.#total -= entry.size;
   }
 
   /** Forgets everything. */
   clear(): void {
     this.#map.clear();
+    this.#total = 0;
   }
 }

@@ -7,7 +7,7 @@
 // retry: each connection is a fresh EventSource, opened after backoff with full
 // jitter and carrying the last id we saw, and a heartbeat watchdog replaces a
 // stream that went silent (half-open TCP never errors on its own).
-import { EventSource as DefaultEventSource } from 'eventsource';
+import { EventSource as DefaultEventSource, type EventSourceInit, type FetchLike } from 'eventsource';
 import { Observable } from 'rxjs';
 import { decodeError } from './envelope.js';
 import { SendmuxApiError, redact } from './errors.js';
@@ -15,17 +15,8 @@ import type { RateLimiter } from './rateLimiter.js';
 import { backoffDelay, type Clock } from './retry.js';
 import type { EventsOptions, MailboxStreamEvent } from './types.js';
 
-/** The subset of the `eventsource` package's fetch response the client relies on. */
-interface FetchLikeResponse {
-  readonly body: ReadableStream<Uint8Array> | null;
-  readonly url: string;
-  readonly status: number;
-  readonly redirected: boolean;
-  readonly headers: { get(name: string): string | null };
-}
-
-/** The fetch signature the `eventsource` package calls. */
-export type EventSourceFetch = (url: string | URL, init: { headers: Record<string, string>; signal?: unknown; [k: string]: unknown }) => Promise<FetchLikeResponse>;
+/** The fetch signature the `eventsource` package calls (its `FetchLike`). */
+export type EventSourceFetch = FetchLike;
 
 /** Minimal EventSource surface used here (satisfied by the `eventsource` package). */
 export interface EventSourceLike {
@@ -34,7 +25,7 @@ export interface EventSourceLike {
 }
 
 /** An EventSource constructor that accepts a custom `fetch` (the `eventsource` package, v3+). */
-export type EventSourceConstructor = new (url: string, init: { fetch: EventSourceFetch }) => EventSourceLike;
+export type EventSourceConstructor = new (url: string, init: EventSourceInit) => EventSourceLike;
 
 /** What the stream needs from the client. */
 export interface EventStreamContext {
@@ -64,7 +55,7 @@ const DEFAULT_PING_SECONDS = 15;
  */
 export function createEventStream(ctx: EventStreamContext, options: EventsOptions = {}): Observable<MailboxStreamEvent> {
   return new Observable<MailboxStreamEvent>((subscriber) => {
-    const ES = ctx.EventSource ?? (DefaultEventSource as unknown as EventSourceConstructor);
+    const ES = ctx.EventSource ?? DefaultEventSource;
     const ping = options.ping ?? DEFAULT_PING_SECONDS;
     const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ping * 2000 + 5000;
     const url = streamUrl(ctx, options, ping);
@@ -97,12 +88,15 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
       lastActivity = ctx.clock.now();
     };
 
-    const teardownSource = () => {
+    const teardownSource = (deferClose = false) => {
       generation += 1;
       clearWatchdog();
       const s = source;
       source = undefined;
-      s?.close();
+      // Inside the package's own error dispatch its 3 s reconnect timer is armed only
+      // after listeners return; closing one microtask later clears that timer too.
+      if (deferClose) queueMicrotask(() => s?.close());
+      else s?.close();
     };
 
     const finishWithError = (error: SendmuxApiError) => {
@@ -113,9 +107,9 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
     };
 
     // Replace the current connection after a backoff (network error, stream end, silence, 429/5xx).
-    const reconnect = (gen: number, retryAfterMs?: number) => {
+    const reconnect = (gen: number, retryAfterMs?: number, fromErrorEvent = false) => {
       if (gen !== generation || closed) return;
-      teardownSource();
+      teardownSource(fromErrorEvent);
       failures += 1;
       const delay = backoffDelay(failures, RECONNECT, ctx.clock.random, retryAfterMs);
       reconnectTimer = ctx.clock.setTimeout(() => {
@@ -167,7 +161,7 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
             retryable: false,
           });
         }
-        if (!res.body || refusal) return res as FetchLikeResponse;
+        if (!res.body || refusal) return res;
         // Any byte (event, comment ping, retry field) proves the connection is alive.
         const observed = res.body.pipeThrough(
           new TransformStream<Uint8Array, Uint8Array>({
@@ -224,7 +218,7 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
           finishWithError(r);
           return;
         }
-        reconnect(gen, r?.retryAfterMs);
+        reconnect(gen, r?.retryAfterMs, true);
       });
     };
 

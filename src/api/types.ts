@@ -183,11 +183,12 @@ export interface CallOptions {
 
 type IsOptionalInput<T> = object extends T ? true : false;
 
-/** A client method: `(input, options?)`, where `input` may be omitted when nothing in it is required. */
-export type MethodFn<M extends MethodName> =
-  IsOptionalInput<MethodInput<M>> extends true
-    ? (input?: MethodInput<M>, options?: CallOptions) => Promise<MethodResult<M>>
-    : (input: MethodInput<M>, options?: CallOptions) => Promise<MethodResult<M>>;
+/** Arguments of a method: `[input, options?]`, where `input` may be omitted when nothing in it is required. */
+export type MethodArgs<M extends MethodName> =
+  IsOptionalInput<MethodInput<M>> extends true ? [input?: MethodInput<M>, options?: CallOptions] : [input: MethodInput<M>, options?: CallOptions];
+
+/** A client method: `(input, options?) => Promise<result>`. */
+export type MethodFn<M extends MethodName> = (...args: MethodArgs<M>) => Promise<MethodResult<M>>;
 
 /** Options of `events()`: the SSE stream `/mailbox/events`. */
 export interface EventsOptions {

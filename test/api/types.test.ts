@@ -22,6 +22,8 @@ import type {
   TypedChanges,
 } from '../../src/api/index.js';
 import type { components, operations } from '../../src/api/schema.js';
+import { EventSource as PackageEventSource } from 'eventsource';
+import type { EventSourceConstructor, MailboxApiOptions } from '../../src/api/index.js';
 
 type S = components['schemas'];
 
@@ -92,6 +94,16 @@ describe('client types come from the spec', () => {
     expectTypeOf(api.pages<'listMessages'>).returns.toEqualTypeOf<AsyncIterable<ApiResponse<Message[], MethodMeta<'listMessages'>>>>();
     // @ts-expect-error getSession is not paginated
     void (() => api.pages('getSession'));
+    // @ts-expect-error thread_id is required for this list
+    void (() => api.pages('listThreadMessages'));
+    void (() => api.pages('listThreadMessages', { thread_id: 't', limit: 10 }, { priority: 'background' }));
+  });
+
+  it('the eventsource package class is injectable as options.EventSource', () => {
+    // Compile-time assignability checks (tsc fails if the package's class does not fit).
+    const ctor: EventSourceConstructor = PackageEventSource;
+    const options: MailboxApiOptions = { apiKey: 'k', EventSource: PackageEventSource };
+    expect(options.EventSource).toBe(ctor);
   });
 
   it('the runtime client has a function for every method', () => {
