@@ -39,7 +39,10 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
     messages$: (query) => sync.messages$(query),
     message$: (id) => sync.message$(id).pipe(map((m) => m ?? null)),
     count$: (query) => sync.count$(query),
-    mutations: null,
+    mutations: {
+      update: (ids, patch) => sync.update(ids, patch),
+      remove: (ids, options) => sync.remove(ids, options),
+    },
     content$: null,
     attachment: null,
     send: null,
