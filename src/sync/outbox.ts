@@ -35,6 +35,7 @@ import {
 import type { SyncContext } from './context.js';
 import { toSyncError } from './errors.js';
 import { planRound, type PlannedBatch } from './outboxPlan.js';
+import { defaultEnvironment, type EnvironmentSignals } from './poll.js';
 import {
   DEFAULT_OUTBOX_BACKOFF,
   classifyFailure,
@@ -69,6 +70,11 @@ export interface OutboxFlusherOptions {
   backoff?: Partial<OutboxBackoff>;
   /** Settled entries of other tabs are kept this long for them to read (default 10 min). */
   settledRetentionMs?: number;
+  /**
+   * Connectivity: while it says offline nothing is sent; `online` flushes at once,
+   * skipping any backoff. Default: the browser's signals, or always online in Node.
+   */
+  environment?: EnvironmentSignals;
   /** Called after each commit with the outcomes it settled (any origin). */
   onOutcomes(settled: SettledOutcomes[]): void;
 }
@@ -114,11 +120,12 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
   let transientFailures = 0;
   let pullAfter = false;
   let watcher: { unsubscribe(): void } | undefined;
+  const env = options.environment ?? defaultEnvironment();
 
   const report = (step: string, error: unknown) => ctx.reportError(toSyncError('changes_failed', `outbox: ${step}`, error));
 
   function kick(): void {
-    if (stopped || !leader || waiting || holds > 0 || !dirty) return;
+    if (stopped || !leader || waiting || holds > 0 || !dirty || !env.isOnline()) return;
     running ??= run().finally(() => {
       running = undefined;
       kick();
@@ -407,6 +414,13 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     }
   });
 
+  // Back online: whatever waits (offline, or backing off after network errors) goes now.
+  const unsubscribeEnv = env.subscribe((event) => {
+    if (event !== 'online') return;
+    clearBackoff();
+    nudge();
+  });
+
   function stop(): void {
     if (stopped) return;
     stopped = true;
@@ -414,6 +428,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     clearBackoff();
     watcher?.unsubscribe();
     leaderSub.unsubscribe();
+    unsubscribeEnv();
   }
   ctx.stopped.addEventListener('abort', stop, { once: true });
   if (ctx.stopped.aborted) stop();

@@ -10,7 +10,7 @@ import type { Folder, Message } from '../../src/api/types.js';
 import type { MutationOutcome } from '../../src/reactive/mutations.js';
 import { MailboxDb } from '../../src/store/db.js';
 import type { SyncError } from '../../src/sync/errors.js';
-import { BATCH_DELETE, BATCH_UPDATE, controlledFetch, converge, eventually, requests, sim, until, wire, type Simulator, type Wired } from './helpers.js';
+import { BATCH_DELETE, BATCH_UPDATE, controlledFetch, converge, eventually, requests, sim, switchableEnvironment, until, wire, type Simulator, type Wired } from './helpers.js';
 
 let s: Simulator | undefined;
 const engines: Wired[] = [];
@@ -133,6 +133,27 @@ describe('durability', () => {
     // docs/errors.md: the 429's Retry-After was honoured by the outbox backoff.
     expect(delays).toContain(7000);
     expect(errors.filter((e) => e.message.startsWith('outbox:')).length).toBe(2);
+    await converge(w, s);
+  });
+});
+
+describe('connectivity', () => {
+  it('sends nothing while the environment says offline, and flushes on the online signal', async () => {
+    s = await sim();
+    const env = switchableEnvironment();
+    const w = track(wire(s, { environment: env }));
+    await w.sync.start();
+    const [a] = (await inboxOnly(s, 1)) as [string];
+    env.set(false);
+    let settled = false;
+    const outcome = w.update([a], { seen: true }).finally(() => (settled = true));
+    await until(w.sync.status$, (st) => st.pendingMutations === 1);
+    await (await w.outbox).flush();
+    expect(requests(s, BATCH_UPDATE)).toBe(0);
+    expect(settled).toBe(false);
+    env.set(true);
+    expect(await outcome).toEqual([{ id: a, status: 'applied' }]);
+    expect(requests(s, BATCH_UPDATE)).toBe(1);
     await converge(w, s);
   });
 });

@@ -7,6 +7,7 @@ import { createMutations, type MailboxMutations } from '../../src/reactive/mutat
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { createSyncEngine, type MailboxSync, type MailboxSyncOptions } from '../../src/sync/engine.js';
 import { createOutbox, type Outbox, type OutboxOptions } from '../../src/sync/mutations.js';
+import type { EnvironmentEvent, EnvironmentSignals } from '../../src/sync/poll.js';
 
 export type { Simulator };
 
@@ -98,7 +99,9 @@ export function wire(s: Simulator, options: Partial<MailboxSyncOptions> & { fact
   });
   // --- the wiring the engine adds (createSyncEngine) --------------------------------
   const stop$ = new Subject<void>();
-  const outbox = engine.context.then((ctx) => createOutbox(ctx, { backoff: { baseDelayMs: 10, maxDelayMs: 40 }, ...outboxOptions }));
+  const outbox = engine.context.then((ctx) =>
+    createOutbox(ctx, { backoff: { baseDelayMs: 10, maxDelayMs: 40 }, ...(rest.environment ? { environment: rest.environment } : {}), ...outboxOptions }),
+  );
   outbox.catch(() => undefined);
   const mutations = createMutations(outbox, stop$);
   // -----------------------------------------------------------------------------------
@@ -154,4 +157,22 @@ export async function converge(w: Wired, s: Simulator): Promise<void> {
     if (!diff) return;
   }
   throw new Error(`replica did not converge: ${diff}`);
+}
+
+/** Connectivity the test switches (an injected `EnvironmentSignals`). */
+export function switchableEnvironment(): EnvironmentSignals & { set(online: boolean): void } {
+  let online = true;
+  const listeners = new Set<(e: EnvironmentEvent) => void>();
+  return {
+    isVisible: () => true,
+    isOnline: () => online,
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    set(next: boolean) {
+      online = next;
+      for (const l of [...listeners]) l(next ? 'online' : 'offline');
+    },
+  };
 }
