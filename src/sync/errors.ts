@@ -23,7 +23,9 @@ export type SyncErrorCode =
   /** The API broke its contract (unexpected response shape). */
   | 'protocol_error'
   /** Loading or refreshing a server query window failed; retried on the next trigger. */
-  | 'window_failed';
+  | 'window_failed'
+  /** Fetching or caching message content, an attachment, or sending failed (`cause` is a ContentError). */
+  | 'content_failed';
 
 /** An engine error. `cause` holds the underlying error (often a `SendmuxApiError`). */
 export class SyncError extends Error {
