@@ -257,7 +257,8 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
       // The credential comes only from options.apiKey.
       if (k.toLowerCase() !== 'authorization') headers[k] = v;
     }
-    headers.Accept = spec.body === null && spec.path.includes('/attachments/') ? '*/*' : 'application/json';
+    // Attachment downloads answer raw bytes (errors are still JSON).
+    headers.Accept = spec === OPERATIONS.getMessageAttachment ? '*/*' : 'application/json';
     headers.Authorization = `Bearer ${apiKey}`;
     if (spec.body === 'json') headers['Content-Type'] = 'application/json';
     if (spec.body === 'binary') {

@@ -204,6 +204,44 @@ describe.skipIf(!specAvailable)('client ↔ simulator', () => {
     expect(conflict).toMatchObject({ status: 409, retryable: false });
   });
 
+  it.each([
+    [400, 'invalid_parameter', false],
+    [401, 'authentication_required', false],
+    [403, 'insufficient_permissions', false],
+    [404, 'not_found', false],
+    [409, 'conflict', false],
+    [413, 'payload_too_large', false],
+    [422, 'validation_error', false],
+    [429, 'rate_limit_exceeded', true],
+    [500, 'internal_error', true],
+    [503, 'service_unavailable', true],
+  ])('an injected %i over HTTP becomes SendmuxApiError %s (retryable %s) with the request id', async (status, code, retryable) => {
+    const once = createMailboxApi({ apiKey: sim.apiKey, baseUrl: sim.url, rateLimit: false });
+    await sim.control.failNext({ count: 1, status, path: '/mailbox/threads', retryAfterSeconds: retryable ? 2 : undefined });
+    const err = await once.listThreads({ limit: 1 }, { retry: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SendmuxApiError);
+    expect(err).toMatchObject({ status, code, retryable, retryAfterMs: retryable ? 2000 : undefined });
+    expect((err as SendmuxApiError).requestId).toMatch(/\S/);
+  });
+
+  it('a dropped response: idempotent calls are retried; a send with an Idempotency-Key is delivered once', async () => {
+    const before = (await api.listSubmissions({ limit: 100 })).data.length;
+    await sim.control.dropNextResponses({ count: 1, path: '/mailbox/messages/send' });
+    const key = newIdempotencyKey();
+    const body = { to: [{ email: 'once@example.com', name: null }], subject: 'exactly once', text_body: 'x' };
+    const sent = await api.sendMessage({ body }, { idempotencyKey: key });
+    expect(sent.data.status).toBe('queued');
+    const after = (await api.listSubmissions({ limit: 100 })).data.length;
+    expect(after - before).toBe(1);
+    // Without a key the client must not resend: the caller sees network_error.
+    await sim.control.dropNextResponses({ count: 1, path: '/mailbox/messages/send' });
+    await expect(api.sendMessage({ body: { ...body, subject: 'no key' } })).rejects.toMatchObject({ code: 'network_error', status: 0 });
+    expect((await api.listSubmissions({ limit: 100 })).data.length - after).toBe(1);
+    await sim.control.dropNextResponses({ count: 1, path: '/mailbox/messages:batch-update' });
+    const { data } = await api.listMessages({ limit: 1 });
+    await expect(api.batchUpdateMessages({ body: { ids: [data[0]!.id], seen: true } })).resolves.toMatchObject({ status: 200 });
+  });
+
   it('retries injected 503/429 with Retry-After and gives up at the attempt limit', async () => {
     const path = '/mailbox/session';
     api.clearCache();
