@@ -1,6 +1,8 @@
 // Every figure of issue 9, in run order (cheap and engine-independent first).
 import type { FigureDef } from '../lib/context.js';
 import { bootstrapFigure } from './bootstrap.js';
+import { firstRowsFigure, pushFigure, remoteChangeFigure } from './live.js';
 import { peersFigure } from './peers.js';
+import { changeCostFigure, idleFigure } from './traffic.js';
 
-export const FIGURES: readonly FigureDef[] = [peersFigure, bootstrapFigure];
+export const FIGURES: readonly FigureDef[] = [peersFigure, bootstrapFigure, firstRowsFigure, pushFigure, remoteChangeFigure, changeCostFigure, idleFigure];

@@ -3,7 +3,7 @@
 // figures that need it "unavailable" (with the reason), never the whole run.
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import type { Simulator, SimulatorOptions } from '../../src/sim/index.js';
-import type { MailboxSync, MailboxSyncOptions } from '../../src/sync/engine.js';
+import type { MailboxSync, MailboxSyncOptions } from '../../src/index.js';
 import type { MessagePatch } from '../../src/store/pending.js';
 import type { BenchContext } from './context.js';
 
@@ -33,25 +33,13 @@ export async function loadSimulator(): Promise<{ start(o: SimulatorOptions): Pro
   }
 }
 
-/**
- * The public `createMailboxSync` from src/index.ts. Until that entry exists the
- * engine module's own factory is used and the figure notes say so.
- */
+/** The public `createMailboxSync` from src/index.ts. */
 export async function loadEngine(): Promise<EngineFactory | string> {
   try {
-    const m = (await import('../../src/index.js' as string)) as { createMailboxSync?: (o: MailboxSyncOptions) => Engine };
-    if (typeof m.createMailboxSync === 'function') {
-      const create = m.createMailboxSync;
-      return { create: (o) => create(o), source: 'createMailboxSync (src/index.ts)' };
-    }
-  } catch {
-    // fall through to the engine module
-  }
-  try {
-    const m = (await import('../../src/sync/engine.js')) as { createSyncEngine?: (o: MailboxSyncOptions) => { sync: MailboxSync } };
-    if (typeof m.createSyncEngine !== 'function') return 'no engine factory exported yet (src/index.ts createMailboxSync)';
-    const create = m.createSyncEngine;
-    return { create: (o) => create(o).sync as Engine, source: 'createSyncEngine(...).sync (src/sync/engine.ts; src/index.ts not present)' };
+    const m = (await import('../../src/index.js')) as { createMailboxSync?: (o: MailboxSyncOptions) => Engine };
+    if (typeof m.createMailboxSync !== 'function') return 'src/index.ts does not export createMailboxSync yet';
+    const create = m.createMailboxSync;
+    return { create: (o) => create(o), source: 'createMailboxSync (src/index.ts)' };
   } catch (e) {
     return `engine not available: ${reasonOf(e)}`;
   }
@@ -88,8 +76,9 @@ export class SimPool {
   private readonly sims = new Map<string, Promise<Simulator>>();
   constructor(private readonly start: (o: SimulatorOptions) => Promise<Simulator>) {}
 
-  get(options: SimulatorOptions): Promise<Simulator> {
-    const key = JSON.stringify(options);
+  /** A simulator for `options`; `tag` separates instances with equal options. */
+  get(options: SimulatorOptions, tag = ''): Promise<Simulator> {
+    const key = JSON.stringify(options) + tag;
     let s = this.sims.get(key);
     if (!s) {
       s = this.start({ port: 0, ...options });
