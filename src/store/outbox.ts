@@ -12,8 +12,8 @@
 //   and recomputing restores the exact server record and counters.
 import type { Folder, Message, Thread } from '../api/types.js';
 import { getTokens, setTokens } from './apply.js';
-import type { MailboxDb, OutboxEntry, OutboxStatus, Shadow } from './db.js';
-import { recomputeVisible } from './overlay.js';
+import type { FolderBase, MailboxDb, OutboxEntry, OutboxStatus, Shadow, ThreadBase } from './db.js';
+import { recomputeVisible, visibleFolder } from './overlay.js';
 import { addMessageDelta, applyOps, emptyDelta, type CounterDelta, type MessagePatch, type PendingOp } from './pending.js';
 
 /** Why a mutation was rolled back (or, for `not_found` on a remove, why it counts as done). */
@@ -266,48 +266,66 @@ export async function settleMutations(db: MailboxDb, settlements: readonly Settl
 /**
  * The server applied ops, so its folder and thread counters moved by `delta` (the
  * same arithmetic as the optimistic overlay). Fold that into the server copies the
- * overlay keeps (`folderBases`/`threadBases`), creating a base when a folder or
- * thread has none, so the visible counters do not flicker back to stale server
- * numbers until the next pull brings the server's own folders and threads (their
- * tokens are not fast-forwarded; the next pull replaces these predictions).
+ * overlay keeps, so the visible counters do not flicker back to stale server numbers
+ * until the next pull brings the server's own folders and threads (their tokens are
+ * not fast-forwarded; that pull replaces these predictions). A folder or thread
+ * without a base IS its server copy, so it is adjusted in place; with a base, the
+ * base's server copy is adjusted and the visible folder re-derived (recomputeVisible
+ * then applies the change of pending deltas on top, and re-derives touched threads).
  */
 async function predictServerCounters(db: MailboxDb, delta: CounterDelta, newServer: ReadonlyMap<string, Message | null>): Promise<void> {
   const folderIds = [...delta.folders].filter(([, d]) => d.total !== 0 || d.unread !== 0).map(([id]) => id);
   if (folderIds.length > 0) {
     const [bases, visibles] = await Promise.all([db.folderBases.bulkGet(folderIds), db.folders.bulkGet(folderIds)]);
-    const put = folderIds.flatMap((id, i) => {
+    const putBases: FolderBase[] = [];
+    const putFolders: Folder[] = [];
+    folderIds.forEach((id, i) => {
       const d = delta.folders.get(id) ?? { total: 0, unread: 0 };
-      const base = bases[i] ?? { id, server: visibles[i] ?? null, delta: { total: 0, unread: 0 } };
-      if (!base.server) return [];
-      const server: Folder = { ...base.server, total_messages: base.server.total_messages + d.total, unread_messages: base.server.unread_messages + d.unread };
-      return [{ ...base, server }];
+      const adjust = (f: Folder): Folder => ({ ...f, total_messages: f.total_messages + d.total, unread_messages: f.unread_messages + d.unread });
+      const base = bases[i];
+      if (base) {
+        if (!base.server) return;
+        const next = { ...base, server: adjust(base.server) };
+        putBases.push(next);
+        putFolders.push(visibleFolder(next.server, next));
+      } else {
+        const visible = visibles[i];
+        if (visible) putFolders.push(adjust(visible));
+      }
     });
-    if (put.length > 0) await db.folderBases.bulkPut(put);
+    if (putBases.length > 0) await db.folderBases.bulkPut(putBases);
+    if (putFolders.length > 0) await db.folders.bulkPut(putFolders);
   }
-  const threadIds = [...delta.threads].filter(([, d]) => d.count !== 0 || d.unread !== 0).map(([id]) => id);
-  const touched = new Set(threadIds);
+  const touched = new Set([...delta.threads].filter(([, d]) => d.count !== 0 || d.unread !== 0).map(([id]) => id));
   for (const m of newServer.values()) if (m?.thread_id) touched.add(m.thread_id);
   if (touched.size === 0) return;
   const ids = [...touched];
   const [bases, visibles] = await Promise.all([db.threadBases.bulkGet(ids), db.threads.bulkGet(ids)]);
-  const put = ids.flatMap((id, i) => {
+  const putBases: ThreadBase[] = [];
+  const putThreads: Thread[] = [];
+  ids.forEach((id, i) => {
     const d = delta.threads.get(id) ?? { unread: 0, count: 0 };
-    const existing = bases[i];
-    if (!existing && d.unread === 0 && d.count === 0) return [];
-    const base = existing ?? { id, server: visibles[i] ?? null, delta: { unread: 0, count: 0 } };
-    if (!base.server) return [];
-    const lastId = base.server.last_message?.id;
-    const last = lastId !== undefined ? newServer.get(lastId) : undefined;
-    const server: Thread = {
-      ...base.server,
-      unread_count: base.server.unread_count + d.unread,
-      message_count: base.server.message_count + d.count,
-      // The thread's last message changed on the server exactly as the op says.
-      ...(last ? { last_message: last } : {}),
+    const adjust = (t: Thread): Thread => {
+      const lastId = t.last_message?.id;
+      const last = lastId !== undefined ? newServer.get(lastId) : undefined;
+      return {
+        ...t,
+        unread_count: t.unread_count + d.unread,
+        message_count: t.message_count + d.count,
+        // The thread's last message changed on the server exactly as the op says.
+        ...(last ? { last_message: last } : {}),
+      };
     };
-    return [{ ...base, server }];
+    const base = bases[i];
+    if (base) {
+      if (base.server) putBases.push({ ...base, server: adjust(base.server) });
+    } else {
+      const visible = visibles[i];
+      if (visible) putThreads.push(adjust(visible));
+    }
   });
-  if (put.length > 0) await db.threadBases.bulkPut(put);
+  if (putBases.length > 0) await db.threadBases.bulkPut(putBases);
+  if (putThreads.length > 0) await db.threads.bulkPut(putThreads);
 }
 
 /** Takes (reads and deletes) the terminal entries enqueued by `origin`. */
