@@ -8,7 +8,11 @@ import type { Attachment, ContentHeaders, MessageContent, MessageDetail, Message
 /** Realtime body snapshots are capped (docs/sync.md example: 16384). */
 export const REALTIME_BODY_MAX_BYTES = 16_384;
 
+const TEXT_CACHE_MAX = 50_000;
+
 export class ContentService {
+  private readonly textCache = new Map<string, string>();
+
   constructor(
     private readonly store: MailboxStore,
     private readonly downloadBase: () => string,
@@ -17,21 +21,22 @@ export class ContentService {
   /** Text and HTML of a message; generated ones are rebuilt from the seed each time. */
   body(m: MessageRecord): { text: string | null; html: string | null } {
     if (m.text !== undefined || m.html !== undefined) return { text: m.text ?? null, html: m.html ?? null };
-    const thread = m.summary.thread_id ? this.store.threads.get(m.summary.thread_id) : undefined;
-    const topic = (thread && this.store.topics.get(thread.id)) ?? 'update';
-    let quoted: string | null = null;
-    if (thread) {
-      const i = thread.messageIds.indexOf(m.summary.id);
-      const prev = i > 0 ? this.store.messages.get(thread.messageIds[i - 1] ?? '') : undefined;
-      quoted = prev?.summary.preview ?? null;
-    }
+    // Everything a generated body depends on is fixed at creation, so bodies never change.
+    const topic = (m.summary.thread_id && this.store.topics.get(m.summary.thread_id)) || 'update';
     const sender = m.summary.from?.name ?? m.summary.from?.email ?? 'Sender';
-    return makeBody(m.seed, m.summary.preview ?? '', topic, sender, quoted);
+    return makeBody(m.seed, m.summary.preview ?? '', topic, sender, m.quoted ?? null);
   }
 
+  /** Body text for searching; bodies are immutable, so a bounded cache by id is safe (destroyed ids are never reused). */
   bodyText(m: MessageRecord): string {
+    const hit = this.textCache.get(m.summary.id);
+    if (hit !== undefined) return hit;
     const b = this.body(m);
-    return b.text ?? (b.html ? b.html.replace(/<[^>]*>/g, ' ') : '');
+    const text = b.text ?? (b.html ? b.html.replace(/<[^>]*>/g, ' ') : '');
+    // When full, stop caching rather than evicting: a full scan would evict every entry
+    // before its next use, so a stable half beats a thrashing whole.
+    if (this.textCache.size < TEXT_CACHE_MAX) this.textCache.set(m.summary.id, text);
+    return text;
   }
 
   headers(m: MessageRecord): Array<{ name: string; value: string }> {

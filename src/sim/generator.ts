@@ -243,6 +243,7 @@ function makeMessage(rng: Rng, input: MessageInput): MessageRecord {
     receivedMs: input.receivedMs,
     sentMs,
     seed,
+    quoted: input.previous?.summary.preview ?? null,
     attachments,
     rfc822Id: `<${id.slice(4)}@${domain}>`,
     inReplyTo: input.previous?.rfc822Id ?? null,

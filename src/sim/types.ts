@@ -44,6 +44,8 @@ export interface MessageRecord {
   seed: number;
   text?: string | null;
   html?: string | null;
+  /** Preview of the message this one replies to, quoted in generated bodies (fixed at creation). */
+  quoted?: string | null;
   attachments: StoredAttachment[];
   rfc822Id: string;
   inReplyTo: string | null;
