@@ -173,7 +173,7 @@ export class MailboxDb extends Dexie {
     this.version(1).stores({
       messages: 'id, thread_id',
       memberships:
-        '[folder_id+id], id, [folder_id+received_key], [folder_id+unread+received_key], [folder_id+flagged+received_key]',
+        '[folder_id+id], [folder_id+received_key], [folder_id+unread+received_key], [folder_id+flagged+received_key]',
       threads: 'id, *folder_ids',
       folders: 'id',
       identities: 'id',

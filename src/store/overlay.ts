@@ -286,7 +286,14 @@ export async function putServerMessages(db: MailboxDb, records: readonly Message
   for (const id of destroyed) incoming.set(id, undefined);
   const ids = [...incoming.keys()];
   if (ids.length === 0) return;
-  const [shadows, visibles] = await Promise.all([db.shadows.bulkGet(ids), db.messages.bulkGet(ids)]);
+  // Shadows exist only for messages with pending ops (usually none): read their keys
+  // once instead of probing every incoming id.
+  const shadowed = new Set(await db.shadows.toCollection().primaryKeys());
+  const withShadow = ids.filter((id) => shadowed.has(id));
+  const [found, visibles] = await Promise.all([withShadow.length > 0 ? db.shadows.bulkGet(withShadow) : [], db.messages.bulkGet(ids)]);
+  const shadowById = new Map<string, Shadow>();
+  for (const sh of found) if (sh) shadowById.set(sh.id, sh);
+  const shadows = ids.map((id) => shadowById.get(id));
   const pending: string[] = [];
   const putShadows: Shadow[] = [];
   const putMessages: Message[] = [];

@@ -91,16 +91,17 @@ export function resolvePollOptions(options: PollOptions = {}): Required<Pick<Pol
 }
 
 /**
- * Delay before the next poll (pure). After failures: full-jitter exponential backoff
- * (never longer than the regular interval would be... unless the cap says so).
+ * Delay before the next poll (pure). Without failures: the visible or hidden
+ * interval. After n consecutive failures: a jittered delay in
+ * [ceiling/2, ceiling] with ceiling = min(maxMs, baseMs × 2^(n−1)).
  */
 export function nextPollDelay(state: PollState, options: PollOptions, random: () => number): number {
   const o = resolvePollOptions(options);
   const regular = state.visible ? o.visibleMs : o.hiddenMs;
   if (state.failures <= 0) return regular;
   const ceiling = Math.min(o.maxMs, o.baseMs * 2 ** Math.min(30, state.failures - 1));
-  // Full jitter (AWS architecture blog), but at least half the ceiling so a flapping
-  // network does not turn into a tight loop.
+  // "Equal jitter" (AWS Architecture Blog, Exponential Backoff and Jitter): spreads
+  // reconnecting clients while keeping at least half the ceiling between attempts.
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
