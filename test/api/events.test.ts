@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { firstValueFrom, filter, take, toArray, type Subscription } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMailboxApi, SendmuxApiError, type MailboxStreamEvent } from '../../src/api/index.js';
 
 const KEY = 'smx_mbx_sse_secret';
@@ -235,5 +235,54 @@ describe('events()', () => {
     await until(() => events.length === 1, 'open');
     expect(api.rateLimiter?.state.sent).toHaveLength(1);
     expect(api.rateLimiter?.inFlight).toBe(0);
+  });
+});
+
+describe('events() reconnect timing (fake timers, injected fetch)', () => {
+  it('backs off exponentially with jitter between failed connects, honours Retry-After, and resets after data', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-03-19T10:30:00Z') });
+    try {
+      const attempts: number[] = [];
+      let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+      const fetchImpl = (async (_u: string | URL | Request, init?: RequestInit) => {
+        attempts.push(Date.now());
+        const n = attempts.length;
+        if (n <= 3) throw new TypeError('fetch failed');
+        if (n === 4) {
+          return new Response(JSON.stringify({ ok: false, error: { code: 'rate_limit_exceeded', message: 'too many streams', retryable: true }, meta: { request_id: 'r' } }), {
+            status: 429,
+            headers: { 'content-type': 'application/json', 'retry-after': '20' },
+          });
+        }
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            controller = c;
+            c.enqueue(new TextEncoder().encode(': hi\n\n'));
+          },
+        });
+        init?.signal?.addEventListener('abort', () => controller?.error(new DOMException('aborted', 'AbortError')));
+        return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      }) as typeof fetch;
+      const api = createMailboxApi({ apiKey: KEY, baseUrl: 'http://sse.test/api/v1', fetch: fetchImpl, random: () => 0.999, rateLimit: false });
+      const events: MailboxStreamEvent[] = [];
+      const sub = api.events({ heartbeatTimeoutMs: 60_000 }).subscribe((e) => events.push(e));
+      await vi.advanceTimersByTimeAsync(40_000);
+      const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] ?? 0));
+      // Full jitter with random≈1: ceilings 1 s, 2 s, 4 s; then the 429's Retry-After (20 s) wins over 8 s.
+      expect(gaps).toEqual([999, 1998, 3996, 20_000]);
+      expect(events).toEqual([{ type: 'open', data: undefined }]);
+      // Data arrived, so the next failure starts the backoff from the beginning again.
+      controller?.close();
+      const before = attempts.length;
+      await vi.advanceTimersByTimeAsync(998);
+      expect(attempts.length).toBe(before);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(attempts.length).toBe(before + 1);
+      sub.unsubscribe();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
