@@ -55,6 +55,7 @@ const lines = [
   `schedules: ${s.schedules}${stoppedEarly ? ` (stopped at the time bound; ${seeds.length - s.schedules} not run)` : ''}, steps: ${s.steps}, wall: ${Math.round((performance.now() - started) / 1000)}s`,
   `faults injected: ${FAULT_KINDS.map((k) => `${k} ${s.faults[k]}`).join(', ')}`,
   `remote actions: ${Object.entries(s.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `local outcomes: ${Object.entries(s.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   `errors$ by code: ${Object.entries(s.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   `max convergence time: ${Math.round(s.maxConvergenceMs)}ms`,
   `failures: ${s.failures.length}${s.failures.length ? ` (seeds ${s.failures.map((f) => f.seed).join(', ')})` : ''}`,

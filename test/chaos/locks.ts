@@ -1,5 +1,6 @@
-// An in-process Web Locks manager (the subset `navigator.locks.request` the engine's
-// leader election uses), so two engines in one Node process behave like two tabs of
+// An in-process Web Locks manager (the subset of `navigator.locks.request` the
+// engine's leader election uses; passed as the `locks` option), so two engines in one
+// Node process behave like two tabs of
 // one origin: one holds the leader lock, the other waits and takes over when the
 // holder stops or "crashes" (a crashed tab's locks are released by the browser).
 
@@ -51,24 +52,4 @@ export class InProcessLocks {
         this.grant(name);
       });
   }
-}
-
-/**
- * Installs an {@link InProcessLocks} as `navigator.locks` when the runtime has none
- * (Node 20). Returns a function that removes it again.
- */
-export function installLocks(): () => void {
-  const g = globalThis as { navigator?: { locks?: unknown } };
-  if (g.navigator?.locks) return () => undefined;
-  const locks = new InProcessLocks();
-  if (g.navigator) {
-    Object.defineProperty(g.navigator, 'locks', { value: locks, configurable: true });
-    return () => {
-      delete (g.navigator as { locks?: unknown }).locks;
-    };
-  }
-  Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true, writable: true });
-  return () => {
-    delete (globalThis as { navigator?: unknown }).navigator;
-  };
 }

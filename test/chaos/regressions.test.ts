@@ -8,7 +8,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { getTokens } from '../../src/store/apply.js';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
 import { snapshotDiff, tokenProblems } from './checks.js';
-import { installLocks } from './locks.js';
+import { InProcessLocks } from './locks.js';
 
 let sim: Simulator | undefined;
 let engine: SyncEngine | undefined;
@@ -64,8 +64,8 @@ describe('chaos regressions', () => {
     // before start() had elected a leader; start() then went on, acquired the Web
     // Lock and never released it, so the other tab (and every reopened one) waited
     // forever and nobody synced again.
-    const uninstall = installLocks();
-    try {
+    {
+      const locks = new InProcessLocks();
       sim = await startSimulator({ port: 0, seed: 3, messages: 20, rateLimitPerMinute: 0 });
       const factory = new IDBFactory();
       const open = () =>
@@ -76,6 +76,7 @@ describe('chaos regressions', () => {
           IDBKeyRange,
           dbName: 'tabs',
           leader: 'auto',
+          locks,
           events: false,
           poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 },
           apiOptions: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 }, rateLimit: false },
@@ -88,8 +89,6 @@ describe('chaos regressions', () => {
       // With the lock free, the new tab leads and syncs on its own.
       await engine.sync.start();
       expect(snapshotDiff(await engine.sync.snapshot(), await sim.snapshot())).toBeUndefined();
-    } finally {
-      uninstall();
     }
   }, 15_000);
 });

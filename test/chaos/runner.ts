@@ -9,9 +9,8 @@ import { createMailboxApi } from '../../src/api/index.js';
 import { getTokens } from '../../src/store/apply.js';
 import { ACTIVE_OUTBOX_STATUSES } from '../../src/store/db.js';
 import { snapshotDiff, tokenProblems } from './checks.js';
-import { installLocks } from './locks.js';
 import { createPrng, type Prng } from './prng.js';
-import { ChaosWorld, type Tab } from './world.js';
+import { ChaosWorld, mutationsOf, type LocalOutcome, type Tab } from './world.js';
 
 /** Options of one schedule. */
 export interface ChaosConfig {
@@ -40,6 +39,8 @@ export interface ScheduleResult {
   steps: string[];
   faults: Record<FaultKind, number>;
   actions: Record<string, number>;
+  /** Local mutations and what their callers were told. */
+  local?: LocalAction[];
   /** errors$ emissions of every tab, by code. */
   errors: Record<string, number>;
   /** Heal → converged (ms); NaN when it did not converge. */
@@ -62,8 +63,6 @@ const FAULT_PATHS = [
   undefined,
 ] as const;
 
-let locksInstalled = false;
-
 function emptyFaults(): Record<FaultKind, number> {
   return Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 }
@@ -73,12 +72,36 @@ interface Known {
   messages: string[];
   threads: string[];
   folders: string[];
+  /** Writers of each `id|field` over the whole schedule (remote and local). */
+  writers: Map<string, number>;
+}
+
+/** One local mutation and what its caller was told. */
+export interface LocalAction {
+  step: number;
+  tab: string;
+  kind: 'update' | 'remove';
+  ids: string[];
+  patch?: { seen?: boolean; flagged?: boolean; keywords?: Record<string, boolean> };
+  permanent?: boolean;
+  outcome?: LocalOutcome[];
+  /** The promise rejected (its tab was killed first); the entry stays queued for the next leader. */
+  rejected?: string;
+}
+
+function wrote(known: Known, ids: readonly string[], fields: readonly string[]): void {
+  for (const id of ids) for (const f of fields) known.writers.set(`${id}|${f}`, (known.writers.get(`${id}|${f}`) ?? 0) + 1);
+}
+
+function patchFields(patch: { seen?: boolean; flagged?: boolean; keywords?: Record<string, boolean> }): string[] {
+  return [...(patch.seen !== undefined ? ['seen'] : []), ...(patch.flagged !== undefined ? ['flagged'] : []), ...Object.keys(patch.keywords ?? {}).map((k) => `kw:${k}`)];
 }
 
 class Schedule {
   readonly steps: string[] = [];
   readonly faults = emptyFaults();
   readonly actions: Record<string, number> = {};
+  readonly local: LocalAction[] = [];
   private offlineUntil = -1;
   private latencyUntil = -1;
   private step = 0;
@@ -104,8 +127,10 @@ class Schedule {
     const p = this.prng;
     for (this.step = 0; this.step < this.config.steps; this.step++) {
       await this.expireTimedFaults();
-      const kind = p.weighted({ remote: 50, fault: 25, pause: 10, syncNow: 5 });
+      const canMutate = [...this.world.tabs.values()].some((t) => mutationsOf(t.sync));
+      const kind = p.weighted({ remote: 45, local: canMutate ? 15 : 0, fault: 25, pause: 10, syncNow: 5 });
       if (kind === 'remote') await this.remote();
+      else if (kind === 'local') this.localAction();
       else if (kind === 'fault') await this.fault();
       else if (kind === 'pause') {
         const ms = p.int(10, 150);
@@ -114,7 +139,7 @@ class Schedule {
       } else {
         const tab = p.pick([...this.world.tabs.values()]) as Tab;
         this.record(`syncNow tab ${tab.name}${tab.generation}`);
-        tab.engine.sync.syncNow().catch(() => undefined);
+        tab.sync.syncNow().catch(() => undefined);
       }
       await sleep(p.int(0, this.config.stepPauseMs ?? 8));
     }
@@ -154,6 +179,7 @@ class Schedule {
           const ids = p.some(k.messages, 4);
           const patch = { ...(p.chance(0.7) ? { seen: p.chance(0.5) } : {}), ...(p.chance(0.5) ? { flagged: p.chance(0.5) } : {}) };
           await c.setFlags(ids, patch);
+          wrote(k, ids, patchFields(patch));
           this.record(`remote setFlags ${ids.join(',')} ${JSON.stringify(patch)}`);
           break;
         }
@@ -161,17 +187,20 @@ class Schedule {
           const ids = p.some(k.messages, 4);
           const patch = { keywords: { [`label${p.int(0, 3)}`]: p.chance(0.6), ...(p.chance(0.3) ? { $important: p.chance(0.5) } : {}) } };
           await c.setFlags(ids, patch);
+          wrote(k, ids, patchFields(patch));
           this.record(`remote keywords ${ids.join(',')} ${JSON.stringify(patch)}`);
           break;
         }
         case 'trash': {
           const ids = p.some(k.messages, 3);
+          wrote(k, ids, ['place']);
           await c.trash(ids);
           this.record(`remote trash ${ids.join(',')}`);
           break;
         }
         case 'destroy': {
           const ids = p.some(k.messages, 3);
+          wrote(k, ids, ['place']);
           await c.destroy(ids);
           k.messages = k.messages.filter((id) => !ids.includes(id));
           this.record(`remote destroy ${ids.join(',')}`);
@@ -210,6 +239,44 @@ class Schedule {
       // The server refusing an action (a non-empty folder, say) is part of the world.
       this.record(`  refused: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** A user action in one tab: optimistic update/remove, not awaited (the world goes on). */
+  private localAction(): void {
+    const p = this.prng;
+    const tabs = [...this.world.tabs.values()].filter((t) => t.alive && mutationsOf(t.sync));
+    const tab = p.pick(tabs);
+    const m = tab && mutationsOf(tab.sync);
+    if (!tab || !m) return this.record('local (no tab can mutate)');
+    const ids = p.some(this.known.messages, 3);
+    const label = `${tab.name}${tab.generation}`;
+    let action: LocalAction;
+    let promise: Promise<LocalOutcome[]>;
+    if (p.chance(0.75)) {
+      const patch = {
+        ...(p.chance(0.6) ? { seen: p.chance(0.5) } : {}),
+        ...(p.chance(0.4) ? { flagged: p.chance(0.5) } : {}),
+      };
+      const withKeyword = p.chance(0.35) || Object.keys(patch).length === 0;
+      const full = withKeyword ? { ...patch, keywords: { [`label${p.int(0, 3)}`]: p.chance(0.6) } } : patch;
+      action = { step: this.step, tab: label, kind: 'update', ids, patch: full };
+      wrote(this.known, ids, patchFields(full));
+      this.count('local.update');
+      this.record(`local update from tab ${label} ${ids.join(',')} ${JSON.stringify(full)}`);
+      promise = m.update(ids, full);
+    } else {
+      const permanent = p.chance(0.2);
+      action = { step: this.step, tab: label, kind: 'remove', ids, permanent };
+      wrote(this.known, ids, ['place']);
+      this.count('local.remove');
+      this.record(`local remove from tab ${label} ${ids.join(',')}${permanent ? ' (permanent)' : ''}`);
+      promise = m.remove(ids, { permanent });
+    }
+    this.local.push(action);
+    promise.then(
+      (outcome) => (action.outcome = outcome),
+      (error: unknown) => (action.rejected = error instanceof Error ? error.message : String(error)),
+    );
   }
 
   private async fault(): Promise<void> {
@@ -296,18 +363,24 @@ async function quiesce(world: ChaosWorld, deadline: number): Promise<string | un
       await sleep(20);
       continue;
     }
+    const db = await world.inspect();
+    const activeBefore = await db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count();
+    if (activeBefore > 0) {
+      last = `${activeBefore} outbox entries still active`;
+      await sleep(20);
+      continue;
+    }
     try {
-      await leader.engine.sync.syncNow();
+      await leader.sync.syncNow();
     } catch (error) {
       last = `syncNow on ${leader.name}${leader.generation} failed: ${error instanceof Error ? error.message : String(error)}`;
       await sleep(20);
       continue;
     }
-    const db = (await leader.engine.context).db;
+    // A mutation may have been enqueued by a late caller meanwhile: start over.
     const active = await db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count();
     if (active > 0) {
       last = `${active} outbox entries still active`;
-      await sleep(20);
       continue;
     }
     if (leader.status.phase !== 'live') {
@@ -320,6 +393,59 @@ async function quiesce(world: ChaosWorld, deadline: number): Promise<string | un
   return `no quiescence: ${last}`;
 }
 
+type SimSnap = Awaited<ReturnType<ChaosWorld['sim']['snapshot']>>;
+const SETTLED = new Set(['applied', 'rebased', 'rolled_back']);
+
+/**
+ * Check (2): every local action was applied on the server or reported rolled back
+ * with a reason. Callers of live tabs must have been told, for every id. Where a
+ * field of an initial message had exactly one writer in the whole schedule (this
+ * action), the server's final value proves it: the patch when applied, the
+ * initial value when rolled back. Removes with a single writer likewise: gone or
+ * in Trash when applied.
+ */
+async function localActionProblems(actions: readonly LocalAction[], known: Known, initial: SimSnap, remote: SimSnap, world: ChaosWorld): Promise<string | undefined> {
+  // Outcomes reach callers a tick after the outbox empties.
+  for (let i = 0; i < 50 && actions.some((a) => !a.outcome && !a.rejected); i++) await sleep(20);
+  const before = new Map(initial.messages.map((m) => [m.id, m]));
+  const after = new Map(remote.messages.map((m) => [m.id, m]));
+  const trash = initial.folders.find((f) => f.role === 'trash')?.id;
+  for (const a of actions) {
+    const what = `step ${a.step} ${a.kind} from tab ${a.tab} ${a.ids.join(',')}`;
+    if (!a.outcome) {
+      if (a.rejected) continue;
+      const tab = world.tabs.get(a.tab.replace(/\d+$/, ''));
+      return `${what}: the caller was never told the outcome${tab ? ` (tab now ${tab.name}${tab.generation})` : ''}`;
+    }
+    const told = new Set(a.outcome.map((o) => o.id));
+    const missing = a.ids.filter((id) => !told.has(id));
+    if (missing.length > 0) return `${what}: no outcome for ${missing.join(',')}`;
+    for (const o of a.outcome) {
+      if (!SETTLED.has(o.status)) return `${what}: outcome ${o.id} has status ${o.status}`;
+      if (o.status === 'rolled_back' && !o.reason) return `${what}: ${o.id} rolled back without a reason`;
+    }
+    for (const o of a.outcome) {
+      const was = before.get(o.id);
+      if (!was) continue;
+      const now = after.get(o.id);
+      const applied = o.status !== 'rolled_back';
+      if (a.kind === 'update' && a.patch && now) {
+        for (const field of patchFields(a.patch)) {
+          if (known.writers.get(`${o.id}|${field}`) !== 1 || known.writers.has(`${o.id}|place`)) continue;
+          const value = (m: typeof now, f: string) => (f.startsWith('kw:') ? m.keywords.includes(f.slice(3)) : m.flags[f as 'seen' | 'flagged']);
+          const wanted = applied ? (field.startsWith('kw:') ? a.patch.keywords?.[field.slice(3)] : a.patch[field as 'seen' | 'flagged']) : value(was, field);
+          if (value(now, field) !== wanted) return `${what}: ${o.id} ${field} is ${String(value(now, field))} on the server, but the caller was told ${o.status}`;
+        }
+      }
+      if (a.kind === 'remove' && applied && known.writers.get(`${o.id}|place`) === 1) {
+        const gone = !now || (!a.permanent && trash !== undefined && now.folder_ids.includes(trash));
+        if (!gone) return `${what}: ${o.id} still outside Trash on the server, but the caller was told ${o.status}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 function describeTabs(world: ChaosWorld): string {
   return world.history
     .map((t) => `${t.name}${t.generation}(${t.alive ? 'alive' : 'killed'} phase=${t.status.phase} leader=${t.status.leader} push=${t.status.push} errors=[${t.errors.slice(-3).map((e) => `${e.code}: ${e.message}`).join(' | ')}])`)
@@ -328,10 +454,6 @@ function describeTabs(world: ChaosWorld): string {
 
 /** Runs one seeded schedule and checks the invariants. Never throws. */
 export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> {
-  if (!locksInstalled) {
-    installLocks();
-    locksInstalled = true;
-  }
   const prng = createPrng(config.seed);
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -348,13 +470,14 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
   try {
     world = await ChaosWorld.create(options, prng);
     const initial = await world.sim.snapshot();
-    const known: Known = { messages: initial.messages.map((m) => m.id), threads: initial.threads.map((t) => t.id), folders: [] };
+    const known: Known = { messages: initial.messages.map((m) => m.id), threads: initial.threads.map((t) => t.id), folders: [], writers: new Map() };
     world.openTab('A');
     world.openTab('B');
     const schedule = new Schedule(world, prng, known, config);
     result.steps = schedule.steps;
     result.faults = schedule.faults;
     result.actions = schedule.actions;
+    result.local = schedule.local;
     schedule.steps.push(`config ${JSON.stringify({ ...options, validateResponses: undefined })}`);
     await schedule.run();
 
@@ -366,7 +489,7 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
       return result;
     }
     const leader = world.leader() as Tab;
-    const [local, remote] = await Promise.all([leader.engine.sync.snapshot(), world.sim.snapshot()]);
+    const [local, remote] = await Promise.all([leader.sync.snapshot(), world.sim.snapshot()]);
     const diff = snapshotDiff(local, remote);
     if (diff) {
       result.failure = `(1) replica != server after quiescence: ${diff}`;
@@ -376,16 +499,21 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
     // Every live tab reads the same replica.
     for (const tab of world.tabs.values()) {
       if (tab === leader) continue;
-      const other = snapshotDiff(await tab.engine.sync.snapshot(), remote);
+      const other = snapshotDiff(await tab.sync.snapshot(), remote);
       if (other) {
         result.failure = `(1) follower ${tab.name}${tab.generation} sees a different replica: ${other}`;
         return result;
       }
     }
-    const db = (await leader.engine.context).db;
-    const leftovers = await db.outbox.count();
-    if (leftovers > 0) {
-      result.failure = `(3) ${leftovers} outbox entries left behind`;
+    const db = await world.inspect();
+    const stuck = await db.outbox.where('status').noneOf(['acked', 'failed']).count();
+    if (stuck > 0) {
+      result.failure = `(3) ${stuck} outbox entries left behind`;
+      return result;
+    }
+    const lost = await localActionProblems(schedule.local, known, initial, remote, world);
+    if (lost) {
+      result.failure = `(2) ${lost}`;
       return result;
     }
     const api = createMailboxApi({ apiKey: world.sim.apiKey, baseUrl: world.sim.url, rateLimit: false, retry: { attempts: 1 } });
@@ -426,18 +554,24 @@ export interface ChaosSummary {
   faults: Record<FaultKind, number>;
   actions: Record<string, number>;
   errors: Record<string, number>;
+  /** Local mutation outcomes by status (and reason), plus promises rejected by a crash. */
+  outcomes: Record<string, number>;
   maxConvergenceMs: number;
   failures: ScheduleResult[];
 }
 
 export function summarize(results: readonly ScheduleResult[]): ChaosSummary {
-  const s: ChaosSummary = { schedules: 0, steps: 0, faults: emptyFaults(), actions: {}, errors: {}, maxConvergenceMs: 0, failures: [] };
+  const s: ChaosSummary = { schedules: 0, steps: 0, faults: emptyFaults(), actions: {}, errors: {}, outcomes: {}, maxConvergenceMs: 0, failures: [] };
   for (const r of results) {
     s.schedules += 1;
     s.steps += r.stepCount;
     for (const k of FAULT_KINDS) s.faults[k] += r.faults[k];
     for (const [k, v] of Object.entries(r.actions)) s.actions[k] = (s.actions[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.errors)) s.errors[k] = (s.errors[k] ?? 0) + v;
+    for (const a of r.local ?? []) {
+      const keys = a.outcome ? a.outcome.map((o) => (o.reason ? `${o.status}:${o.reason}` : o.status)) : [a.rejected ? 'caller rejected (tab crashed)' : 'unsettled'];
+      for (const k of keys) s.outcomes[k] = (s.outcomes[k] ?? 0) + 1;
+    }
     if (Number.isFinite(r.convergenceMs)) s.maxConvergenceMs = Math.max(s.maxConvergenceMs, r.convergenceMs);
     if (r.failure) s.failures.push(r);
   }
@@ -446,5 +580,14 @@ export function summarize(results: readonly ScheduleResult[]): ChaosSummary {
 
 /** A failure report: the seed, what broke, and the step list to replay it. */
 export function describeFailure(r: ScheduleResult): string {
-  return [`chaos seed ${r.seed} FAILED: ${r.failure}`, `replay: npm run chaos -- --seed ${r.seed} --steps ${r.stepCount}`, 'steps:', ...r.steps.map((l) => `  ${l}`)].join('\n');
+  const local = (r.local ?? []).map(
+    (a) => `  step ${a.step} ${a.kind} from ${a.tab} ${a.ids.join(',')}: ${a.outcome ? a.outcome.map((o) => `${o.id} ${o.status}${o.reason ? `:${o.reason}` : ''}`).join(', ') : (a.rejected ?? 'unsettled')}`,
+  );
+  return [
+    `chaos seed ${r.seed} FAILED: ${r.failure}`,
+    `replay: npm run chaos -- --seed ${r.seed} --steps ${r.stepCount}`,
+    'steps:',
+    ...r.steps.map((l) => `  ${l}`),
+    ...(local.length > 0 ? ['local actions (what each caller was told):', ...local] : []),
+  ].join('\n');
 }

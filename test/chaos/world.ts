@@ -3,18 +3,37 @@
 // other follows and takes over when the leader dies).
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import type { Subscription } from 'rxjs';
-import type { SyncError, SyncStatus } from '../../src/index.js';
-import { initialStatus } from '../../src/index.js';
+import { createMailboxSync, initialStatus, type MailboxSync, type SyncError, type SyncStatus } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import { MailboxDb } from '../../src/store/db.js';
+import { InProcessLocks } from './locks.js';
 import { ChaosNetwork } from './network.js';
 import type { Prng } from './prng.js';
+
+/** One settled id of a local mutation (MutationOutcome, typed structurally). */
+export interface LocalOutcome {
+  id: string;
+  status: string;
+  reason?: string;
+}
+
+/** The optimistic mutation entry points, when the engine has them. */
+export interface LocalMutations {
+  update(ids: readonly string[], patch: { seen?: boolean; flagged?: boolean; keywords?: Record<string, boolean> }): Promise<LocalOutcome[]>;
+  remove(ids: readonly string[], options?: { permanent?: boolean }): Promise<LocalOutcome[]>;
+}
+
+/** The mutations of `sync`, or undefined when this build has none yet. */
+export function mutationsOf(sync: MailboxSync): LocalMutations | undefined {
+  const m = sync as unknown as Partial<LocalMutations>;
+  return typeof m.update === 'function' && typeof m.remove === 'function' ? (m as LocalMutations) : undefined;
+}
 
 /** One engine instance ("a tab"); a crash replaces it by a new generation. */
 export interface Tab {
   readonly name: string;
   readonly generation: number;
-  readonly engine: SyncEngine;
+  readonly sync: MailboxSync;
   alive: boolean;
   status: SyncStatus;
   readonly errors: SyncError[];
@@ -35,6 +54,9 @@ export interface WorldOptions {
 export class ChaosWorld {
   readonly network = new ChaosNetwork();
   readonly factory = new IDBFactory();
+  /** The tabs' shared Web Locks (one origin). */
+  readonly locks = new InProcessLocks();
+  private inspector: MailboxDb | undefined;
   readonly tabs = new Map<string, Tab>();
   /** Every tab ever created (for errors and cleanup). */
   readonly history: Tab[] = [];
@@ -66,13 +88,14 @@ export class ChaosWorld {
     const previous = this.tabs.get(name);
     const generation = previous ? previous.generation + 1 : 1;
     const flags = { alive: true };
-    const engine = createSyncEngine({
+    const sync = createMailboxSync({
       apiKey: this.sim.apiKey,
       baseUrl: this.sim.url,
       indexedDB: this.factory,
       IDBKeyRange,
       dbName: this.dbName,
       leader: 'auto',
+      locks: this.locks,
       fetch: this.network.fetchFor(() => flags.alive),
       environment: this.network.environment,
       random: this.prng.fork().next,
@@ -84,7 +107,7 @@ export class ChaosWorld {
     const tab: Tab = {
       name,
       generation,
-      engine,
+      sync,
       get alive() {
         return flags.alive;
       },
@@ -96,13 +119,13 @@ export class ChaosWorld {
       subscriptions: [],
     };
     tab.subscriptions.push(
-      engine.sync.status$.subscribe((s) => (tab.status = s)),
-      engine.sync.errors$.subscribe((e) => tab.errors.push(e)),
+      sync.status$.subscribe((s) => (tab.status = s)),
+      sync.errors$.subscribe((e) => tab.errors.push(e)),
     );
     this.tabs.set(name, tab);
     this.history.push(tab);
     // start() rejects only when stopped first (a crash) or on a rejected key.
-    engine.sync.start().catch(() => undefined);
+    sync.start().catch(() => undefined);
     return tab;
   }
 
@@ -115,7 +138,7 @@ export class ChaosWorld {
     const tab = this.tabs.get(name);
     if (!tab || !tab.alive) return;
     tab.alive = false;
-    tab.stopped = tab.engine.sync.stop().catch(() => undefined);
+    tab.stopped = tab.sync.stop().catch(() => undefined);
   }
 
   /** The live tab that currently leads, if any. */
@@ -123,11 +146,21 @@ export class ChaosWorld {
     return [...this.tabs.values()].find((t) => t.alive && t.status.leader);
   }
 
+  /** A separate connection to the shared database, for the checks (never written). */
+  async inspect(): Promise<MailboxDb> {
+    if (!this.inspector) {
+      this.inspector = new MailboxDb(this.dbName, { indexedDB: this.factory, IDBKeyRange });
+      await this.inspector.open();
+    }
+    return this.inspector;
+  }
+
   async close(): Promise<void> {
+    this.inspector?.close();
     for (const tab of this.history) {
       if (tab.alive) {
         tab.alive = false;
-        tab.stopped = tab.engine.sync.stop().catch(() => undefined);
+        tab.stopped = tab.sync.stop().catch(() => undefined);
       }
     }
     await Promise.all(this.history.map((t) => t.stopped));
