@@ -142,4 +142,17 @@ describe('recovery', () => {
     await eventually(async () => (await e.sync.snapshot()).messages.some((m) => m.subject === 'polled in'), 10_000, 'polled message');
     await expectConverged(e);
   });
+
+  it('responses lost on the wire (changes and batch-get) are retried and end converged', async () => {
+    s = await sim({ messages: 40 });
+    const e = engine(s, { events: false });
+    engines.push(e);
+    await e.sync.start();
+    const ids = (await s.snapshot()).messages.slice(0, 10).map((m) => m.id);
+    await s.control.setFlags(ids, { seen: false, flagged: true });
+    await s.control.dropNextResponses({ count: 1, path: '/mailbox/changes' });
+    await s.control.dropNextResponses({ count: 1, path: '/mailbox/messages:batch-get' });
+    await e.sync.syncNow();
+    await expectConverged(e);
+  });
 });
