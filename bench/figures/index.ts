@@ -1,8 +1,20 @@
 // Every figure of issue 9, in run order (cheap and engine-independent first).
 import type { FigureDef } from '../lib/context.js';
 import { bootstrapFigure } from './bootstrap.js';
+import { folderPageFigure } from './folder-page.js';
 import { firstRowsFigure, pushFigure, remoteChangeFigure } from './live.js';
 import { peersFigure } from './peers.js';
+import { rateLimitedFigure } from './rate-limited.js';
 import { changeCostFigure, idleFigure } from './traffic.js';
 
-export const FIGURES: readonly FigureDef[] = [peersFigure, bootstrapFigure, firstRowsFigure, pushFigure, remoteChangeFigure, changeCostFigure, idleFigure];
+export const FIGURES: readonly FigureDef[] = [
+  peersFigure,
+  bootstrapFigure,
+  folderPageFigure,
+  firstRowsFigure,
+  pushFigure,
+  remoteChangeFigure,
+  changeCostFigure,
+  idleFigure,
+  rateLimitedFigure,
+];
