@@ -56,7 +56,8 @@ const DEFAULT_PING_SECONDS = 15;
 export function createEventStream(ctx: EventStreamContext, options: EventsOptions = {}): Observable<MailboxStreamEvent> {
   return new Observable<MailboxStreamEvent>((subscriber) => {
     const ES = ctx.EventSource ?? DefaultEventSource;
-    const ping = options.ping ?? DEFAULT_PING_SECONDS;
+    // Spec: ping is 10–300 s; an out-of-range value would make the server refuse the stream.
+    const ping = Math.min(300, Math.max(10, Math.round(options.ping ?? DEFAULT_PING_SECONDS)));
     const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? ping * 2000 + 5000;
     const url = streamUrl(ctx, options, ping);
     const types = new Set<string>([...KNOWN_EVENT_TYPES, ...(options.eventTypes ?? [])]);

@@ -196,7 +196,7 @@ export interface EventsOptions {
   eventTypes?: string[];
   /** Resume after this event id (sent as `Last-Event-ID`). */
   lastEventId?: string;
-  /** Server heartbeat interval in seconds (10–300). Default 15. */
+  /** Server heartbeat interval in seconds, clamped to the spec's 10–300. Default 15. */
   ping?: number;
   /** Ask the server to close after this many seconds (30–3600); the client reconnects. */
   closeAfter?: number;

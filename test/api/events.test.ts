@@ -110,6 +110,8 @@ describe('events()', () => {
     expect(Object.fromEntries(c?.url.searchParams ?? [])).toEqual({ event_types: 'message.received', ping: '20', close_after: '60', mailbox_id: 'mbx_7' });
     expect(c?.url.href).not.toContain(KEY);
     await until(() => c?.closed === true, 'the connection to close on unsubscribe');
+    await firstValueFrom(api.events({ ping: 1 }).pipe(take(1)));
+    expect(server.conns[1]?.url.searchParams.get('ping')).toBe('10');
   });
 
   it('reconnects after a cut connection and resumes with Last-Event-ID, losing nothing', async () => {
