@@ -113,7 +113,12 @@ export class EventHub {
     const ping = setInterval(() => this.send(client, `event: ping\ndata: ${JSON.stringify({ occurred_at: new Date().toISOString() })}\n\n`), o.pingMs);
     client.timers.push(ping);
     if (o.closeAfterMs !== undefined) {
-      client.timers.push(setTimeout(() => res.end(), o.closeAfterMs));
+      client.timers.push(
+        setTimeout(() => {
+          cleanup();
+          res.end();
+        }, o.closeAfterMs),
+      );
     }
   }
 

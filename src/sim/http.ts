@@ -55,6 +55,8 @@ export interface SimContext {
   events: EventHub;
   options: {
     pingIntervalMs?: number;
+    /** Length of one stream-timing second (ping, close_after) in ms; tests shorten it. */
+    secondMs: number;
     eventsEnabled: boolean;
     maxEventStreams: number;
     baseUrl: () => string;

@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   specPath?: string;
   /** Heartbeat interval override for tests; otherwise the `ping` parameter (seconds). */
   pingIntervalMs?: number;
+  /** Milliseconds in one second of SSE timing (`ping`, `close_after`); default 1000, tests shorten it. */
+  secondMs?: number;
   /** When false, /mailbox/events answers 503 and the session reports events gated (default true). */
   eventsEnabled?: boolean;
   /** Concurrent SSE streams before 429 (default 50). */
@@ -70,6 +72,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     changeLogLimit: options.changeLogLimit ?? 10_000,
     eventLogLimit: options.eventLogLimit ?? 1000,
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    secondMs: options.secondMs ?? 1000,
     eventsEnabled: options.eventsEnabled ?? true,
     maxEventStreams: options.maxEventStreams ?? 50,
     now: options.now ?? Date.now,

@@ -82,8 +82,8 @@ const streamEvents: Handler = (req, ctx) => {
     start: (raw, res, headers) =>
       ctx.events.open(raw, res, {
         eventTypes: new Set(types ?? REALTIME_EVENT_TYPES),
-        pingMs: ctx.options.pingIntervalMs ?? ping * 1000,
-        ...(closeAfter !== undefined ? { closeAfterMs: closeAfter * 1000 } : {}),
+        pingMs: ctx.options.pingIntervalMs ?? ping * ctx.options.secondMs,
+        ...(closeAfter !== undefined ? { closeAfterMs: closeAfter * ctx.options.secondMs } : {}),
         ...(lastEventId !== undefined && lastEventId !== '' ? { lastEventId } : {}),
         headers,
       }),

@@ -72,6 +72,7 @@ export interface ServerOptions {
   changeLogLimit: number;
   eventLogLimit: number;
   pingIntervalMs?: number;
+  secondMs: number;
   eventsEnabled: boolean;
   maxEventStreams: number;
   now: () => number;
@@ -107,7 +108,7 @@ export class SimServer {
       messageQueries: new QueryStates(() => this.store.log.epoch),
       folderQueries: new QueryStates(() => this.store.log.epoch, 32),
       events: this.events,
-      options: { pingIntervalMs: options.pingIntervalMs, eventsEnabled: options.eventsEnabled, maxEventStreams: options.maxEventStreams, baseUrl: () => this.baseUrl },
+      options: { pingIntervalMs: options.pingIntervalMs, secondMs: options.secondMs, eventsEnabled: options.eventsEnabled, maxEventStreams: options.maxEventStreams, baseUrl: () => this.baseUrl },
       idempotency: new Map(),
       uploads: new Map(),
     };

@@ -268,7 +268,27 @@ describe('event stream', () => {
     }
   });
 
-  it('filters by event_types and ends the stream after close_after', async () => {
+  it('answers sync_required when Last-Event-ID is older than the retained event log', async () => {
+    const sim = await withSim({ messages: 10, eventLogLimit: 2 });
+    const auth = { Authorization: `Bearer ${sim.apiKey}` };
+    const s1 = await openSse(`${sim.url}/mailbox/events`, auth);
+    await sim.control.deliver({ subject: 'seen' });
+    await s1.until((ev) => ev.some((e) => e.event === 'message.received'));
+    const lastId = s1.events.find((e) => e.event === 'message.received')!.id!;
+    s1.close();
+    for (let i = 0; i < 2; i++) await sim.control.deliver({ subject: `kept ${i}` });
+    const within = await openSse(`${sim.url}/mailbox/events`, { ...auth, 'Last-Event-ID': lastId });
+    await within.until((ev) => ev.filter((e) => e.event === 'message.received').length === 2);
+    expect(within.events.some((e) => e.event === 'sync_required')).toBe(false);
+    within.close();
+    await sim.control.deliver({ subject: 'one too many' });
+    const beyond = await openSse(`${sim.url}/mailbox/events`, { ...auth, 'Last-Event-ID': lastId });
+    await beyond.until((ev) => ev.some((e) => e.event === 'sync_required'));
+    expect(beyond.events.some((e) => e.event === 'message.received')).toBe(false);
+    beyond.close();
+  });
+
+  it('filters by event_types and validates close_after', async () => {
     const sim = await withSim({ messages: 10 });
     const junk = await folderIdByRole(sim, 'junk');
     const s = await openSse(`${sim.url}/mailbox/events?event_types=message.received.spam`, { Authorization: `Bearer ${sim.apiKey}` });
@@ -279,6 +299,16 @@ describe('event stream', () => {
     s.close();
     const bad = await api(sim, 'GET', '/mailbox/events?close_after=10');
     expect(bad.status).toBe(400);
+  });
+
+  it('sends ping heartbeats at the requested interval and ends the stream after close_after', async () => {
+    // secondMs shortens stream seconds: ping=10 → 20ms, close_after=30 → 60ms.
+    const sim = await withSim({ messages: 5, secondMs: 2 });
+    const s = await openSse(`${sim.url}/mailbox/events?ping=10&close_after=30`, { Authorization: `Bearer ${sim.apiKey}` });
+    await s.ended;
+    const pings = s.events.filter((e) => e.event === 'ping');
+    expect(pings.length).toBeGreaterThan(0);
+    expect(sim.stats().sseConnectionsOpen).toBe(0);
   });
 });
 
