@@ -227,7 +227,9 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
         const sentTag = headers['If-None-Match'];
         if (cached && sentTag === cached.etag) {
           const rid = res.headers.get('x-request-id');
-          return { ...cached.response, meta: { ...cached.response.meta, ...(rid ? { request_id: rid } : {}) }, status: 304, notModified: true };
+          // A copy: callers may mutate what they get without corrupting the cache.
+          const copy = structuredClone(cached.response);
+          return { ...copy, meta: { ...copy.meta, ...(rid ? { request_id: rid } : {}) }, status: 304, notModified: true };
         }
         throw new SendmuxApiError({
           status: 304,
@@ -239,7 +241,7 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
       }
       if (res.status >= 200 && res.status < 300) {
         const decoded = decodeSuccess(res.status, res.headers, text, ctx);
-        if (spec.etag && decoded.etag) cache.set(url, { etag: decoded.etag, response: decoded, size: text.length });
+        if (spec.etag && decoded.etag) cache.set(url, { etag: decoded.etag, response: structuredClone(decoded), size: text.length });
         return decoded;
       }
       if (spec.etag && (res.status === 404 || res.status === 410)) cache.delete(url);

@@ -321,6 +321,11 @@ describe('ETag cache', () => {
     const second = await api.getMessage({ message_id: 'm1' });
     expect(f.requests[1]?.headers['if-none-match']).toBe('W/"v1"');
     expect(second).toMatchObject({ status: 304, notModified: true, etag: 'W/"v1"', data: { id: 'm1', subject: 'hi' }, meta: { request_id: 'req_304' } });
+    // Mutating a returned object never leaks into the cache.
+    (first.data as { subject: string }).subject = 'mutated';
+    (second.data as { subject: string }).subject = 'mutated too';
+    f.script(json(304, null, { etag: 'W/"v1"' }));
+    expect((await api.getMessage({ message_id: 'm1' })).data).toMatchObject({ subject: 'hi' });
   });
 
   it('a changed resource replaces the cached entry', async () => {
