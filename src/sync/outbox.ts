@@ -33,7 +33,7 @@ import {
   type Settlement,
 } from '../store/outbox.js';
 import type { SyncContext } from './context.js';
-import { toSyncError } from './errors.js';
+import { SyncError, toSyncError } from './errors.js';
 import { planRound, type PlannedBatch } from './outboxPlan.js';
 import { defaultEnvironment, type EnvironmentSignals } from './poll.js';
 import {
@@ -122,6 +122,9 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
   let watcher: { unsubscribe(): void } | undefined;
   const env = options.environment ?? defaultEnvironment();
 
+  // errors.ts has no mutation-specific code yet: outbox failures use 'changes_failed'
+  // (network failures become 'offline', rejected keys 'unauthorized') with an
+  // "outbox:" message prefix.
   const report = (step: string, error: unknown) => ctx.reportError(toSyncError('changes_failed', `outbox: ${step}`, error));
 
   function kick(): void {
@@ -336,7 +339,8 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     dispatchAll(seqs, { type: 'retry_later' });
     await setMutationStatus(db, seqs, 'pending');
     transientFailures += 1;
-    report('sending queued mutations (will retry)', error);
+    // A failed pull is already on errors$ (the engine reports its own pulls).
+    if (!(error instanceof SyncError)) report('sending queued mutations (will retry)', error);
     scheduleBackoff(transientFailures, error instanceof SendmuxApiError ? error.retryAfterMs : undefined);
     return false;
   }
