@@ -38,7 +38,7 @@ export function StatusBar(props: { status: EngineStatus | null; mode: string }) 
       <span data-testid="status-pending">{s?.pendingMutations ?? 0} pending changes</span>
       {s?.outbox != null && <span data-testid="status-outbox">{s.outbox} in outbox</span>}
       <span className="spacer" />
-      {s?.role && <span className="muted" data-testid="status-role">{s.role === 'leader' ? 'this tab syncs' : 'synced by another tab'}</span>}
+      {s?.role && <span className="muted" data-testid="status-role" data-role={s.role}>{s.role === 'leader' ? 'this tab syncs' : 'synced by another tab'}</span>}
       <span className="muted">{props.mode}</span>
       <span className="muted" data-testid="status-last-sync">
         last sync {relativeTime(s?.lastSyncedAt ?? null, now)}

@@ -1,6 +1,6 @@
 // Builds the UI's MailEngine from the real sync engine (`createMailboxSync`),
 // configured by the dev server (GET /__demo/config).
-import { map, type Observable } from 'rxjs';
+import { combineLatest, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import { sanitizeHtml } from '../../src/content/sanitize.js';
 import type { EngineStatus, MailEngine } from './engine.js';
@@ -15,9 +15,15 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
     ...(config.mailboxId ? { mailboxId: config.mailboxId } : {}),
   });
 
-  const status$: Observable<EngineStatus> = sync.status$.pipe(
-    map((s) => ({
-      phase: s.phase,
+  // The engine pauses while the platform reports offline but keeps its last
+  // phase until a request fails; show the platform's signal right away.
+  const online$ = merge(fromEvent(window, 'online'), fromEvent(window, 'offline')).pipe(
+    map(() => navigator.onLine),
+    startWith(navigator.onLine),
+  );
+  const status$: Observable<EngineStatus> = combineLatest([sync.status$, online$]).pipe(
+    map(([s, online]) => ({
+      phase: !online && s.phase === 'live' ? 'offline' : s.phase,
       progress: s.progress,
       lastSyncedAt: s.lastSyncedAt,
       pendingMutations: s.pendingMutations,
