@@ -97,10 +97,8 @@ const listMailboxes: Handler = (req, ctx) => {
   return json(page.items, { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 
-const getIdentity: Handler = (_req, ctx) => {
-  const i = ctx.store.defaultIdentity();
-  return json(i.record, { etag: weakEtag('idn', i.record.id, i.version) });
-};
+// The spec documents no ETag/304 for the identity, so none is sent.
+const getIdentity: Handler = (_req, ctx) => json(ctx.store.defaultIdentity().record);
 
 const patchIdentity: Handler = (req, ctx) => {
   const b = parseJsonBody(req.body, BODY.updateIdentity);
