@@ -36,6 +36,8 @@ function requestUrl(input: Parameters<typeof fetch>[0]): URL {
 export class HostileFetch {
   /** Responses corrupted so far. */
   corrupted = 0;
+  /** Event streams that received injected events. */
+  injected = 0;
   private armed: Armed[] = [];
   private injections: Injection[] = [];
 
@@ -74,6 +76,7 @@ export class HostileFetch {
       const inj = this.injections.find((i) => i.left > 0);
       if (!inj || !res.ok || !res.body) return res;
       inj.left -= 1;
+      this.injected += 1;
       const original = res.body;
       const head = new TextEncoder().encode(inj.chunk);
       const body = new ReadableStream<Uint8Array>({
