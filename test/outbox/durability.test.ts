@@ -10,7 +10,7 @@ import type { Folder, Message } from '../../src/api/types.js';
 import type { MutationOutcome } from '../../src/reactive/mutations.js';
 import { MailboxDb } from '../../src/store/db.js';
 import type { SyncError } from '../../src/sync/errors.js';
-import { BATCH_DELETE, BATCH_UPDATE, controlledFetch, converge, eventually, requests, sim, switchableEnvironment, until, wire, type Simulator, type Wired } from './helpers.js';
+import { BATCH_DELETE, BATCH_UPDATE, controlledFetch, converge, eventually, fakeLocks, requests, sim, switchableEnvironment, until, wire, type Simulator, type Wired } from './helpers.js';
 
 let s: Simulator | undefined;
 const engines: Wired[] = [];
@@ -183,5 +183,30 @@ describe('tabs', () => {
     await eventually(async () => (await outboxRows(factory)) === 0, 5000, 'empty outbox');
     expect((await firstValueFrom(leader.sync.message$(a)))?.flags.flagged).toBe(true);
     await converge(leader, s);
+  });
+
+  it('entries a leader left in flight are sent by the next leader', async () => {
+    s = await sim();
+    const factory = new IDBFactory();
+    const locks = fakeLocks();
+    const net = controlledFetch();
+    const first = track(wire(s, { factory, locks, leader: 'auto', fetch: net.fetch }));
+    await first.sync.start();
+    const second = track(wire(s, { factory, locks, leader: 'auto' }));
+    const secondSaw: MutationOutcome[] = [];
+    second.outcomes$.subscribe((o) => secondSaw.push(o));
+    void second.sync.start().catch(() => undefined);
+    const [a] = (await inboxOnly(s, 1)) as [string];
+    const held = net.hold('/mailbox/messages:batch-update');
+    const call = first.update([a], { flagged: true });
+    await held.arrived;
+    // The leader's tab goes away mid-request: its entry is left 'sending'.
+    await first.stop();
+    held.release(); // the request was aborted with its engine: it never reaches the server
+    await expect(call).rejects.toMatchObject({ code: 'stopped' });
+    await eventually(() => secondSaw.length === 1, 20_000, 'the new leader to settle the entry');
+    expect(secondSaw).toEqual([{ id: a, status: 'applied' }]);
+    expect(requests(s, BATCH_UPDATE)).toBe(1);
+    await converge(second, s);
   });
 });

@@ -176,3 +176,35 @@ export function switchableEnvironment(): EnvironmentSignals & { set(online: bool
     },
   };
 }
+
+/**
+ * An in-process Web Locks manager (exclusive, FIFO, abortable waits), so several
+ * engines in one test behave like tabs of one origin.
+ */
+export function fakeLocks() {
+  const queues = new Map<string, (() => void)[]>();
+  return {
+    request(name: string, options: { signal?: AbortSignal }, cb: (lock: unknown) => Promise<void>): Promise<unknown> {
+      return new Promise<void>((resolve, reject) => {
+        const q = queues.get(name) ?? [];
+        queues.set(name, q);
+        const grant = () => {
+          void cb({ name }).finally(() => {
+            q.shift();
+            q[0]?.();
+            resolve();
+          });
+        };
+        options.signal?.addEventListener('abort', () => {
+          const i = q.indexOf(grant);
+          if (i > 0) {
+            q.splice(i, 1);
+            reject(new Error('AbortError'));
+          }
+        });
+        q.push(grant);
+        if (q.length === 1) grant();
+      });
+    },
+  };
+}
