@@ -11,7 +11,7 @@ import { MessageList, type VisibleRange } from './MessageList.js';
 import { ReadingPane } from './ReadingPane.js';
 import { Compose, type ComposeDraft } from './Compose.js';
 import { StatusBar } from './StatusBar.js';
-import { Toasts, type Toast } from './Toasts.js';
+import { Toasts, type Toast, type ToastKind } from './Toasts.js';
 import { OutsideWorld } from './OutsideWorld.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { useMessageWindow } from './useMessageWindow.js';
@@ -38,15 +38,21 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const searchBox = useRef<HTMLInputElement>(null);
 
-  const toast = useCallback((text: string, kind: 'info' | 'error' = 'info', retry?: () => void) => {
+  const toast = useCallback((text: string, kind: ToastKind = 'info', retry?: () => void) => {
     const id = ++toastSeq;
-    setToasts((ts) => [...ts.slice(-4), { id, kind, text, ...(retry ? { retry } : {}) }]);
-    if (kind === 'info') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), 3500);
+    setToasts((ts) => {
+      const same = ts.find((t) => t.text === text && t.kind === kind);
+      if (same) return ts.map((t) => (t === same ? { ...t, id, count: t.count + 1, ...(retry ? { retry } : {}) } : t));
+      return [...ts.slice(-3), { id, kind, text, count: 1, ...(retry ? { retry } : {}) }];
+    });
+    if (kind !== 'error') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), kind === 'info' ? 3500 : 10_000);
   }, []);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
   useEffect(() => {
-    const sub = engine.errors$.subscribe((e) => toast(e.message, 'error', e.retry ?? (() => void engine.syncNow())));
+    // Retryable background failures are warnings (the engine retries on its own;
+    // Retry just does it now); the rest stay until dismissed.
+    const sub = engine.errors$.subscribe((e) => toast(e.message, e.retryable ? 'warn' : 'error', () => void engine.syncNow().catch(() => undefined)));
     return () => sub.unsubscribe();
   }, [engine, toast]);
 

@@ -1,8 +1,13 @@
-// Non-blocking notifications: errors stay until dismissed (or retried); info fades.
+// Non-blocking notifications: errors stay until dismissed (or retried); info and
+// warnings (failures the engine retries by itself) fade.
+export type ToastKind = 'info' | 'warn' | 'error';
+
 export interface Toast {
   id: number;
-  kind: 'info' | 'error';
+  kind: ToastKind;
   text: string;
+  /** How many times the same message was raised (shown as ×N instead of stacking). */
+  count: number;
   retry?: () => void;
 }
 
@@ -12,6 +17,7 @@ export function Toasts(props: { toasts: Toast[]; onDismiss: (id: number) => void
       {props.toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`} data-testid="toast" data-kind={t.kind} role={t.kind === 'error' ? 'alert' : 'status'}>
           <span>{t.text}</span>
+          {t.count > 1 && <span className="toast-count">×{t.count}</span>}
           {t.retry && (
             <button
               type="button"

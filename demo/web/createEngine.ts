@@ -38,7 +38,7 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
       map((e) => ({
         message: e.message,
         code: e.code,
-        ...(e.retryable ? { retry: () => void sync.syncNow().catch(() => undefined) } : {}),
+        retryable: e.retryable,
       })),
     ),
     folders$: () => sync.folders$(),

@@ -34,7 +34,8 @@ export interface EngineStatus {
 export interface EngineError {
   message: string;
   code: string;
-  retry?: () => void;
+  /** The engine retries it by itself (backoff); a Retry button just does it now. */
+  retryable: boolean;
 }
 
 export type ContentState =
