@@ -235,9 +235,21 @@ export function pageOf(r: SortedResult, key: string, cursor: string | undefined,
   return { ids };
 }
 
-/** Offset-style cursor for small, unsorted-by-key lists (folders, identities, quotas…). */
-export function pageByIndex<T>(items: T[], key: string, cursor: string | undefined, limit: number, idOf: (t: T) => string): { items: T[]; nextCursor?: string } {
-  const r: SortedResult = { ids: items.map(idOf), keys: items.map((_, i) => i), direction: 'asc' };
+/**
+ * Sorts small lists (folders, identities, quotas, submissions, a thread's messages)
+ * by (key, id) and pages them with the same key-based cursors, so inserts between
+ * pages neither repeat nor skip records.
+ */
+export function pageSorted<T>(
+  items: T[],
+  key: string,
+  cursor: string | undefined,
+  limit: number,
+  idOf: (t: T) => string,
+  keyOf: (t: T) => SortKey,
+  direction: 'asc' | 'desc' = 'asc',
+): { items: T[]; nextCursor?: string } {
+  const r = sortRecords(items, keyOf, idOf, direction);
   const page = pageOf(r, key, cursor, limit);
   const byId = new Map(items.map((t) => [idOf(t), t]));
   const out = page.ids.map((id) => byId.get(id) as T);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { BODY, parseJsonBody, toAddress } from './bodies.js';
 import { SimError, invalidParam, notFound } from './errors.js';
 import { json, weakEtag, type Handler, type JsonReply, type SimContext } from './http.js';
-import { pageByIndex } from './query.js';
+import { pageSorted } from './query.js';
 import type { OutgoingMessage } from './store.js';
 import type { Quota, Session, Submission } from './types.js';
 import { OBJECT_TYPES } from './types.js';
@@ -93,7 +93,7 @@ const listMailboxes: Handler = (req, ctx) => {
   const q = req.query.str('q')?.toLowerCase();
   const limit = req.query.int('limit', { min: 1, max: 100, default: 50 }) ?? 50;
   const all = [{ id: ctx.store.mailboxId, email: ctx.store.email }].filter((m) => q === undefined || m.id.toLowerCase().includes(q) || m.email.toLowerCase().includes(q));
-  const page = pageByIndex(all, `mailboxes|${q ?? ''}`, req.query.str('cursor'), limit, (m) => m.id);
+  const page = pageSorted(all, `mailboxes|${q ?? ''}`, req.query.str('cursor'), limit, (m) => m.id, (m) => m.email);
   return json(page.items, { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 
@@ -113,7 +113,7 @@ const patchIdentity: Handler = (req, ctx) => {
 
 const listIdentities: Handler = (req, ctx) => {
   const limit = req.query.int('limit', { min: 1, max: 100, default: 50 }) ?? 50;
-  const page = pageByIndex([...ctx.store.identities.values()].map((i) => i.record), 'identities', req.query.str('cursor'), limit, (i) => i.id);
+  const page = pageSorted([...ctx.store.identities.values()].map((i) => i.record), 'identities', req.query.str('cursor'), limit, (i) => i.id, (i) => i.email);
   return json(page.items, { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 
@@ -139,11 +139,7 @@ const listSubmissions: Handler = (req, ctx) => {
     return true;
   });
   const key = (s: Submission) => (sortBy === 'send_at' ? s.send_at ?? '' : sortBy === 'email_id' ? s.email_id ?? '' : s.thread_id ?? '');
-  rows.sort((a, b) => {
-    const c = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    return dir === 'asc' ? c : -c;
-  });
-  const page = pageByIndex(rows, `submissions|${req.path}|${JSON.stringify([identityIds, emailIds, threadIds, undo, after, before, sortBy, dir])}`, p.str('cursor'), limit, (s) => s.id);
+  const page = pageSorted(rows, `submissions|${JSON.stringify([identityIds, emailIds, threadIds, undo, after, before, sortBy, dir])}`, p.str('cursor'), limit, (s) => s.id, key, dir);
   return json(page.items, { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 
@@ -164,11 +160,7 @@ const listQuotas: Handler = (req, ctx) => {
   const dir = p.enum('sort_direction', ['asc', 'desc'] as const) ?? 'asc';
   const rows = [...ctx.store.quotas.values()].map((q) => q.record).filter((q) => (name === undefined || q.name.toLowerCase().includes(name)) && (scope === undefined || q.scope === scope) && (resourceType === undefined || q.resource_type === resourceType) && (type === undefined || q.types.includes(type)));
   const key = (q: Quota) => (sortBy === 'name' ? q.name.toLowerCase() : q.used);
-  rows.sort((a, b) => {
-    const c = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id < b.id ? -1 : 1;
-    return dir === 'asc' ? c : -c;
-  });
-  const page = pageByIndex(rows, `quotas|${JSON.stringify([name, scope, resourceType, type, sortBy, dir])}`, p.str('cursor'), limit, (q) => q.id);
+  const page = pageSorted(rows, `quotas|${JSON.stringify([name, scope, resourceType, type, sortBy, dir])}`, p.str('cursor'), limit, (q) => q.id, key, dir);
   return json(page.items, { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 

@@ -51,10 +51,11 @@ const typeChanges =
     json(changesFor(ctx, type, req.query.str('since_state'), 'since_state', readLimit(req)));
 
 /** Folder list order: sort_order, then name, then id. */
+export const folderSortKey = (f: Folder): string => `${String(f.sort_order ?? 999_999).padStart(8, '0')}|${f.name.toLowerCase()}`;
+
 export function sortedFolders(ctx: SimContext): Folder[] {
   const folders = [...ctx.store.folders.values()].map((f) => f.folder);
-  const key = (f: Folder) => `${String(f.sort_order ?? 999_999).padStart(8, '0')}|${f.name.toLowerCase()}`;
-  const r = sortRecords(folders, key, (f) => f.id, 'asc');
+  const r = sortRecords(folders, folderSortKey, (f) => f.id, 'asc');
   const byId = new Map(folders.map((f) => [f.id, f]));
   return r.ids.map((id) => byId.get(id) as Folder);
 }
@@ -62,8 +63,7 @@ export function sortedFolders(ctx: SimContext): Folder[] {
 const folderQueryChanges: Handler = (req, ctx) => {
   const limit = req.query.int('limit', { min: 1, max: 500, default: 500 }) ?? 500;
   const folders = sortedFolders(ctx);
-  const key = (f: Folder) => `${String(f.sort_order ?? 999_999).padStart(8, '0')}|${f.name.toLowerCase()}`;
-  const result = { ids: folders.map((f) => f.id), keys: folders.map(key), direction: 'asc' as const };
+  const result = { ids: folders.map((f) => f.id), keys: folders.map(folderSortKey), direction: 'asc' as const };
   return json(ctx.folderQueries.changes('folders', result, String(ctx.store.log.seqOf('folders')), req.query.str('since_query_state'), { limit, calculateTotal: true }));
 };
 

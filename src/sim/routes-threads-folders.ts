@@ -2,9 +2,9 @@
 import { BODY, parseJsonBody } from './bodies.js';
 import { notFound } from './errors.js';
 import { checkIfMatch, json, weakEtag, type Handler, type SimContext } from './http.js';
-import { pageByIndex, pageOf } from './query.js';
+import { pageOf, pageSorted } from './query.js';
 import { readCleanOptions } from './routes-messages.js';
-import { sortedFolders } from './routes-sync.js';
+import { folderSortKey, sortedFolders } from './routes-sync.js';
 import type { FolderRecord, MessageRecord, ThreadRecord } from './types.js';
 
 function findThread(ctx: SimContext, id: string): ThreadRecord {
@@ -48,16 +48,15 @@ const getThread: Handler = (req, ctx) => {
   return json({ ...ctx.store.threadSummary(t), message_ids: [...t.messageIds] }, { etag: threadEtag(t) });
 };
 
-function threadMessages(ctx: SimContext, t: ThreadRecord, sort: 'asc' | 'desc'): MessageRecord[] {
-  const ms = t.messageIds.map((id) => ctx.store.messages.get(id)).filter((m): m is MessageRecord => m !== undefined);
-  return sort === 'desc' ? ms.reverse() : ms;
+function threadMessages(ctx: SimContext, t: ThreadRecord): MessageRecord[] {
+  return t.messageIds.map((id) => ctx.store.messages.get(id)).filter((m): m is MessageRecord => m !== undefined);
 }
 
 const listThreadMessages: Handler = (req, ctx) => {
   const t = findThread(ctx, req.pathParams.thread_id ?? '');
   const limit = req.query.int('limit', { min: 1, max: 100, default: 50 }) ?? 50;
   const sort = req.query.enum('sort', ['asc', 'desc'] as const) ?? 'asc';
-  const page = pageByIndex(threadMessages(ctx, t, sort), `thread-messages|${t.id}|${sort}`, req.query.str('cursor'), limit, (m) => m.summary.id);
+  const page = pageSorted(threadMessages(ctx, t), `thread-messages|${t.id}|${sort}`, req.query.str('cursor'), limit, (m) => m.summary.id, (m) => m.receivedMs, sort);
   return json(page.items.map((m) => m.summary), { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 
@@ -66,7 +65,7 @@ const getThreadContent: Handler = (req, ctx) => {
   const o = readCleanOptions(req.query, 25_000);
   const limit = req.query.int('limit', { min: 1, max: 100, default: 25 }) ?? 25;
   const sort = req.query.enum('sort', ['asc', 'desc'] as const) ?? 'asc';
-  const page = pageByIndex(threadMessages(ctx, t, sort), `thread-content|${t.id}|${sort}`, req.query.str('cursor'), limit, (m) => m.summary.id);
+  const page = pageSorted(threadMessages(ctx, t), `thread-content|${t.id}|${sort}`, req.query.str('cursor'), limit, (m) => m.summary.id, (m) => m.receivedMs, sort);
   const summary = ctx.store.threadSummary(t);
   const data = page.items.map((m) => ctx.content.clean(m, o));
   return json(data, {
@@ -82,7 +81,7 @@ const getThreadContent: Handler = (req, ctx) => {
 
 const listFolders: Handler = (req, ctx) => {
   const limit = req.query.int('limit', { min: 1, max: 100, default: 50 }) ?? 50;
-  const page = pageByIndex(sortedFolders(ctx), 'folders', req.query.str('cursor'), limit, (f) => f.id);
+  const page = pageSorted(sortedFolders(ctx), 'folders', req.query.str('cursor'), limit, (f) => f.id, folderSortKey);
   return json(page.items, { pagination: page.nextCursor ? { has_more: true, next_cursor: page.nextCursor } : { has_more: false } });
 };
 

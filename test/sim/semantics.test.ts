@@ -485,3 +485,35 @@ describe('filters and sending rules', () => {
     expect(bad.body.error?.param).toBe('from');
   });
 });
+
+describe('small-list paging', () => {
+  it('submission and folder pages neither repeat nor skip when records are added between pages', async () => {
+    const sim = await withSim({ messages: 400, seed: 4 });
+    const pageAll = async <T extends { id: string }>(path: string, between: () => Promise<void>) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let first = true;
+      do {
+        const r = await api<Envelope<T[]>>(sim, 'GET', `${path}${path.includes('?') ? '&' : '?'}limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(r.status).toBe(200);
+        seen.push(...r.body.data.map((x) => x.id));
+        cursor = r.body.pagination?.next_cursor;
+        if (first) await between();
+        first = false;
+      } while (cursor);
+      return seen;
+    };
+    const before = (await sim.snapshot()).submissions.map((s) => s.id);
+    const subs = await pageAll('/mailbox/submissions?sort_direction=desc', async () => {
+      await api(sim, 'POST', '/mailbox/messages/send', { body: { to: [{ email: 'x@example.com' }], subject: 'between pages', text_body: 'x' } });
+    });
+    expect(new Set(subs).size).toBe(subs.length);
+    expect(new Set(subs)).toEqual(new Set(before));
+    const foldersBefore = (await sim.snapshot()).folders.map((f) => f.id);
+    const folders = await pageAll('/mailbox/folders', async () => {
+      await sim.control.createFolder('AAA first by name', null);
+    });
+    expect(new Set(folders).size).toBe(folders.length);
+    for (const id of foldersBefore) expect(folders).toContain(id);
+  });
+});
