@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Route } from 'playwright-core';
 import { startSimulator } from '../../src/sim/index.js';
-import type { DemoServer } from '../../demo/server.js';
+import { createDemoServer, type DemoServer } from '../../demo/server.js';
 import { artifactPath, chromiumAvailable, eventually, openBrowser, startDemo, watchConsole } from './harness.js';
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
@@ -226,6 +226,44 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
       expect(roles.sort()).toEqual(['follower', 'leader']);
     } finally {
       await browser.close();
+    }
+  });
+
+  it('service mode: the dev-server proxy adds the key; the browser never sees it', async () => {
+    // The simulator stands in for app.sendmux.ai: its key plays the real secret.
+    const secret = 'smx_mbx_server_side_secret';
+    const service = await startSimulator({ port: 0, host: '127.0.0.1', seed: 3, messages: 120, apiKey: secret });
+    const proxied = await createDemoServer({
+      backend: { kind: 'service', apiKey: secret, target: new URL(service.url).origin },
+      port: 0,
+      strictPort: true,
+    });
+    const browser = await openBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const leaks: string[] = [];
+      const apiRequests: string[] = [];
+      browser.context.on('request', (req) => {
+        const headers = JSON.stringify(req.headers());
+        if (headers.includes(secret) || req.url().includes(secret)) leaks.push(req.url());
+        if (req.url().includes('/api/v1/')) apiRequests.push(new URL(req.url()).origin);
+      });
+      const config = await (await fetch(new URL('/__demo/config', proxied.url))).text();
+      expect(config).not.toContain(secret);
+      await page.goto(proxied.url);
+      await page.locator('[data-testid="status-bar"][data-phase="live"]').waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid="message-row"]').first().waitFor();
+      expect(await page.locator('[data-testid="outside-toggle"]').count()).toBe(0);
+      // New mail still streams in through the proxy (SSE).
+      const { id } = await service.control.deliver({ subject: 'Through the proxy', from: { email: 'p@proxy.example', name: null }, text: 'hi' });
+      await rowById(page, id).waitFor({ timeout: 15_000 });
+      expect(apiRequests.length).toBeGreaterThan(0);
+      expect(new Set(apiRequests)).toEqual(new Set([new URL(proxied.url).origin]));
+      expect(leaks).toEqual([]);
+    } finally {
+      await browser.close();
+      await proxied.close();
+      await service.close();
     }
   });
 });
