@@ -205,6 +205,20 @@ export async function settleMutations(db: MailboxDb, settlements: readonly Settl
     const loaded = await db.outbox.bulkGet(seqs);
     const entries = new Map<number, MutationEntry>();
     for (const e of loaded) if (e && isMutationEntry(e) && ACTIVE.includes(e.status)) entries.set(e.seq, e);
+    // A move to Trash enqueued before the replica knew its Trash folder: fold it in
+    // with the folder known now; if still unknown, the server copy cannot be derived,
+    // so no fast-forward (the caller pulls instead).
+    const ops = new Map<number, PendingOp>();
+    let trash: string | null | undefined;
+    for (const e of entries.values()) {
+      let op = e.op;
+      if (op.kind === 'remove' && !op.permanent && op.trashFolderId === null) {
+        trash ??= await trashFolderId(db);
+        if (trash === null && options.fastForward && settlements.some((s) => s.seq === e.seq && s.server === 'apply')) return false;
+        op = { ...op, trashFolderId: trash };
+      }
+      ops.set(e.seq, op);
+    }
 
     // 1. New server copies of ids whose op the server applied (or that it does not have).
     const ids = [...new Set(settlements.map((s) => s.id))];
@@ -218,7 +232,7 @@ export async function settleMutations(db: MailboxDb, settlements: readonly Settl
       const shadow = shadows.get(s.id);
       if (!entry || !entry.ids.includes(s.id) || !shadow || s.server === 'keep') continue;
       const before = shadow.server ?? undefined;
-      const after = s.server === 'gone' ? undefined : applyOps(before, [entry.op]);
+      const after = s.server === 'gone' ? undefined : applyOps(before, [ops.get(s.seq) ?? entry.op]);
       addMessageDelta(ackDelta, before, after);
       // Keep the basis: folders/threads hold the delta computed against it (overlay.ts).
       const basis = shadow.basis === undefined ? shadow.server : shadow.basis;

@@ -206,4 +206,28 @@ describe('store/outbox (model-based)', () => {
     expect(await pruneSettled(db, 301)).toBe(1);
     expect(await db.outbox.count()).toBe(0);
   });
+
+  it('a move to Trash enqueued before the Trash folder was known is folded in once it is (never fast-forwarded blind)', async () => {
+    const model = seedMessages();
+    const db = freshDb();
+    dbs.push(db);
+    await db.open();
+    const all = [...model.values()];
+    await db.transaction('rw', db.serverTables, async () => {
+      await putServerRecords(db, 'folders', [derivedFolder('inbox', all), derivedFolder('archive', all)]);
+      await putServerRecords(db, 'messages', all);
+      await setTokens(db, { messages: 'S0' });
+    });
+    const [seq] = await enqueueMutations(db, [{ kind: 'remove', ids: ['m0'], permanent: false }], 'me', 1);
+    expect((await activeMutations(db))[0]?.op).toEqual({ kind: 'remove', permanent: false, trashFolderId: null });
+    const settle = (fastForward: { oldState: string; newState: string }) =>
+      settleMutations(db, [{ seq: seq as number, id: 'm0', server: 'apply', outcome: { id: 'm0', status: 'applied' } }], { fastForward, keepSettled: () => false, now: 2 });
+    expect(await settle({ oldState: 'S0', newState: 'S1' })).toBe(false);
+    expect((await getTokens(db)).messages).toBe('S0');
+    await db.transaction('rw', db.serverTables, () => putServerRecords(db, 'folders', [{ ...derivedFolder('trash', all), role: 'trash' }]));
+    expect(await settle({ oldState: 'S0', newState: 'S1' })).toBe(true);
+    expect((await db.messages.get('m0'))?.folder_ids).toEqual(['trash']);
+    expect((await db.folders.get('trash'))?.total_messages).toBe(1);
+    expect((await getTokens(db)).messages).toBe('S1');
+  });
 });
