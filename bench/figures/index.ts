@@ -3,6 +3,7 @@ import type { FigureDef } from '../lib/context.js';
 import { bootstrapFigure } from './bootstrap.js';
 import { folderPageFigure } from './folder-page.js';
 import { firstRowsFigure, pushFigure, remoteChangeFigure } from './live.js';
+import { optimisticFigure } from './optimistic.js';
 import { peersFigure } from './peers.js';
 import { rateLimitedFigure } from './rate-limited.js';
 import { changeCostFigure, idleFigure } from './traffic.js';
@@ -13,6 +14,7 @@ export const FIGURES: readonly FigureDef[] = [
   folderPageFigure,
   firstRowsFigure,
   pushFigure,
+  optimisticFigure,
   remoteChangeFigure,
   changeCostFigure,
   idleFigure,

@@ -80,6 +80,7 @@ export async function launchBrowser(log: (msg: string) => void): Promise<Browser
   const outDir = await mkdtemp(join(tmpdir(), 'sendmux-bench-bundle-'));
   const profile = await mkdtemp(join(tmpdir(), 'sendmux-bench-profile-'));
   const files = new Map<string, { type: string; body: string | Buffer }>();
+  const bundles = new Map<string, Promise<string>>();
   let target: string | null = null;
   files.set('/', { type: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>sendmux bench</title><body></body>' });
 
@@ -123,10 +124,17 @@ export async function launchBrowser(log: (msg: string) => void): Promise<Browser
     serveJson(path, body) {
       files.set(path, { type: 'application/json', body });
     },
-    async bundleFile(entry, name) {
-      const file = await bundle(entry, outDir, name);
-      files.set(`/${file}`, { type: 'text/javascript', body: await readFile(join(outDir, file)) });
-      return file;
+    bundleFile(entry, name) {
+      let p = bundles.get(entry);
+      if (!p) {
+        p = (async () => {
+          const file = await bundle(entry, outDir, name);
+          files.set(`/${file}`, { type: 'text/javascript', body: await readFile(join(outDir, file)) });
+          return file;
+        })();
+        bundles.set(entry, p);
+      }
+      return p;
     },
     async load(bundleName, globalName) {
       // A fresh page per load: no state (heap, open DBs, subscriptions) leaks between figures.

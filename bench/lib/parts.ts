@@ -4,13 +4,12 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import type { Simulator, SimulatorOptions } from '../../src/sim/index.js';
 import type { MailboxSync, MailboxSyncOptions } from '../../src/index.js';
-import type { MessagePatch } from '../../src/store/pending.js';
 import type { BenchContext } from './context.js';
 
-export type { Simulator, MailboxSync, MailboxSyncOptions, MessagePatch };
+export type { Simulator, MailboxSync, MailboxSyncOptions };
 
-/** The engine as the bench drives it; `update` arrives with the outbox layer. */
-export type Engine = MailboxSync & { update?: (ids: string[], patch: MessagePatch) => Promise<unknown> };
+/** The engine as the bench drives it. */
+export type Engine = MailboxSync;
 
 export interface EngineFactory {
   create(options: MailboxSyncOptions): Engine;
