@@ -82,10 +82,13 @@ const pick = <T>(r: () => number, xs: readonly T[]): T | undefined => xs[Math.fl
  * folder or an existing thread), flag/keyword changes, trash, destroy, folder
  * create/rename/delete, identity edits. Returns a log of what was done.
  */
+let nameCounter = 0;
+
 export async function randomRemoteChanges(s: Simulator, r: () => number, n: number): Promise<string[]> {
   const log: string[] = [];
-  const created: string[] = [];
-  for (let i = 0; i < n; i++) {
+  const created: string[] = (await s.snapshot()).folders.filter((f) => f.role === null).map((f) => f.id);
+  for (let k = 0; k < n; k++) {
+    const i = nameCounter++;
     const snap = await s.snapshot();
     const ids = snap.messages.map((m) => m.id);
     const some = () => [...new Set(Array.from({ length: 1 + Math.floor(r() * 4) }, () => pick(r, ids)).filter((x): x is string => !!x))];
