@@ -53,6 +53,12 @@ function randomOrigin(random: () => number): string {
   return `o${Math.floor(random() * 2 ** 52).toString(36)}${Date.now().toString(36)}`;
 }
 
+function stoppedError(): SyncError {
+  return new SyncError('stopped', 'the engine stopped before the server answered; the mutation stays queued and the next engine on this database sends it', {
+    retryable: false,
+  });
+}
+
 /** Creates the mutation service of an engine (call once per engine, with its context). */
 export function createOutbox(ctx: SyncContext, options: OutboxOptions = {}): Outbox {
   const origin = options.origin ?? randomOrigin(ctx.clock.random);
@@ -120,7 +126,8 @@ export function createOutbox(ctx: SyncContext, options: OutboxOptions = {}): Out
       queue = [];
       try {
         const seqs = await enqueueMutations(ctx.db, batch.map((q) => q.mutation), origin, ctx.clock.now());
-        batch.forEach((q, i) => q.done(seqs[i] as number));
+        // Stopped while writing: the entries are durable, but no one will settle them here.
+        batch.forEach((q, i) => (stopped ? q.fail(stoppedError()) : q.done(seqs[i] as number)));
       } catch (error) {
         const e = toSyncError('storage_failed', 'outbox: writing mutations', error);
         for (const q of batch) q.fail(e);
@@ -138,9 +145,7 @@ export function createOutbox(ctx: SyncContext, options: OutboxOptions = {}): Out
     stopped = true;
     flusher.stop();
     settledWatch.unsubscribe();
-    const error = new SyncError('stopped', 'the engine stopped before the server answered; the mutation stays queued and the next engine on this database sends it', {
-      retryable: false,
-    });
+    const error = stoppedError();
     for (const w of waiters.values()) w.reject(error);
     waiters.clear();
     for (const q of queue.splice(0)) q.fail(error);
