@@ -18,6 +18,7 @@ import { useMessageWindow } from './useMessageWindow.js';
 import { formatAddress, isUnread, senderName } from './format.js';
 import { LOCAL_SCAN, useSearch } from './useSearch.js';
 import { Icon } from './Icon.js';
+import { OutboxList } from './OutboxList.js';
 
 let toastSeq = 0;
 
@@ -48,6 +49,13 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     if (kind !== 'error') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), kind === 'info' ? 3500 : 10_000);
   }, []);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
+
+  useEffect(() => {
+    const sending = engine.sending;
+    if (!sending) return undefined;
+    const sub = sending.failures$.subscribe((f) => toast(`Send failed: ${f.message}`, 'error', () => void sending.retry(f.seq)));
+    return () => sub.unsubscribe();
+  }, [engine, toast]);
 
   useEffect(() => {
     // Retryable background failures are warnings (the engine retries on its own;
@@ -186,6 +194,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
 
   const reply = useCallback((m: Message) => {
     setCompose({
+      relatedId: m.id,
       to: m.from ? formatAddress(m.from) : '',
       cc: '',
       subject: m.subject?.startsWith('Re:') ? m.subject : `Re: ${m.subject ?? ''}`,
@@ -239,11 +248,11 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           break;
         }
         case 'c':
-          if (engine.send) setCompose({ to: '', cc: '', subject: '', body: '' });
+          if (engine.sending) setCompose({ to: '', cc: '', subject: '', body: '' });
           break;
         case 'r': {
           const m = rowAt(cursor);
-          if (m && engine.send) reply(m);
+          if (m && engine.sending) reply(m);
           break;
         }
         case 'l':
@@ -291,7 +300,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           }}
         />
         <div className="top-actions">
-          <button type="button" className="primary" data-testid="compose-open" disabled={!engine.send} title={engine.send ? 'Compose (c)' : 'Sending is not available in this engine build'} onClick={() => setCompose({ to: '', cc: '', subject: '', body: '' })}>
+          <button type="button" className="primary" data-testid="compose-open" disabled={!engine.sending} title={engine.sending ? 'Compose (c)' : 'Sending is not available in this engine build'} onClick={() => setCompose({ to: '', cc: '', subject: '', body: '' })}>
             <Icon name="compose" size={14} /> Compose
           </button>
           {config.simControlUrl && (
@@ -305,11 +314,16 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
         </div>
       </header>
       <main className={`panes ${outside && config.simControlUrl ? 'with-outside' : ''}`}>
-        <FolderList folders={folders} selectedId={currentFolderId} onSelect={selectFolder} />
+        <div className="sidebar">
+          <FolderList folders={folders} selectedId={currentFolderId} onSelect={selectFolder} />
+          {engine.sending && <OutboxList sending={engine.sending} />}
+        </div>
         <section className="list">
           <div className="list-head">
-            <strong>{search ? `“${search}” in ${currentFolder?.name ?? 'mail'}` : currentFolder?.name ?? 'Mail'}</strong>
-            <span className="muted" data-testid="list-count" title={search ? `Local search scans the newest ${LOCAL_SCAN.toLocaleString()} messages of the folder` : undefined}>
+            <strong>
+              {search ? `“${search}” in ${searchResults.scope === 'mailbox' ? 'all mail' : currentFolder?.name ?? 'mail'}` : currentFolder?.name ?? 'Mail'}
+            </strong>
+            <span className="muted" data-testid="list-count" title={search && searchResults.scope === 'folder' ? `Local search scans the newest ${LOCAL_SCAN.toLocaleString()} messages of the folder` : undefined}>
               {search ? searchResults.summary : `${total.toLocaleString()} messages`}
             </span>
           </div>
@@ -361,8 +375,8 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           initial={compose}
           onClose={() => setCompose(null)}
           onSend={async (draft) => {
-            if (!engine.send) throw new Error('this engine build cannot send yet');
-            await engine.send(draft);
+            if (!engine.sending) throw new Error('this engine build cannot send yet');
+            await engine.sending.send(draft);
             toast('Message queued in the outbox');
           }}
         />

@@ -4,6 +4,8 @@ import { useState } from 'react';
 import type { Address, Draft } from './types.js';
 
 export interface ComposeDraft {
+  /** The message replied to (its content stays cached until the send settles). */
+  relatedId?: string;
   to: string;
   cc: string;
   subject: string;
@@ -25,7 +27,11 @@ export function parseAddresses(text: string): Address[] | null {
   return out;
 }
 
-export function Compose(props: { initial: ComposeDraft; onSend: (draft: Draft) => Promise<void>; onClose: () => void }) {
+export function Compose(props: {
+  initial: ComposeDraft;
+  onSend: (draft: Draft & { related_message_ids?: string[] }) => Promise<void>;
+  onClose: () => void;
+}) {
   const [draft, setDraft] = useState(props.initial);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -41,7 +47,13 @@ export function Compose(props: { initial: ComposeDraft; onSend: (draft: Draft) =
     if (!cc) return setError('A Cc address is not valid.');
     setBusy(true);
     try {
-      await props.onSend({ to, ...(cc.length ? { cc } : {}), subject: draft.subject, text_body: draft.body });
+      await props.onSend({
+        to,
+        ...(cc.length ? { cc } : {}),
+        subject: draft.subject,
+        text_body: draft.body,
+        ...(draft.relatedId ? { related_message_ids: [draft.relatedId] } : {}),
+      });
       props.onClose();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -52,6 +64,12 @@ export function Compose(props: { initial: ComposeDraft; onSend: (draft: Draft) =
   return (
     <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
       <form
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            void submit();
+          }
+        }}
         className="compose"
         data-testid="compose"
         onSubmit={(e) => {

@@ -92,7 +92,7 @@ export function ReadingPane(props: ReadingPaneProps) {
       <header className="reading-head">
         <h1 data-testid="reading-subject">{message.subject || '(no subject)'}</h1>
         <div className="toolbar">
-          <button type="button" disabled={!engine.send} onClick={() => props.onReply(message)} data-testid="reply">
+          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message)} data-testid="reply">
             <Icon name="reply" size={14} /> Reply
           </button>
           <button

@@ -51,6 +51,22 @@ export interface MutationOutcome {
   error?: { code: string; message: string };
 }
 
+/** A send waiting in the outbox. */
+export interface OutboxItem {
+  seq: number;
+  status: 'pending' | 'sending' | 'failed';
+  subject: string;
+  to: string;
+  error: string | null;
+}
+
+/** What search shows. */
+export interface SearchResult {
+  hits: Message[];
+  localHits: number;
+  server: 'loading' | 'ready' | 'off';
+}
+
 /** Flag/keyword patch of `update()` (absolute values). */
 export interface MessagePatch {
   seen?: boolean;
@@ -84,10 +100,18 @@ export interface MailEngine {
   content$: ((id: string) => Observable<ContentState>) | null;
   /** Attachment bytes through the authenticated endpoint. */
   attachment: ((messageId: string, attachmentId: string) => Promise<Blob>) | null;
-  /** Queue a message in the send outbox. */
-  send: ((draft: Draft) => Promise<void>) | null;
-  /** Server results for a full-text query, when the engine offers query windows. */
-  serverSearch$: ((text: string, folderId: string | undefined) => Observable<Message[]>) | null;
+  /** Sending: queue a draft (durable at once), the queue itself, and its failures. */
+  sending: {
+    send(draft: Draft & { related_message_ids?: string[] }): Promise<void>;
+    /** Sends not yet delivered, oldest first. */
+    outbox$: Observable<OutboxItem[]>;
+    /** Sends that failed for good (shown with Retry). */
+    failures$: Observable<{ seq: number; message: string }>;
+    retry(seq: number): Promise<void>;
+    discard(seq: number): Promise<boolean>;
+  } | null;
+  /** Local hits at once, server hits merged as they arrive (the engine's search$). */
+  search$: ((text: string) => Observable<SearchResult>) | null;
   /** `sanitizeHtml` from src/content: inert HTML, remote images removed and counted. */
   sanitize(html: string): { html: string; blockedRemoteImages: number };
   syncNow(): Promise<void>;

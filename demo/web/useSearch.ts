@@ -1,11 +1,11 @@
 // Search: local results at once, server results merged as they arrive.
 //
-// Local: the newest LOCAL_SCAN messages of the folder from the replica
-// (messages$), filtered here by subject, sender and preview. Server: the
-// engine's query window for the same text when it offers one (serverSearch$),
-// appended after the local hits without duplicates.
+// With the engine's search$ (replica hits first, then the server's query window
+// for the same text, de-duplicated) the whole mailbox is searched. Without it,
+// the newest LOCAL_SCAN messages of the folder are filtered here by subject,
+// sender and preview, and there are no server results.
 import { useEffect, useMemo, useState } from 'react';
-import type { MailEngine } from './engine.js';
+import type { MailEngine, SearchResult } from './engine.js';
 import type { Message } from './types.js';
 import { useObservable } from './hooks.js';
 
@@ -14,6 +14,8 @@ export const LOCAL_SCAN = 5000;
 export interface SearchResults {
   rows: Message[];
   summary: string;
+  /** 'mailbox' with the engine's search$, else the folder. */
+  scope: 'mailbox' | 'folder';
 }
 
 function matches(m: Message, terms: string[]): boolean {
@@ -24,34 +26,37 @@ function matches(m: Message, terms: string[]): boolean {
 export function useSearch(engine: MailEngine, text: string, folderId: string | undefined): SearchResults {
   const [debounced, setDebounced] = useState(text);
   useEffect(() => {
-    const t = setTimeout(() => setDebounced(text), 120);
+    const t = setTimeout(() => setDebounced(text), 150);
     return () => clearTimeout(t);
   }, [text]);
   const q = debounced.trim();
+  const search$ = engine.search$;
 
+  const engineResult = useObservable<SearchResult | null>(() => (q && search$ ? search$(q) : null), [search$, q], null);
   const scanned = useObservable(
-    () => (q ? engine.messages$({ ...(folderId ? { folderId } : {}), sortBy: 'received_at', direction: 'desc', limit: LOCAL_SCAN }) : null),
-    [engine, q !== '', folderId],
+    () =>
+      q && !search$
+        ? engine.messages$({ ...(folderId ? { folderId } : {}), sortBy: 'received_at', direction: 'desc', limit: LOCAL_SCAN })
+        : null,
+    [engine, search$, q !== '', folderId],
     [] as Message[],
   );
-  const server = useObservable(
-    () => (q && engine.serverSearch$ ? engine.serverSearch$(q, folderId) : null),
-    [engine, q, folderId],
-    null as Message[] | null,
-  );
 
-  return useMemo(() => {
-    if (!q) return { rows: [], summary: '' };
+  return useMemo<SearchResults>(() => {
+    if (!q) return { rows: [], summary: '', scope: search$ ? 'mailbox' : 'folder' };
+    if (search$) {
+      if (!engineResult) return { rows: [], summary: 'searching…', scope: 'mailbox' };
+      const server = engineResult.hits.length - engineResult.localHits;
+      const summary =
+        engineResult.server === 'loading'
+          ? `${engineResult.localHits} local · server…`
+          : engineResult.server === 'ready'
+            ? `${engineResult.localHits} local + ${server} server`
+            : `${engineResult.localHits} local`;
+      return { rows: engineResult.hits, summary, scope: 'mailbox' };
+    }
     const terms = q.toLowerCase().split(/\s+/);
     const local = scanned.filter((m) => matches(m, terms));
-    const seen = new Set(local.map((m) => m.id));
-    const extra = (server ?? []).filter((m) => !seen.has(m.id));
-    const rows = [...local, ...extra];
-    const summary = !engine.serverSearch$
-      ? `${local.length} local`
-      : server === null
-        ? `${local.length} local · server…`
-        : `${local.length} local + ${extra.length} server`;
-    return { rows, summary };
-  }, [q, scanned, server, engine]);
+    return { rows: local, summary: `${local.length} local`, scope: 'folder' };
+  }, [q, search$, engineResult, scanned]);
 }
