@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { countCalls, engine, killableFetch, manualTimers, sim, type EngineHandle, type Simulator } from './helpers.js';
+import { controlledEnvironment, countCalls, engine, eventually, killableFetch, manualTimers, sim, type EngineHandle, type Simulator } from './helpers.js';
 
 let s: Simulator | undefined;
 let e: EngineHandle | undefined;
@@ -54,5 +54,34 @@ describe('efficiency', () => {
     const calls = f.calls.slice(before);
     expect(calls.length).toBe(5);
     expect(countCalls(calls, 'GET', '/mailbox/changes')).toBe(5);
+  });
+
+  it('polls at the visible interval, slower when hidden, and at once on focus or when visible again', async () => {
+    s = await sim({ messages: 20 });
+    const f = killableFetch();
+    const timers = manualTimers();
+    const env = controlledEnvironment();
+    const VISIBLE = 11_111;
+    const HIDDEN = 77_777;
+    e = engine(s, { events: false, fetch: f.fetch, environment: env, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, poll: { visibleMs: VISIBLE, hiddenMs: HIDDEN } });
+    await e.sync.start();
+    const armed = async (ms: number) => eventually(() => timers.armed().includes(ms), 5000, `a ${ms} ms poll timer`);
+    await armed(VISIBLE);
+    env.emit('hidden');
+    // The hidden interval applies from the next poll on.
+    const changes = () => countCalls(f.calls, 'GET', '/mailbox/changes');
+    let before = changes();
+    expect(timers.fire(VISIBLE)).toBe(1);
+    await eventually(() => changes() === before + 1, 5000, 'poll');
+    await armed(HIDDEN);
+    expect(timers.armed().includes(VISIBLE)).toBe(false);
+    // Focus polls at once (no timer fired), then the cadence continues.
+    before = changes();
+    env.emit('focus');
+    await eventually(() => changes() === before + 1, 5000, 'poll on focus');
+    before = changes();
+    env.emit('visible');
+    await eventually(() => changes() === before + 1, 5000, 'poll when visible again');
+    await armed(VISIBLE);
   });
 });

@@ -155,4 +155,15 @@ describe('recovery', () => {
     await e.sync.syncNow();
     await expectConverged(e);
   });
+
+  it('a rejected API key rejects start() with unauthorized and puts the engine in error', async () => {
+    s = await sim({ messages: 10 });
+    const e = engine(s, { apiKey: 'smx_mbx_wrong', events: false });
+    engines.push(e);
+    await expect(e.sync.start()).rejects.toMatchObject({ code: 'unauthorized', retryable: false });
+    expect((await waitStatus(e.sync, (st) => st.phase === 'error')).error?.code).toBe('unauthorized');
+    // The credential is never persisted.
+    const ctx = await e.context;
+    expect(JSON.stringify(await ctx.db.syncState.toArray())).not.toContain('smx_mbx_wrong');
+  });
 });
