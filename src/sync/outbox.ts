@@ -276,10 +276,11 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
 
     const { old_state: oldState, new_state: newState } = result.states;
     let committed = false;
-    // docs/sync.md: old_state is the state the batch applied to; when it is ours, the
-    // batch is the only change between the two states and new_state describes
-    // exactly "our records + these ops".
-    if ('if_in_state' in guard && oldState !== null && newState !== null && oldState === guard.if_in_state) {
+    // docs/sync.md: old_state is the state the batch applied to; when it is ours (a
+    // guarded call always; a forced one when nothing else changed), the batch is the
+    // only change between the two states and new_state describes exactly "our
+    // records + these ops". settleMutations re-checks the token in its transaction.
+    if (token !== undefined && oldState !== null && newState !== null && oldState === token) {
       committed = await settle(settlements, bySeq, { oldState, newState });
       if (committed) pullAfter = true;
     }
