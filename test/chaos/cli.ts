@@ -1,5 +1,7 @@
 // `npm run chaos -- [--seed N | --seeds N [--from S]] [--steps N] [--verbose] [--validate]
-//                   [--max-minutes M] [--out file.json]`
+//                   [--no-local] [--max-minutes M] [--out file.json]`
+// CHAOS_DEBUG=1 also prints every mutation request/response and, on a diverging
+// message, its outbox rows and shadow.
 // Runs seeded chaos schedules one after another and prints a summary: schedules,
 // steps, faults injected by kind, errors reported, max convergence time. A failing
 // seed prints its step list; exit code 1 when any schedule failed.
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '300' },
     verbose: { type: 'boolean', default: false },
     validate: { type: 'boolean', default: false },
+    'no-local': { type: 'boolean', default: false },
     'max-minutes': { type: 'string' },
     out: { type: 'string' },
   },
@@ -40,7 +43,7 @@ for (const seed of seeds) {
     break;
   }
   const t0 = performance.now();
-  const r = await runSchedule({ seed, steps, validateResponses: values.validate, ...(values.verbose ? { onStep: (l: string) => console.log(`  [${seed}] ${l}`) } : {}) });
+  const r = await runSchedule({ seed, steps, validateResponses: values.validate, local: !values['no-local'], ...(values.verbose ? { onStep: (l: string) => console.log(`  [${seed}] ${l}`) } : {}) });
   results.push(r);
   const ms = Math.round(performance.now() - t0);
   const conv = Number.isFinite(r.convergenceMs) ? `${Math.round(r.convergenceMs)}ms` : '-';

@@ -22,6 +22,8 @@ export interface ChaosConfig {
   quiescenceMs?: number;
   /** Validate every simulator response against the spec (slower). Default false. */
   validateResponses?: boolean;
+  /** Include local actions (update/remove) when the engine has them. Default true. */
+  local?: boolean;
   /** Called with each step as it runs (verbose mode). */
   onStep?: (line: string) => void;
 }
@@ -127,7 +129,7 @@ class Schedule {
     const p = this.prng;
     for (this.step = 0; this.step < this.config.steps; this.step++) {
       await this.expireTimedFaults();
-      const canMutate = [...this.world.tabs.values()].some((t) => mutationsOf(t.sync));
+      const canMutate = this.config.local !== false && [...this.world.tabs.values()].some((t) => mutationsOf(t.sync));
       const kind = p.weighted({ remote: 45, local: canMutate ? 15 : 0, fault: 25, pause: 10, syncNow: 5 });
       if (kind === 'remote') await this.remote();
       else if (kind === 'local') this.localAction();
@@ -492,6 +494,11 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
     const [local, remote] = await Promise.all([leader.sync.snapshot(), world.sim.snapshot()]);
     const diff = snapshotDiff(local, remote);
     if (diff) {
+      if (process.env.CHAOS_DEBUG) {
+        const id = /messages (msg_\w+)/.exec(diff)?.[1];
+        const db = await world.inspect();
+        if (id) console.warn('DEBUG', JSON.stringify({ outbox: await db.outbox.where('ids').equals(id).toArray(), all: (await db.outbox.toArray()).length, shadow: await db.shadows.get(id), tabs: describeTabs(world) }, null, 1));
+      }
       result.failure = `(1) replica != server after quiescence: ${diff}`;
       return result;
     }
