@@ -58,22 +58,28 @@ console.log(`Sendmux Mailbox API simulator listening
   mailbox id: ${sim.mailboxId}
   control:    ${values.control ? `${new URL(sim.url).origin}/__sim/<call>` : 'off (use --control)'}`);
 
-const SENDERS = [
-  { name: 'Ada Lovelace', email: 'ada@example.org' },
-  { name: 'Grace Hopper', email: 'grace@example.org' },
-  { name: 'Build Bot', email: 'ci@builds.test' },
-];
-const SUBJECTS = ['Quick question', 'Build finished', 'Lunch tomorrow?', 'Contract draft attached', 'Weekly digest', 'Re: roadmap'];
 let timer: NodeJS.Timeout | undefined;
 const every = num('deliver-every', values['deliver-every']);
 if (every !== undefined && every > 0) {
+  // New mail from the generated cast: mostly new conversations, some replies to
+  // recent inbox threads, the odd one to Junk (message.received.spam).
   let n = 0;
-  timer = setInterval(() => {
+  const call = async <T>(path: string): Promise<T> => {
+    const r = await fetch(`${sim.url}${path}`, { headers: { Authorization: `Bearer ${sim.apiKey}` } });
+    return ((await r.json()) as { data: T }).data;
+  };
+  const tick = async () => {
     n += 1;
-    const from = SENDERS[n % SENDERS.length];
-    const subject = `${SUBJECTS[n % SUBJECTS.length]} #${n}`;
-    void sim.control.deliver({ subject, ...(from ? { from } : {}), text: `Message ${n} from the simulator's delivery loop.` }).then(({ id }) => console.log(`delivered ${id}: ${subject}`));
-  }, every * 1000);
+    const folders = await call<Array<{ id: string; role: string | null }>>('/mailbox/folders?limit=100');
+    const inbox = folders.find((f) => f.role === 'inbox')?.id ?? '';
+    const junk = folders.find((f) => f.role === 'junk')?.id;
+    const recent = n % 3 === 0 ? await call<Array<{ id: string }>>(`/mailbox/threads?folder_id=${inbox}&limit=10`) : [];
+    const reply = recent[n % Math.max(1, recent.length)];
+    const { id } = await sim.control.deliver(reply ? { thread_id: reply.id } : n % 10 === 0 && junk ? { folder_id: junk } : {});
+    const m = await call<{ subject: string | null; from: { email: string } | null }>(`/mailbox/messages/${id}`);
+    console.log(`delivered ${id} from ${m.from?.email ?? '?'}: ${m.subject ?? ''}`);
+  };
+  timer = setInterval(() => void tick().catch((err: unknown) => console.error('delivery failed:', err)), every * 1000);
   console.log(`  delivering a new message every ${every}s`);
 }
 

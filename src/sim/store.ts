@@ -4,7 +4,8 @@
 import { ChangeLog, type ChangeKind } from './changelog.js';
 import { SELF, generateMailbox, sortedKeywords, submissionFor } from './generator.js';
 import { Rng, makeId } from './random.js';
-import { buildMessage, compareReceived, normaliseKeywordPatch, receivedIndex, stripTags, validateFolderName } from './records.js';
+import { makeBody, makeLead, makeSubject, type Person } from './corpus.js';
+import { buildMessage, compareReceived, normaliseKeywordPatch, receivedIndex, validateFolderName } from './records.js';
 import { SimError, invalidParam, notFound, conflict } from './errors.js';
 import type {
   Address,
@@ -103,6 +104,8 @@ export class MailboxStore {
   /** Every message in ascending (received_at, id) order: the default sort without sorting. */
   readonly byReceived: MessageRecord[] = [];
   readonly topics: Map<string, string>;
+  /** The generated cast of correspondents (new deliveries come from them by default). */
+  readonly people: Person[];
   readonly now: () => number;
   private readonly rng: Rng;
   private storageUsed = 0;
@@ -115,6 +118,7 @@ export class MailboxStore {
     this.mailboxId = g.mailboxId;
     this.teamPublicId = g.teamPublicId;
     this.topics = g.topics;
+    this.people = g.people;
     this.log = new ChangeLog(options.epoch, options.changeLogLimit);
     this.rng = new Rng((options.seed ^ 0x5eed) >>> 0);
     for (const f of g.folders) this.folders.set(f.id, { folder: f, version: 1 });
@@ -341,9 +345,21 @@ export class MailboxStore {
     if (input.thread_id && !thread) throw notFound('Thread', 'thread_id');
     const previous = thread ? this.lastMessage(thread) : undefined;
     const nowMs = this.now();
-    const subject = input.subject ?? (previous ? `Re: ${(previous.summary.subject ?? '').replace(/^Re: /, '')}` : 'Hello from the simulator');
-    const text = input.text ?? (input.html ? stripTags(input.html) : `New message: ${subject}`);
-    const from = input.from ?? { name: 'Outside Sender', email: 'sender@example.net' };
+    // Unspecified parts are generated like the seeded mailbox: a known correspondent
+    // (or the thread's other party), an on-topic subject and a realistic body.
+    const other = previous?.summary.from && previous.summary.from.email !== this.self.email ? previous.summary.from : undefined;
+    const person = this.rng.pick(this.people);
+    const from = input.from ?? other ?? { name: person.name, email: person.email };
+    const fresh = makeSubject(this.rng);
+    const topic = (thread && this.topics.get(thread.id)) || fresh.topic;
+    const subject = input.subject ?? (previous ? `Re: ${(previous.summary.subject ?? '').replace(/^Re: /, '')}` : fresh.subject);
+    let text: string | null = input.text ?? null;
+    let html: string | null = input.html ?? null;
+    if (text === null && html === null) {
+      const body = makeBody(this.rng.seed(), makeLead(this.rng, topic), topic, from.name ?? from.email, previous?.summary.preview ?? null);
+      text = body.text;
+      html = body.html;
+    }
     const m = buildMessage((prefix, length) => this.newId(prefix, length), {
       subject,
       from,
@@ -351,7 +367,7 @@ export class MailboxStore {
       cc: input.cc ?? [],
       bcc: [],
       text,
-      html: input.html ?? null,
+      html,
       folderId,
       seen: false,
       keywords: input.keywords ?? [],
@@ -367,6 +383,7 @@ export class MailboxStore {
       replyTo: [],
     });
     this.mutate(() => this.insertMessage(m, thread?.id ?? null));
+    if (!thread && m.summary.thread_id) this.topics.set(m.summary.thread_id, topic);
     const spam = folderId === junk;
     for (const l of this.receivedListeners) l(m, spam);
     return m;
