@@ -192,12 +192,25 @@ export async function fetchChanged<T extends SyncType>(
   if (type === 'identities' || type === 'quotas') return relistPick(ctx, type, ids);
   const listCost = Math.max(1, Math.ceil((localCount + ids.length) / ctx.limits().listLimit));
   if (listCost <= ids.length) return relistPick(ctx, type, ids);
+  // A few GETs in parallel (the client's limiter still paces them); results keep id order.
+  const results: (RecordOf[T] | undefined)[] = new Array(ids.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const i = next++;
+      results[i] = (await getOne(ctx, type as 'folders' | 'threads' | 'submissions', ids[i] as string)) as RecordOf[T] | undefined;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PER_ID_CONCURRENCY, ids.length) }, worker));
   const records: RecordOf[T][] = [];
   const missing: string[] = [];
-  for (const id of ids) {
-    const r = await getOne(ctx, type as 'folders' | 'threads' | 'submissions', id);
-    if (r) records.push(r as RecordOf[T]);
+  ids.forEach((id, i) => {
+    const r = results[i];
+    if (r) records.push(r);
     else missing.push(id);
-  }
+  });
   return { records, missing };
 }
+
+/** Parallel per-id GETs of one fetch (a burst beyond the list cost re-lists instead). */
+const PER_ID_CONCURRENCY = 4;
