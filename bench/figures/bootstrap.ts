@@ -29,7 +29,7 @@ export const bootstrapFigure: FigureDef = {
     const parts = await needParts(ctx, { engine: true });
     if (typeof parts === 'string') return [unavailable('bootstrap_100k', 'node', DESCRIPTION, parts), unavailable('bootstrap_ratio', 'node', DESCRIPTION, parts)];
     const factory = parts.engine!;
-    const n = ctx.size(100_000, 10_000);
+    const n = ctx.size(100_000, 5_000);
     const reps = ctx.reps(2, 2);
     const simOptions = { seed: ctx.seed, messages: n, rateLimitPerMinute: 0 };
     const sim = await parts.sims.get(simOptions);

@@ -38,7 +38,7 @@ export const folderPageFigure: FigureDef = {
     const parts = await needParts(ctx, { engine: true });
     if (typeof parts === 'string') return [unavailable('folder_page_ms', 'node', DESCRIPTION, parts)];
     const factory = parts.engine!;
-    const n = ctx.size(100_000, 10_000);
+    const n = ctx.size(100_000, 5_000);
     let shared = ctx.shared.get(SHARED_REPLICA) as SharedReplica | undefined;
     const notes: string[] = [];
     if (!shared || shared.messages !== n) {

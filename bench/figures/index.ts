@@ -2,6 +2,7 @@
 import type { FigureDef } from '../lib/context.js';
 import { bootstrapFigure } from './bootstrap.js';
 import { folderPageFigure } from './folder-page.js';
+import { heapFigure } from './heap.js';
 import { firstRowsFigure, pushFigure, remoteChangeFigure } from './live.js';
 import { optimisticFigure } from './optimistic.js';
 import { peersFigure } from './peers.js';
@@ -19,4 +20,5 @@ export const FIGURES: readonly FigureDef[] = [
   changeCostFigure,
   idleFigure,
   rateLimitedFigure,
+  heapFigure,
 ];

@@ -16,7 +16,7 @@ export const rateLimitedFigure: FigureDef = {
   async run(ctx) {
     const parts = await needParts(ctx, { engine: true });
     if (typeof parts === 'string') return [unavailable('rate_limited_bootstrap', 'node', DESCRIPTION, parts)];
-    const n = ctx.size(100_000, 10_000);
+    const n = ctx.size(100_000, 5_000);
     const reps = ctx.reps(1, 1);
     const times: number[] = [];
     const ratios: number[] = [];

@@ -100,7 +100,7 @@ export const idleFigure: FigureDef = {
     const parts = await needParts(ctx, { engine: true });
     if (typeof parts === 'string') return this.keys.map((k) => unavailable(k, 'node', IDLE, parts));
     const pollMs = ctx.quick ? 5_000 : 15_000;
-    const windowMs = ctx.quick ? 20_000 : 120_000;
+    const windowMs = ctx.quick ? 15_000 : 120_000;
     // Two identical mailboxes so each client's traffic is counted on its own server.
     const opts = { seed: ctx.seed + 4, messages: 10_000, rateLimitPerMinute: 0 };
     const simA = await parts.sims.get(opts, 'idle-engine');
