@@ -149,7 +149,7 @@ export function firstDiff(local: object, server: object): string | undefined {
 }
 
 /** Pulls until the replica equals the simulator (the outbox must be empty). */
-export async function converge(w: Wired, s: Simulator): Promise<void> {
+export async function converge(w: { sync: Pick<MailboxSync, 'syncNow' | 'snapshot'> }, s: Simulator): Promise<void> {
   let diff: string | undefined;
   for (let i = 0; i < 5; i++) {
     await w.sync.syncNow();
