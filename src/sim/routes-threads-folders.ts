@@ -1,8 +1,10 @@
 // Thread and folder endpoints.
 import { BODY, parseJsonBody } from './bodies.js';
+import { optionHash } from './content.js';
 import { notFound } from './errors.js';
 import { checkIfMatch, json, weakEtag, type Handler, type SimContext } from './http.js';
 import { pageOf, pageSorted } from './query.js';
+import { hash32 } from './random.js';
 import { readCleanOptions } from './routes-messages.js';
 import { folderSortKey, sortedFolders } from './routes-sync.js';
 import type { FolderRecord, MessageRecord, ThreadRecord } from './types.js';
@@ -73,9 +75,9 @@ const getThreadContent: Handler = (req, ctx) => {
     meta: {
       thread_id: t.id,
       participants: summary.participants,
-      states: { thread_state: ctx.store.state('threads'), email_state: ctx.store.state('messages'), option_hash: data[0]?.states.option_hash ?? '' },
+      states: { thread_state: ctx.store.state('threads'), email_state: ctx.store.state('messages'), option_hash: optionHash(o) },
     },
-    etag: weakEtag('thread-content', t.id, `${t.version}-${JSON.stringify(o).length}-${sort}`),
+    etag: weakEtag('thread-content', t.id, `${t.version}-${optionHash(o)}-${hash32(`${sort}|${limit}|${req.query.str('cursor') ?? ''}`)}`),
   });
 };
 
