@@ -1,7 +1,6 @@
 // `npm run demo`: the simulator (or the real service) plus the web client's dev
 // server. demo/start.mjs parses the command line and calls launchDemo().
 import { createDemoServer, type DemoServer } from './server.js';
-import { newMailStream } from './newMail.js';
 import { startSimulator } from '../src/sim/index.js';
 
 export interface LaunchOptions {
@@ -49,11 +48,11 @@ export async function launchDemo(options: LaunchOptions): Promise<LaunchedDemo> 
     await sim.close();
     throw err;
   }
-  const mail = newMailStream(options.seed);
   const timer =
     options.deliverEverySeconds > 0
       ? setInterval(() => {
-          sim.control.deliver(mail.next()).catch((err: unknown) => console.error('demo: delivery failed:', err));
+          // The simulator generates realistic mail from the mailbox's correspondents.
+          sim.control.deliver().catch((err: unknown) => console.error('demo: delivery failed:', err));
         }, options.deliverEverySeconds * 1000)
       : undefined;
   log(`sendmux simulator (seed ${options.seed}, ${options.messages} messages): ${sim.url}`);

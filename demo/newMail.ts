@@ -1,5 +1,6 @@
-// Seeded "new mail" for the demo: what the outside world sends every few seconds.
-// Deterministic per seed so two runs of the demo look the same.
+// Seeded "new mail" for the agent example: a handful of known senders, so
+// `--label-from ada@analytical.example` has something to label within seconds.
+// Deterministic per seed.
 
 export interface NewMail {
   subject: string;
