@@ -1,6 +1,7 @@
 // Regression tests for bugs the chaos runner found, each named after the seed that
 // found it (replay with `npm run chaos -- --seed N --steps S`).
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxApi } from '../../src/api/index.js';
 import type { SyncError } from '../../src/index.js';
@@ -91,4 +92,44 @@ describe('chaos regressions', () => {
       expect(snapshotDiff(await engine.sync.snapshot(), await sim.snapshot())).toBeUndefined();
     }
   }, 15_000);
+
+  it('seed 19 (150 steps): a message.received event replayed after its message was destroyed resurrected it for good', async () => {
+    // The schedule delivered a message, destroyed it, and cut the event stream; a
+    // pull consumed both changes (created+destroyed collapse to nothing), then the
+    // stream came back with Last-Event-ID and replayed the delivery. The engine
+    // showed the event's snapshot and no later pull ever mentioned the id again.
+    sim = await startSimulator({ port: 0, seed: 19, messages: 20, rateLimitPerMinute: 0, pingIntervalMs: 500 });
+    const s = sim;
+    engine = createSyncEngine({
+      apiKey: s.apiKey,
+      baseUrl: s.url,
+      indexedDB: new IDBFactory(),
+      IDBKeyRange,
+      dbName: 'regression-sse',
+      leader: 'always',
+      pushRetryMs: 100,
+      poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 },
+      apiOptions: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 }, rateLimit: false },
+    });
+    const e = engine;
+    const connected = () => firstValueFrom(e.sync.status$.pipe(filter((st) => st.push === 'connected'), timeout(10_000)));
+    await e.sync.start();
+    await connected();
+    await s.control.deliver({ subject: 'first' });
+    await new Promise((r) => setTimeout(r, 300));
+    // The stream goes down and cannot come back for a while.
+    await s.control.failNext({ count: 1000, status: 503, path: '/mailbox/events' });
+    await s.control.cutEventStreams();
+    const { id } = await s.control.deliver({ subject: 'short-lived' });
+    await s.control.destroy([id]);
+    await e.sync.syncNow();
+    expect(snapshotDiff(await e.sync.snapshot(), await s.snapshot())).toBeUndefined();
+    // Back with Last-Event-ID: the delivery is replayed.
+    await s.control.failNext({ count: 0, status: 503 });
+    await connected();
+    await new Promise((r) => setTimeout(r, 500));
+    await e.sync.syncNow();
+    expect((await e.sync.snapshot()).messages.some((m) => m.id === id)).toBe(false);
+    expect(snapshotDiff(await e.sync.snapshot(), await s.snapshot())).toBeUndefined();
+  }, 30_000);
 });
