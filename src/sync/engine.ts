@@ -16,7 +16,7 @@ import { SyncError, isAuthFailure, toSyncError } from './errors.js';
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
 import { startPush, type PushHandle } from './push.js';
-import { initialStatus, reduceStatus, type SyncAction, type SyncStatus } from './status.js';
+import { initialStatus, leaderStatusOf, reduceStatus, type LeaderStatus, type SyncAction, type SyncStatus } from './status.js';
 
 /** Options of `createMailboxSync`. */
 export interface MailboxSyncOptions {
@@ -109,6 +109,8 @@ function limitsFrom(session: Session | undefined, pageSize: number | undefined):
 
 /** Session fields worth keeping locally (no credential in it). */
 const SESSION_KEY = 'session';
+/** The leader's published network state (see publishStatus). */
+export const LEADER_STATUS_KEY = 'leaderStatus';
 
 /** Creates an engine and exposes its internal context (used by the outbox layer). */
 export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
@@ -146,6 +148,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   let poller: Poller | undefined;
   let pendingSub: { unsubscribe(): void } | undefined;
   let followSub: { unsubscribe(): void } | undefined;
+  let publishSub: { unsubscribe(): void } | undefined;
   let stopped = false;
 
   const dispatch = (action: SyncAction) => {
@@ -286,12 +289,34 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   };
 
   // --- leadership -------------------------------------------------------------------
+  /**
+   * Publishes the leader's network state for follower tabs: on every change of
+   * phase, push state or error, and when the last sync time moves by a second or
+   * more (one tiny write per poll at most).
+   */
+  function publishStatus(ctx: SyncContext): void {
+    let last: LeaderStatus | undefined;
+    publishSub = status.subscribe((st) => {
+      const next = leaderStatusOf(st);
+      const same =
+        last !== undefined &&
+        last.phase === next.phase &&
+        last.push === next.push &&
+        last.error?.code === next.error?.code &&
+        Math.abs((next.lastSyncedAt ?? 0) - (last.lastSyncedAt ?? 0)) < 1000;
+      if (same || stopped) return;
+      last = next;
+      ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, LEADER_STATUS_KEY, next)).catch(() => undefined);
+    });
+  }
+
   async function becomeLeader(ctx: SyncContext): Promise<void> {
     if (stopped) return;
     followSub?.unsubscribe();
     leader$.next(true);
     dispatch({ type: 'leader', at: clock.now(), leader: true });
     poller = new Poller(clock, options.poll ?? {}, env, fireAndForget);
+    publishStatus(ctx);
     fireAndForget('start');
     await firstSynced.catch(() => undefined);
     if (stopped || options.events === false) return;
@@ -303,13 +328,18 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   }
 
   function follow(ctx: SyncContext): void {
-    // A follower is "synced" when the leader has committed a complete bootstrap.
-    followSub = liveQuery(async () => ({ boot: await getSyncValue(ctx.db, 'bootstrap'), tokens: await getTokens(ctx.db) })).subscribe({
-      next: ({ boot, tokens }) => {
-        if (!boot && tokens.messages !== undefined) {
-          dispatch({ type: 'synced', at: clock.now() });
-          firstSync?.resolve();
-        }
+    // A follower is "synced" when the leader has committed a complete bootstrap; from
+    // then on it mirrors the status the leader publishes.
+    followSub = liveQuery(async () => ({
+      boot: await getSyncValue(ctx.db, 'bootstrap'),
+      tokens: await getTokens(ctx.db),
+      leaderStatus: await getSyncValue<LeaderStatus>(ctx.db, LEADER_STATUS_KEY),
+    })).subscribe({
+      next: ({ boot, tokens, leaderStatus }) => {
+        if (boot || tokens.messages === undefined) return;
+        if (leaderStatus) dispatch({ type: 'mirror', at: clock.now(), leaderStatus });
+        else dispatch({ type: 'synced', at: clock.now() });
+        firstSync?.resolve();
       },
       error: (e: unknown) => reportError(toSyncError('storage_failed', 'watching the replica', e)),
     });
@@ -352,6 +382,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       poller?.stop();
       pendingSub?.unsubscribe();
       followSub?.unsubscribe();
+      publishSub?.unsubscribe();
       election?.release();
       firstSync?.reject(new SyncError('stopped', 'the engine was stopped before it synced', { retryable: false }));
       for (const w of waiters.splice(0)) w.reject(new SyncError('stopped', 'the engine was stopped', { retryable: false }));

@@ -3,7 +3,7 @@
 //   idle → bootstrapping → catching_up → live ↔ offline, and error from any phase.
 // Followers (tabs that are not the network leader) mirror the replica and stay
 // `live` once it holds a complete sync; they never go offline on their own.
-import type { SyncError } from './errors.js';
+import { SyncError } from './errors.js';
 
 /** Phase of the engine. */
 export type SyncPhase = 'idle' | 'bootstrapping' | 'catching_up' | 'live' | 'offline' | 'error';
@@ -40,7 +40,29 @@ export type SyncAction =
   | { type: 'leader'; at: number; leader: boolean }
   | { type: 'push'; at: number; state: PushState }
   | { type: 'pending'; at: number; count: number }
+  | { type: 'mirror'; at: number; leaderStatus: LeaderStatus }
   | { type: 'stopped'; at: number };
+
+/**
+ * What the leader publishes in the shared database so follower tabs can show the
+ * network state they do not see themselves (invariant 7: followers never fetch).
+ */
+export interface LeaderStatus {
+  phase: SyncPhase;
+  lastSyncedAt: number | null;
+  push: PushState;
+  error: { code: SyncError['code']; message: string } | null;
+}
+
+/** The part of a leader's status that followers mirror (pure). */
+export function leaderStatusOf(status: SyncStatus): LeaderStatus {
+  return {
+    phase: status.phase,
+    lastSyncedAt: status.lastSyncedAt,
+    push: status.push,
+    error: status.error ? { code: status.error.code, message: status.error.message } : null,
+  };
+}
 
 /** The status of an engine that has not started. */
 export const initialStatus: SyncStatus = {
@@ -82,6 +104,13 @@ export function reduceStatus(status: SyncStatus, action: SyncAction): SyncStatus
       return withLag({ ...status, push: action.state }, action.at);
     case 'pending':
       return withLag({ ...status, pendingMutations: action.count }, action.at);
+    case 'mirror': {
+      // A follower shows the leader's network state; a replica that never completed
+      // a bootstrap stays in the follower's own (idle/bootstrapping) phase.
+      const l = action.leaderStatus;
+      const error = l.error ? new SyncError(l.error.code, l.error.message) : null;
+      return withLag({ ...status, phase: l.phase, lastSyncedAt: l.lastSyncedAt, push: l.push, error, progress: null }, action.at);
+    }
     case 'stopped':
       return withLag({ ...status, phase: 'idle', progress: null, push: 'off', leader: false }, action.at);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/sync/errors.js';
 import { electLeader } from '../../src/sync/leader.js';
 import { nextPollDelay } from '../../src/sync/poll.js';
-import { initialStatus, reduceStatus, type SyncAction, type SyncStatus } from '../../src/sync/status.js';
+import { initialStatus, leaderStatusOf, reduceStatus, type SyncAction, type SyncStatus } from '../../src/sync/status.js';
 import { fakeLocks } from './helpers.js';
 
 const run = (actions: SyncAction[], from: SyncStatus = initialStatus) => actions.reduce(reduceStatus, from);
@@ -41,6 +41,15 @@ describe('reduceStatus', () => {
     const s = run([{ type: 'synced', at: 1 }, { type: 'leader', at: 2, leader: true }, { type: 'push', at: 3, state: 'connected' }, { type: 'pending', at: 4, count: 7 }]);
     expect(s).toMatchObject({ phase: 'live', leader: true, push: 'connected', pendingMutations: 7 });
     expect(reduceStatus(s, { type: 'stopped', at: 5 })).toMatchObject({ phase: 'idle', leader: false, push: 'off', pendingMutations: 7 });
+  });
+
+  it('a follower mirrors the status its leader publishes', () => {
+    const leader = run([{ type: 'synced', at: 10 }, { type: 'push', at: 11, state: 'connected' }, { type: 'offline', at: 20, error: new SyncError('offline', 'down') }]);
+    const published = leaderStatusOf(leader);
+    expect(JSON.parse(JSON.stringify(published))).toEqual(published);
+    const follower = reduceStatus({ ...initialStatus, pendingMutations: 2 }, { type: 'mirror', at: 25, leaderStatus: published });
+    expect(follower).toMatchObject({ phase: 'offline', lastSyncedAt: 10, lag: 15, push: 'connected', leader: false, pendingMutations: 2 });
+    expect(follower.error).toMatchObject({ name: 'SyncError', code: 'offline', message: 'down' });
   });
 
   it('is pure: inputs are not mutated', () => {

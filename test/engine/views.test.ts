@@ -84,6 +84,12 @@ describe('views', () => {
     expect(await follower.sync.snapshot()).toEqual(await s.snapshot());
     await expect(follower.sync.syncNow()).resolves.toBeUndefined();
     expect(followerFetch.calls).toEqual([]);
+    // The follower shows the leader's network state, which it cannot observe itself.
+    await s.close();
+    await leader.sync.syncNow().catch(() => undefined);
+    expect((await waitStatus(follower.sync, (st) => st.phase === 'offline')).error?.code).toBe('offline');
+    expect(followerFetch.calls).toEqual([]);
+    s = undefined;
   });
 
   it('thread$ returns the thread with its messages oldest first; folders$ and message$ follow the replica', async () => {
