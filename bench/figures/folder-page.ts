@@ -90,6 +90,9 @@ export const folderPageFigure: FigureDef = {
       }
     }
     await new Dexie(rawName, { indexedDB: rawEnv.indexedDB, IDBKeyRange: rawEnv.IDBKeyRange }).delete();
+    // The big replica is not needed after this figure; free it.
+    ctx.shared.delete(SHARED_REPLICA);
+    await new Dexie(replica.dbName, { indexedDB: replica.idb.indexedDB, IDBKeyRange: replica.idb.IDBKeyRange }).delete();
 
     const eAll = summarize(engineMs.all!, 'ms');
     const rAll = summarize(rawMs.all!, 'ms');

@@ -24,7 +24,8 @@ export const heapFigure: FigureDef = {
     const metrics: Record<string, Metric> = {};
     const peaks: number[] = [];
     for (const n of sizes) {
-      const sim = await parts.sims.get({ seed: ctx.seed, messages: n, rateLimitPerMinute: 0 }, 'heap');
+      // Read-only use: shares the simulator of the other figures with the same mailbox.
+      const sim = await parts.sims.get({ seed: ctx.seed, messages: n, rateLimitPerMinute: 0 });
       await b.load(file, '__benchEngine');
       b.setProxyTarget(new URL(sim.url).origin);
       const cdp = await b.cdp();

@@ -42,7 +42,7 @@ export const optimisticFigure: FigureDef = {
     if (typeof parts === 'string') return [unavailable('optimistic_ms', 'node+chromium', DESCRIPTION, parts)];
     const sim = await parts.sims.get({ seed: ctx.seed + 5, messages: 2_000, rateLimitPerMinute: 0 });
     const inbox = await inboxOf(sim);
-    const samples = ctx.reps(40, 10);
+    const samples = ctx.reps(40, 8);
 
     const metrics: Record<string, Metric> = {};
     const targets: Target[] = [];

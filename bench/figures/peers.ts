@@ -153,7 +153,7 @@ async function measure(ctx: BenchContext, d: PeerDriver, messages: readonly Mess
 export const peersFigure: FigureDef = {
   keys: ['peers_node', 'peers_chromium'],
   async run(ctx) {
-    const n = ctx.size(10_000, 3_000);
+    const n = ctx.size(10_000, 2_000);
     const messages = await generatedMessages(ctx.seed, n);
     const out: FigureResult[] = [];
     ctx.log(`peers: ${n} records, node (fake-indexeddb)`);

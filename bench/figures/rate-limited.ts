@@ -25,7 +25,8 @@ export const rateLimitedFigure: FigureDef = {
     let needed = 0;
     for (let i = 0; i < reps; i++) {
       // A fresh simulator per repetition: the budget window must start unused.
-      const sim = await parts.sims.get({ seed: ctx.seed, messages: n, rateLimitPerMinute: BUDGET }, `rate-limited-${i}`);
+      const simOptions = { seed: ctx.seed, messages: n, rateLimitPerMinute: BUDGET };
+      const sim = await parts.sims.get(simOptions, `rate-limited-${i}`);
       const snap = await sim.snapshot();
       const pages = (k: number) => Math.max(1, Math.ceil(k / MAX_PAGE));
       // session + one list page run per replicated type (+ the message count call the engine may make is not counted: the floor is a lower bound).
@@ -42,6 +43,7 @@ export const rateLimitedFigure: FigureDef = {
       requests = counter.requests;
       ctx.log(`  rep ${i + 1}/${reps}: ${(ms / 1000).toFixed(1)} s for ${counter.requests} requests (floor ${(floorMs / 1000).toFixed(1)} s for ${needed}), 429s: ${counter.byStatus[429] ?? 0}`);
       await dispose(engine);
+      await parts.sims.release(simOptions, `rate-limited-${i}`);
     }
     const ratio = summarize(ratios, 'x');
     return [

@@ -102,7 +102,8 @@ export const idleFigure: FigureDef = {
     const pollMs = ctx.quick ? 5_000 : 15_000;
     const windowMs = ctx.quick ? 15_000 : 120_000;
     // Two identical mailboxes so each client's traffic is counted on its own server.
-    const opts = { seed: ctx.seed + 4, messages: 10_000, rateLimitPerMinute: 0 };
+    const messages = ctx.size(10_000, 5_000);
+    const opts = { seed: ctx.seed + 4, messages, rateLimitPerMinute: 0 };
     const simA = await parts.sims.get(opts, 'idle-engine');
     const simB = await parts.sims.get(opts, 'idle-naive');
     const engine = await liveEngine(parts.engine!, simA, { poll: { visibleMs: pollMs } });
@@ -128,7 +129,7 @@ export const idleFigure: FigureDef = {
     const bytesRatio = engineBytes > 0 ? naiveBytes / engineBytes : Infinity;
     const notes = [
       `Measured over a ${windowMs / 1000} s window with the real intervals (poll ${pollMs} ms for both clients${ctx.quick ? '; --quick shortens the engine default of 15 000 ms' : ', the engine default while visible'}; SSE heartbeat at the interval the engine asks for with \`ping\`), then scaled x${scale} to one hour.`,
-      '10,000-message mailbox with the generator\'s 10 folders; the naive client fetches the folder list plus the newest 50 of every folder each interval. The engine\'s bytes include its SSE heartbeats; its open stream is not counted as a request.',
+      `${messages}-message mailbox with the generator's 10 folders; the naive client fetches the folder list plus the newest 50 of every folder each interval. The engine's bytes include its SSE heartbeats; its open stream is not counted as a request.`,
     ];
     return [
       {

@@ -86,6 +86,15 @@ export class SimPool {
     return s;
   }
 
+  /** Closes one simulator early (big mailboxes hold hundreds of MB). */
+  async release(options: SimulatorOptions, tag = ''): Promise<void> {
+    const key = JSON.stringify(options) + tag;
+    const s = this.sims.get(key);
+    if (!s) return;
+    this.sims.delete(key);
+    await (await s).close().catch(() => undefined);
+  }
+
   async closeAll(): Promise<void> {
     for (const s of this.sims.values()) await (await s).close().catch(() => undefined);
     this.sims.clear();
