@@ -2,18 +2,22 @@
 // optimistic mutations. The API client is the `sendmux-sync/api` subpath; the
 // simulator is `sendmux-sync/sim`.
 import { Subject } from 'rxjs';
+import { attachContent, type ContentOptions, type MailboxContent } from './reactive/content.js';
 import { createMutations, type MailboxMutations } from './reactive/mutations.js';
+import { attachWindows, type MailboxWindows, type WindowsOptions } from './reactive/windows.js';
 import { createSyncEngine, type MailboxSync as EngineSync, type MailboxSyncOptions as EngineOptions } from './sync/engine.js';
 import { createOutbox, type OutboxOptions } from './sync/mutations.js';
 
-/** Options of {@link createMailboxSync}: the engine's, plus the outbox flusher's. */
-export interface MailboxSyncOptions extends EngineOptions {
+/** Options of {@link createMailboxSync}: the engine's, plus the outbox's, content's and windows'. */
+export interface MailboxSyncOptions extends EngineOptions, WindowsOptions {
   /** Outbox flusher settings (conflict policy, retry backoff). */
   outbox?: OutboxOptions;
+  /** Body/attachment cache budgets and the prefetch policy. */
+  content?: ContentOptions;
 }
 
-/** A synced mailbox: lifecycle, status, read views and optimistic mutations. */
-export interface MailboxSync extends EngineSync, MailboxMutations {}
+/** A synced mailbox: lifecycle, status, read views, optimistic mutations, content, sends, windows and search. */
+export interface MailboxSync extends Omit<EngineSync, 'thread$'>, MailboxMutations, MailboxContent, MailboxWindows {}
 
 /**
  * Creates the sync engine of one mailbox: a local IndexedDB replica kept equal to
@@ -28,15 +32,28 @@ export interface MailboxSync extends EngineSync, MailboxMutations {}
  * ```
  */
 export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
-  const { outbox: outboxOptions, ...engineOptions } = options;
+  const { outbox: outboxOptions, content: contentOptions, windowActiveMs, ...engineOptions } = options;
   const engine = createSyncEngine(engineOptions);
   const stop$ = new Subject<void>();
   const outbox = engine.context.then((ctx) => createOutbox(ctx, outboxOptions ?? {}));
   outbox.catch(() => undefined);
   const mutations = createMutations(outbox, stop$);
   const core = engine.sync;
+  const content = attachContent(
+    engine,
+    {
+      ...contentOptions,
+      ...(options.environment ? { environment: options.environment } : {}),
+      ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+      ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+    },
+    stop$,
+    core.thread$,
+  );
+  const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText);
   const stop = async () => {
     await core.stop(); // aborts the context signal: the outbox flusher stops with it
+    await content.stop();
     if (!stop$.closed) {
       stop$.next();
       stop$.complete();
@@ -45,15 +62,42 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   return {
     ...core,
     ...mutations,
+    ...content.methods,
+    ...windows.methods,
     stop,
     async clear() {
       await stop();
       await core.clear();
+      await content.deleteCache();
     },
   };
 }
 
 export type { MailboxViews } from './reactive/views.js';
+export type { ContentOptions, MailboxContent, ThreadWithContent } from './reactive/content.js';
+export type { MailboxWindows, WindowsOptions } from './reactive/windows.js';
+export type { SearchOptions, SearchState } from './reactive/search.js';
+export type { MessageWindow, WindowOptions, WindowState } from './sync/windows.js';
+export type { WindowFilter, WindowSort, WindowSortKey } from './sync/queryWindow.js';
+export { sanitizeHtml, resolveInlineImages, ContentError } from './content/index.js';
+export type {
+  ContentErrorCode,
+  ContentReadOptions,
+  ContentState,
+  InlineImages,
+  MessageContentData,
+  OutboxSend,
+  PrefetchPolicy,
+  RawBodyData,
+  RawBodyReadOptions,
+  RawPart,
+  SanitizeOptions,
+  SanitizeResult,
+  SendDraft,
+  SendOutcome,
+  ThreadContentOptions,
+  ThreadContentState,
+} from './content/index.js';
 export type { MessagePatch, MutationErrorDetail, MutationOutcome, MutationReason, RemoveOptions } from './reactive/mutations.js';
 export type { OutboxOptions } from './sync/mutations.js';
 export type { MessageQuery, MessageSortKey, ThreadQuery, ThreadWithMessages } from './store/queries.js';

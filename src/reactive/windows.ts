@@ -1,0 +1,57 @@
+// Server query windows and search on a MailboxSync (issue 7), created once the
+// engine's database is open and stopped with it.
+import { defer, from, switchMap, takeUntil, type Observable } from 'rxjs';
+import type { SyncEngine } from '../sync/engine.js';
+import { DEFAULT_WINDOW_SORT, windowKey, type WindowFilter } from '../sync/queryWindow.js';
+import { createWindowManager, type MessageWindow, type WindowManager, type WindowOptions } from '../sync/windows.js';
+import { createSearchViews, type SearchOptions, type SearchState } from './search.js';
+
+/** Window and search methods of a MailboxSync. */
+export interface MailboxWindows {
+  /**
+   * A server-ordered window over any filter the API supports (the API's own query
+   * parameters: `q`, `from`, `body`, `is_unread`, `folder_id`, …), kept fresh with
+   * `messages/query-changes`, persisted and resumed after a reload. `loadMore()` grows it.
+   */
+  window$(filter: WindowFilter, options?: WindowOptions): MessageWindow;
+  /** Local hits at once (subject, sender, preview, cached bodies), server hits merged as they arrive. */
+  search$(text: string, options?: SearchOptions): Observable<SearchState>;
+}
+
+export interface WindowsOptions {
+  /** Windows used within this long are refreshed when the mailbox changes (default 10 minutes). */
+  windowActiveMs?: number;
+}
+
+export function attachWindows(
+  engine: SyncEngine,
+  options: WindowsOptions,
+  stop$: Observable<unknown>,
+  bodyText?: (ids: readonly string[]) => Promise<ReadonlyMap<string, string>>,
+): { methods: MailboxWindows; manager: Promise<WindowManager> } {
+  const manager = engine.context.then((ctx) =>
+    createWindowManager(ctx, { until: stop$, ...(options.windowActiveMs !== undefined ? { activeForMs: options.windowActiveMs } : {}) }),
+  );
+  manager.catch(() => undefined);
+
+  function window$(filter: WindowFilter, opts: WindowOptions = {}): MessageWindow {
+    const key = windowKey(filter, { ...DEFAULT_WINDOW_SORT, ...opts.sort });
+    const observable = defer(() => from(manager)).pipe(
+      switchMap((m) => m.window$(filter, opts)),
+      takeUntil(stop$),
+    );
+    return Object.assign(observable, {
+      key,
+      loadMore: async (count?: number) => (await manager).window$(filter, opts).loadMore(count),
+    });
+  }
+
+  const search = createSearchViews({
+    db: engine.context.then((ctx) => ctx.db),
+    window$,
+    until: stop$,
+    ...(bodyText ? { bodyText } : {}),
+  });
+
+  return { methods: { window$, search$: search.search$ }, manager };
+}
