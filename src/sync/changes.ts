@@ -141,6 +141,9 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
         relist.push(type);
         continue;
       }
+      if (ch.new_state === tokens[type] && ch.created.length + ch.updated.length + ch.destroyed.length === 0 && !ch.has_more) {
+        continue; // Nothing changed: an idle poll writes nothing.
+      }
       const destroyed = new Set(ch.destroyed);
       const changed = [...new Set([...ch.created, ...ch.updated])].filter((id) => !destroyed.has(id));
       const fetched = await fetchChanged(ctx, type, changed, await localCount(ctx, type));

@@ -143,6 +143,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   const errors = new Subject<SyncError>();
   const leader$ = new BehaviorSubject<boolean>(false);
   let session: Session | undefined;
+  let savedSession: Session | undefined;
   let election: LeaderElection | undefined;
   let push: PushHandle | undefined;
   let poller: Poller | undefined;
@@ -216,7 +217,11 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       session = (await api.getSession(undefined, { priority: 'background', signal: abort.signal })).data;
     }
     const current = session;
-    await ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, SESSION_KEY, current));
+    if (savedSession !== current) {
+      // Once per session read, not per poll: idle engines write nothing.
+      await ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, SESSION_KEY, current));
+      savedSession = current;
+    }
     const boot = await readBootstrapState(ctx);
     const tokens = await getTokens(ctx.db);
     if (boot || tokens.messages === undefined) {
