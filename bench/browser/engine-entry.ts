@@ -4,6 +4,7 @@ import { firstValueFrom } from 'rxjs';
 import { createMailboxSync } from '../../src/index.js';
 import { measureOptimistic } from '../engine/optimistic.js';
 import type { OptimisticSamples } from '../engine/optimistic.js';
+import { measureFirstRows } from '../engine/first-rows.js';
 
 let seq = 0;
 
@@ -16,6 +17,12 @@ export interface BrowserEngine {
   /** Bootstraps an empty replica; resolves with the time and the replica's message count. */
   bootstrap(apiKey: string): Promise<{ ms: number; count: number }>;
   optimistic(apiKey: string, folderId: string, sizes: number[], samples: number): Promise<OptimisticSamples>;
+  /**
+   * start() on an empty replica → a messages$ subscription made before it emits
+   * `want` rows of the folder (null when it has not after `waitMs`), and when a fresh
+   * subscription first returns them.
+   */
+  firstRows(apiKey: string, folderId: string, want: number, waitMs: number): Promise<{ live: number | null; available: number }>;
 }
 
 const api: BrowserEngine = {
@@ -37,6 +44,7 @@ const api: BrowserEngine = {
       await sync.clear();
     }
   },
+  firstRows: (apiKey, folderId, want, waitMs) => measureFirstRows(engine(apiKey), folderId, want, waitMs),
 };
 
 (globalThis as unknown as { __benchEngine: BrowserEngine }).__benchEngine = api;
