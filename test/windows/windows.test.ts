@@ -160,3 +160,56 @@ describe('query windows', () => {
     expect(grown.has_more).toBe(true);
   });
 });
+
+describe('query windows with local mutations', () => {
+  it('a local optimistic change shows in the window at once and is reconciled without flicker', async () => {
+    const { createMailboxSync } = await import('../../src/index.js');
+    const { IDBFactory, IDBKeyRange } = await import('fake-indexeddb');
+    const s = await sim({ messages: 80 });
+    cleanup.push(() => s.close());
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const gated: typeof fetch = async (input, init) => {
+      if (String(input).includes('messages:batch-update')) {
+        await held;
+        const res = await fetch(input, init);
+        order.push('server answered');
+        return res;
+      }
+      return fetch(input, init);
+    };
+    const sync = createMailboxSync({
+      apiKey: s.apiKey, baseUrl: s.url, indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'w', leader: 'always', fetch: gated,
+      events: false, content: { prefetch: false },
+    });
+    cleanup.push(async () => {
+      release();
+      await sync.stop();
+    });
+    await sync.start();
+    const sort: WindowSort = { by: 'received_at', direction: 'desc' };
+    const win = sync.window$({ keyword: '$seen' }, { size: 10, sort });
+    const emissions: string[][] = [];
+    const sub = win.subscribe((st) => {
+      if (st.status === 'ready') emissions.push(st.ids);
+    });
+    cleanup.push(async () => sub.unsubscribe());
+    const first = await settled(win);
+    const target = first.ids[2]!;
+
+    const done = sync.update([target], { seen: false });
+    await settled(win, (st) => !st.ids.includes(target));
+    // The window changed while the server had not answered (the request is held).
+    order.push('window updated');
+    expect(order).toEqual(['window updated']);
+    release();
+    await done;
+    await sync.syncNow();
+    await settled(win, (st) => st.ids.length === 10 && !st.ids.includes(target));
+    expect(await serverIds(s, { keyword: '$seen' }, sort, 10)).not.toContain(target);
+    // Once gone, the id never came back (no flicker while the server's delta arrived).
+    const goneAt = emissions.findIndex((ids) => !ids.includes(target));
+    expect(emissions.slice(goneAt).some((ids) => ids.includes(target))).toBe(false);
+  });
+});
