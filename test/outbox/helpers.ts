@@ -28,6 +28,8 @@ export interface Call {
   method: string;
   path: string;
   body: unknown;
+  /** HTTP status of the answer (0 while pending or when the network failed). */
+  status: number;
 }
 
 /**
@@ -45,14 +47,17 @@ export function controlledFetch() {
     const path = url.pathname.replace(/^.*\/api\/v1/, '');
     if (state.offline) throw new TypeError('fetch failed (offline in test)');
     const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-    calls.push({ method, path, body });
+    const call: Call = { method, path, body, status: 0 };
+    calls.push(call);
     const i = holds.findIndex((h) => h.path === path);
     if (i >= 0) {
       const [h] = holds.splice(i, 1);
       h?.arrived();
       await h?.gate;
     }
-    return fetch(input, init);
+    const res = await fetch(input, init);
+    call.status = res.status;
+    return res;
   };
   return {
     fetch: wrapped,
@@ -66,6 +71,10 @@ export function controlledFetch() {
       const gate = new Promise<void>((r) => (release = r));
       holds.push({ path, arrived, gate });
       return { arrived: reached, release };
+    },
+    /** Requests to `path` the server answered with a 2xx. */
+    succeeded(path: string): Call[] {
+      return calls.filter((c) => c.path === path && c.status >= 200 && c.status < 300);
     },
     /** Bodies of the requests to `path`. */
     bodies(path: string): Record<string, unknown>[] {
