@@ -143,4 +143,23 @@ describe('views', () => {
     expect(fb.calls.length).toBeGreaterThan(0);
     expect(await b.sync.snapshot()).toEqual(await s.snapshot());
   });
+
+  it('stop() completes status$, errors$ and every view, and later calls are refused', async () => {
+    s = await sim({ messages: 10 });
+    const e = engine(s, { events: false });
+    engines.push(e);
+    await e.sync.start();
+    const completed: string[] = [];
+    const watch = (name: string, o: { subscribe(obs: { complete(): void }): unknown }) => o.subscribe({ complete: () => completed.push(name) });
+    watch('status$', e.sync.status$);
+    watch('errors$', e.sync.errors$);
+    watch('messages$', e.sync.messages$({ limit: 3 }));
+    watch('count$', e.sync.count$());
+    watch('folders$', e.sync.folders$());
+    watch('threads$', e.sync.threads$());
+    await e.sync.stop();
+    expect(completed.sort()).toEqual(['count$', 'errors$', 'folders$', 'messages$', 'status$', 'threads$']);
+    await expect(e.sync.start()).rejects.toMatchObject({ code: 'stopped' });
+    await expect(e.sync.syncNow()).rejects.toMatchObject({ code: 'stopped' });
+  });
 });
