@@ -86,10 +86,12 @@ export function startNaivePoller(baseUrl: string, apiKey: string, intervalMs: nu
     }
     polls++;
   };
+  // Fixed rate: a poll starts every intervalMs (or right after the previous one when it overran).
   const tick = () => {
     if (stopped) return;
+    const started = performance.now();
     running = pollOnce().finally(() => {
-      if (!stopped) timer = setTimeout(tick, intervalMs);
+      if (!stopped) timer = setTimeout(tick, Math.max(0, intervalMs - (performance.now() - started)));
     });
   };
   tick();
