@@ -1,9 +1,8 @@
 // Builds the UI's MailEngine from the real sync engine (`createMailboxSync`),
 // configured by the dev server (GET /__demo/config).
-import { combineLatest, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
-import { createMailboxSync, type MailboxSync } from '../../src/index.js';
-import { sanitizeHtml } from '../../src/content/sanitize.js';
-import type { EngineStatus, MailEngine } from './engine.js';
+import { combineLatest, filter, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
+import { createMailboxSync, sanitizeHtml, type MailboxSync } from '../../src/index.js';
+import type { ContentState, EngineStatus, MailEngine, OutboxItem } from './engine.js';
 import type { DemoClientConfig } from './types.js';
 
 export function createEngine(config: DemoClientConfig): { engine: MailEngine; sync: MailboxSync } {
@@ -15,32 +14,38 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
     ...(config.mailboxId ? { mailboxId: config.mailboxId } : {}),
   });
 
+  const outbox$: Observable<OutboxItem[]> = sync.outbox$.pipe(
+    map((sends) =>
+      sends.map((s) => ({
+        seq: s.seq,
+        status: s.status,
+        subject: s.draft.subject,
+        to: s.draft.to.map((a) => a.email).join(', '),
+        error: s.error?.message ?? null,
+      })),
+    ),
+  );
+
   // The engine pauses while the platform reports offline but keeps its last
   // phase until a request fails; show the platform's signal right away.
   const online$ = merge(fromEvent(window, 'online'), fromEvent(window, 'offline')).pipe(
     map(() => navigator.onLine),
     startWith(navigator.onLine),
   );
-  const status$: Observable<EngineStatus> = combineLatest([sync.status$, online$]).pipe(
-    map(([s, online]) => ({
+  const status$: Observable<EngineStatus> = combineLatest([sync.status$, online$, outbox$.pipe(startWith([]))]).pipe(
+    map(([s, online, sends]) => ({
       phase: !online && s.phase === 'live' ? 'offline' : s.phase,
       progress: s.progress,
       lastSyncedAt: s.lastSyncedAt,
       pendingMutations: s.pendingMutations,
-      outbox: null,
+      outbox: sends.length,
       role: s.phase === 'idle' ? null : s.leader ? 'leader' : 'follower',
     })),
   );
 
   const engine: MailEngine = {
     status$,
-    errors$: sync.errors$.pipe(
-      map((e) => ({
-        message: e.message,
-        code: e.code,
-        retryable: e.retryable,
-      })),
-    ),
+    errors$: sync.errors$.pipe(map((e) => ({ message: e.message, code: e.code, retryable: e.retryable }))),
     folders$: () => sync.folders$(),
     messages$: (query) => sync.messages$(query),
     message$: (id) => sync.message$(id).pipe(map((m) => m ?? null)),
@@ -49,10 +54,31 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
       update: (ids, patch) => sync.update(ids, patch),
       remove: (ids, options) => sync.remove(ids, options),
     },
-    content$: null,
-    attachment: null,
-    sending: null,
-    search$: null,
+    content$: (id) =>
+      sync.content$(id, { include_html: true }).pipe(
+        map((s): ContentState => {
+          if (s.status === 'loading') return { state: 'loading' };
+          if (s.status === 'error') return { state: 'error', message: s.error.message };
+          return { state: 'ready', html: s.content.body.html, text: s.content.body.text };
+        }),
+      ),
+    attachment: async (messageId, attachmentId) => {
+      const bytes = await sync.attachment(messageId, attachmentId);
+      return bytes instanceof Blob ? bytes : new Blob([bytes as Uint8Array<ArrayBuffer>]);
+    },
+    sending: {
+      send: async (draft) => {
+        await sync.send(draft);
+      },
+      outbox$,
+      failures$: sync.sendOutcomes$.pipe(
+        filter((o) => o.status === 'failed'),
+        map((o) => ({ seq: o.seq, message: o.status === 'failed' ? o.error.message : '' })),
+      ),
+      retry: (seq) => sync.retrySend(seq),
+      discard: (seq) => sync.discardSend(seq),
+    },
+    search$: (text) => sync.search$(text, { limit: 200 }).pipe(map((s) => ({ hits: s.hits, localHits: s.localHits, server: s.server }))),
     sanitize: (html) => sanitizeHtml(html),
     syncNow: () => sync.syncNow(),
     start: () => sync.start(),

@@ -229,6 +229,48 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
     }
   });
 
+  it('HTML with a script and a remote image renders with neither executing nor loading', async () => {
+    const browser = await openBrowser();
+    try {
+      const page = await browser.context.newPage();
+      let trackerRequests = 0;
+      await browser.context.route('https://tracker.example/**', (route) => {
+        trackerRequests++;
+        return route.fulfill({ status: 200, contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') });
+      });
+      await openInbox(page);
+      await page.evaluate(() => {
+        const w = window as unknown as { __posted: unknown[] };
+        w.__posted = [];
+        window.addEventListener('message', (e) => w.__posted.push(e.data));
+      });
+      const html = [
+        '<p id="greeting">Hello from a hostile sender</p>',
+        '<script>window.parent.postMessage("script-ran", "*"); window.top.__pwned = true;</script>',
+        '<img src="https://tracker.example/pixel.gif?id=42" width="1" height="1">',
+        '<img src="x" onerror="window.parent.postMessage(\'onerror-ran\', \'*\')">',
+      ].join('');
+      const { id } = await sim.control.deliver({ subject: 'Hostile HTML', from: { email: 'mallory@evil.example', name: 'Mallory' }, html });
+      await rowById(page, id).click();
+      const frame = page.frameLocator('[data-testid="message-body"]');
+      await frame.locator('#greeting, p').first().waitFor({ timeout: 15_000 });
+      await expect(frame.locator('body').textContent()).resolves.toContain('Hello from a hostile sender');
+      await expect(page.locator('[data-testid="message-body"]').getAttribute('sandbox')).resolves.not.toContain('allow-scripts');
+      // The sanitizer removed (and counted) the remote image; the CSP would block it anyway.
+      await expect(page.locator('[data-testid="blocked-images"]').textContent()).resolves.toContain('1 remote image blocked');
+      // Give a script or an image load every chance to happen.
+      await page.waitForTimeout(500);
+      const posted = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
+      const pwned = await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned === true);
+      expect(posted).toEqual([]);
+      expect(pwned).toBe(false);
+      expect(trackerRequests).toBe(0);
+      await page.screenshot({ path: artifactPath('hostile-html.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('service mode: the dev-server proxy adds the key; the browser never sees it', async () => {
     // The simulator stands in for app.sendmux.ai: its key plays the real secret.
     const secret = 'smx_mbx_server_side_secret';
