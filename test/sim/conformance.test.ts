@@ -28,7 +28,7 @@ interface Res {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies are checked by schema
 }
 
-describe.skipIf(!specAvailable)('simulator conformance with mailbox-openapi.json', () => {
+describe.skipIf(!specAvailable)('simulator conformance with mailbox-openapi.json', { timeout: 120_000 }, () => {
   let sim: Simulator;
   let repaired: ResponseValidator;
   const covered = new Set<string>();

@@ -18,7 +18,7 @@ describe.skipIf(!specAvailable)('robustness against bad input', () => {
   });
 
   for (const seed of [101, 102, 103]) {
-    it(`answers 300 random requests with envelopes and no 5xx (seed ${seed})`, async () => {
+    it(`answers 300 random requests with envelopes and no 5xx (seed ${seed})`, { timeout: 120_000 }, async () => {
       const rng = new Rng(seed);
       const spec = loadSpec();
       const snap = await sim.snapshot();

@@ -52,7 +52,7 @@ async function allChanges(sim: Simulator, type: string, since: string, limit: nu
 
 describe('change paging and collapsing', () => {
   for (const seed of [11, 12, 13]) {
-    it(`paging with a small limit reproduces the unpaged changes (seed ${seed})`, async () => {
+    it(`paging with a small limit reproduces the unpaged changes (seed ${seed})`, { timeout: 120_000 }, async () => {
       const sim = await withSim({ messages: 150, seed });
       const rng = new Rng(seed);
       const session = await api<Envelope<{ states: Record<string, string> }>>(sim, 'GET', '/mailbox/session');
@@ -107,7 +107,7 @@ describe('change paging and collapsing', () => {
 describe('query changes (RFC 8620 §5.6)', () => {
   const queries = ['', 'is_unread=true', 'q=invoice', 'keyword=work', 'has_attachment=false&sort_by=size_bytes&sort_direction=asc', 'sort_by=subject&sort_direction=asc'];
   for (const seed of [21, 22]) {
-    it(`removed then added reproduce a fresh listing (seed ${seed})`, async () => {
+    it(`removed then added reproduce a fresh listing (seed ${seed})`, { timeout: 120_000 }, async () => {
       const sim = await withSim({ messages: 200, seed, rateLimitPerMinute: 0 });
       const rng = new Rng(seed);
       const inbox = await folderIdByRole(sim, 'inbox');
