@@ -350,6 +350,18 @@ describe('rate limits, idempotency, dropped responses, counters', () => {
     expect(new Set(copies.map((m) => m.thread_id)).size).toBe(1);
   });
 
+  it('a send whose response was dropped is replayed, not repeated, when retried with its key', async () => {
+    const sim = await withSim({ messages: 10 });
+    const body = { to: [{ email: 'someone@example.com' }], subject: 'Exactly once', text_body: 'hi' };
+    await sim.control.dropNextResponses({ count: 1, path: '/mailbox/messages/send' });
+    await expect(api(sim, 'POST', '/mailbox/messages/send', { body, headers: { 'Idempotency-Key': 'once-1' } })).rejects.toThrow();
+    const retry = await api<Envelope<{ message_id: string }>>(sim, 'POST', '/mailbox/messages/send', { body, headers: { 'Idempotency-Key': 'once-1' } });
+    expect(retry.status).toBe(200);
+    const snap = await sim.snapshot();
+    expect(snap.messages.filter((m) => m.subject === 'Exactly once').map((m) => m.id)).toEqual([retry.body.data.message_id]);
+    expect(snap.submissions.filter((s) => s.email_id === retry.body.data.message_id)).toHaveLength(1);
+  });
+
   it('dropNextResponses applies the request and then drops the connection', async () => {
     const sim = await withSim({ messages: 10 });
     const id = (await sim.snapshot()).messages.find((m) => !m.flags.flagged)!.id;
