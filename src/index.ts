@@ -1,7 +1,7 @@
 // sendmux-sync: an offline-first replica of a Sendmux mailbox with RxJS views and
 // optimistic mutations. The API client is the `sendmux-sync/api` subpath; the
 // simulator is `sendmux-sync/sim`.
-import { Subject } from 'rxjs';
+import { ReplaySubject } from 'rxjs';
 import { attachContent, type ContentOptions, type MailboxContent } from './reactive/content.js';
 import { createMutations, type MailboxMutations } from './reactive/mutations.js';
 import { attachWindows, type MailboxWindows, type WindowsOptions } from './reactive/windows.js';
@@ -34,7 +34,8 @@ export interface MailboxSync extends Omit<EngineSync, 'thread$'>, MailboxMutatio
 export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   const { outbox: outboxOptions, content: contentOptions, windowActiveMs, ...engineOptions } = options;
   const engine = createSyncEngine(engineOptions);
-  const stop$ = new Subject<void>();
+  // Replays the stop so outcomes$ subscribed after stop() completes at once.
+  const stop$ = new ReplaySubject<void>(1);
   const outbox = engine.context.then((ctx) => createOutbox(ctx, outboxOptions ?? {}));
   outbox.catch(() => undefined);
   const mutations = createMutations(outbox, stop$);

@@ -3,7 +3,7 @@
 // adaptive polling. Followers only read the replica. Background failures become
 // status and errors$ entries; nothing here throws into the void.
 import { liveQuery } from 'dexie';
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, ReplaySubject, Subject, type Observable } from 'rxjs';
 import { createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
 import { createViews, type MailboxViews } from '../reactive/views.js';
 import { getSyncValue, getTokens, setSyncValue } from '../store/apply.js';
@@ -138,7 +138,8 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
     });
   const env = options.environment ?? defaultEnvironment();
   const abort = new AbortController();
-  const stop$ = new Subject<void>();
+  // Replays the stop so views subscribed after stop() complete at once.
+  const stop$ = new ReplaySubject<void>(1);
   const status = new BehaviorSubject<SyncStatus>(initialStatus);
   const errors = new Subject<SyncError>();
   const leader$ = new BehaviorSubject<boolean>(false);

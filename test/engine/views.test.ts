@@ -159,6 +159,10 @@ describe('views', () => {
     watch('threads$', e.sync.threads$());
     await e.sync.stop();
     expect(completed.sort()).toEqual(['count$', 'errors$', 'folders$', 'messages$', 'status$', 'threads$']);
+    // A view subscribed after stop() completes at once instead of hanging on a closed database.
+    let late = false;
+    e.sync.message$('anything').subscribe({ complete: () => (late = true) });
+    expect(late).toBe(true);
     await expect(e.sync.start()).rejects.toMatchObject({ code: 'stopped' });
     await expect(e.sync.syncNow()).rejects.toMatchObject({ code: 'stopped' });
   });
