@@ -448,8 +448,22 @@ async function localActionProblems(actions: readonly LocalAction[], known: Known
   return undefined;
 }
 
+/** The stack of the first error whose cause is not an API/network failure (a local bug). */
+function firstLocalFailure(world: ChaosWorld): string | undefined {
+  for (const tab of world.history) {
+    for (const e of tab.errors) {
+      const cause = e.cause;
+      if (cause instanceof Error && cause.name !== 'SendmuxApiError' && cause.name !== 'AbortError') {
+        return `${tab.name}${tab.generation} ${e.code}: ${cause.stack ?? cause.message}`.split('\n').slice(0, 12).join('\n    ');
+      }
+    }
+  }
+  return undefined;
+}
+
 function describeTabs(world: ChaosWorld): string {
-  return world.history
+  const local = firstLocalFailure(world);
+  return (local ? `first local failure: ${local}\n  ` : '') + world.history
     .map((t) => `${t.name}${t.generation}(${t.alive ? 'alive' : 'killed'} phase=${t.status.phase} leader=${t.status.leader} push=${t.status.push} errors=[${t.errors.slice(-3).map((e) => `${e.code}: ${e.message}`).join(' | ')}])`)
     .join('; ');
 }
