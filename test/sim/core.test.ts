@@ -54,6 +54,29 @@ describe('simulator core', () => {
     expect(await sim.snapshot()).toEqual(snap);
   });
 
+  it('moves exactly the dependent states: delivery, send, identity edit, folder rename', async () => {
+    const sim = await withSim({ messages: 50 });
+    const states = async () => (await api<Envelope<{ states: Record<string, string> }>>(sim, 'GET', '/mailbox/session')).body.data.states;
+    const moved = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).filter((k) => a[k] !== b[k]).sort();
+    let before = await states();
+    await sim.control.deliver({ subject: 'new' });
+    let after = await states();
+    expect(moved(before, after)).toEqual(['folders', 'messages', 'quotas', 'threads']);
+    before = after;
+    await api(sim, 'POST', '/mailbox/messages/send', { body: { to: [{ email: 'x@example.com' }], subject: 'out', text_body: 'x' } });
+    after = await states();
+    expect(moved(before, after)).toEqual(['folders', 'messages', 'quotas', 'submissions', 'threads']);
+    before = after;
+    await sim.control.updateIdentity({ name: 'Renamed' });
+    after = await states();
+    expect(moved(before, after)).toEqual(['identities']);
+    before = after;
+    const custom = (await sim.snapshot()).folders.find((f) => f.role === null)!;
+    await sim.control.renameFolder(custom.id, 'Renamed folder');
+    after = await states();
+    expect(moved(before, after)).toEqual(['folders']);
+  });
+
   it('streams a delivery as message.received and replays it after Last-Event-ID', async () => {
     const sim = await withSim({ messages: 20 });
     const auth = { Authorization: `Bearer ${sim.apiKey}` };
