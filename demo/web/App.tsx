@@ -290,7 +290,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           ref={searchBox}
           className="search"
           type="search"
-          placeholder={`Search ${currentFolder?.name ?? 'mail'}  ( / )`}
+          placeholder={engine.search$ ? 'Search all mail  ( / )' : `Search ${currentFolder?.name ?? 'mail'}  ( / )`}
           value={search}
           data-testid="search"
           onChange={(e) => {

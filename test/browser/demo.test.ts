@@ -271,6 +271,59 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
     }
   });
 
+  it('keyboard, search and send: shortcuts act on the list, search finds new mail, a sent message reaches the server once', async () => {
+    const browser = await openBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await openInbox(page);
+      await page.locator('[data-testid="status-bar"][data-phase="live"]').waitFor({ timeout: 30_000 });
+      const [first, second] = await newestInbox(2);
+      if (!first || !second) throw new Error('inbox too small');
+
+      // j moves the cursor to the first row, j again to the second; o opens it.
+      await page.keyboard.press('j');
+      await page.keyboard.press('j');
+      await page.keyboard.press('o');
+      await page.locator(`[data-testid="reading-pane"][data-id="${second.id}"]`).waitFor();
+      // s flags the open (cursor) message; the server gets it.
+      await page.keyboard.press('s');
+      await rowById(page, second.id).and(page.locator('[data-flagged="true"]')).waitFor();
+      await eventually(async () => (await simMessage(second.id))?.flags.flagged === true, 'flag reaches the server');
+      // ? shows the shortcuts, Escape hides them.
+      await page.keyboard.press('?');
+      await page.locator('[data-testid="help"]').waitFor();
+      await page.keyboard.press('Escape');
+      await page.locator('[data-testid="help"]').waitFor({ state: 'detached' });
+
+      // / focuses search; new mail is found locally.
+      const { id } = await sim.control.deliver({ subject: 'Quarterly zebra census', from: { email: 'zoo@example.org', name: 'Zoo' }, text: 'stripes' });
+      await rowById(page, id).waitFor({ timeout: 15_000 });
+      await page.keyboard.press('/');
+      await page.keyboard.type('zebra census');
+      await rowById(page, id).waitFor();
+      expect(await page.locator('[data-testid="message-row"]').count()).toBe(1);
+      await page.keyboard.press('Escape');
+      await page.fill('[data-testid="search"]', '');
+
+      // Compose and send: queued at once, delivered once (Idempotency-Key).
+      const subject = `Demo send ${Date.now().toString(36)}`;
+      const sendsBefore = sim.stats().byPath['POST /mailbox/messages/send'] ?? 0;
+      await page.click('[data-testid="compose-open"]');
+      await page.fill('[data-testid="compose-to"]', 'Grace <grace@example.org>');
+      await page.fill('[data-testid="compose-subject"]', subject);
+      await page.fill('[data-testid="compose-body"]', 'Hello from the demo.');
+      await page.click('[data-testid="compose-send"]');
+      await page.locator('[data-testid="compose"]').waitFor({ state: 'detached' });
+      await eventually(async () => (await sim.snapshot()).submissions.length > 0 && (await sim.snapshot()).messages.some((m) => m.subject === subject), 'the sent message on the server');
+      const sent = (await sim.snapshot()).messages.filter((m) => m.subject === subject);
+      expect(sent).toHaveLength(1);
+      expect((sim.stats().byPath['POST /mailbox/messages/send'] ?? 0) - sendsBefore).toBe(1);
+      await page.locator('[data-testid="outbox-item"]').waitFor({ state: 'detached' });
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('service mode: the dev-server proxy adds the key; the browser never sees it', async () => {
     // The simulator stands in for app.sendmux.ai: its key plays the real secret.
     const secret = 'smx_mbx_server_side_secret';
