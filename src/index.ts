@@ -36,7 +36,9 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   const engine = createSyncEngine(engineOptions);
   // Replays the stop so outcomes$ subscribed after stop() completes at once.
   const stop$ = new ReplaySubject<void>(1);
-  const outbox = engine.context.then((ctx) => createOutbox(ctx, outboxOptions ?? {}));
+  const outbox = engine.context.then((ctx) =>
+    createOutbox(ctx, { ...(options.environment ? { environment: options.environment } : {}), ...outboxOptions }),
+  );
   outbox.catch(() => undefined);
   const mutations = createMutations(outbox, stop$);
   const core = engine.sync;

@@ -25,7 +25,9 @@ export type SyncErrorCode =
   /** Loading or refreshing a server query window failed; retried on the next trigger. */
   | 'window_failed'
   /** Fetching or caching message content, an attachment, or sending failed (`cause` is a ContentError). */
-  | 'content_failed';
+  | 'content_failed'
+  /** Flushing optimistic mutations failed (they stay queued, or were rolled back and reported on outcomes$). */
+  | 'mutation_failed';
 
 /** An engine error. `cause` holds the underlying error (often a `SendmuxApiError`). */
 export class SyncError extends Error {

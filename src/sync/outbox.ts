@@ -122,10 +122,9 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
   let watcher: { unsubscribe(): void } | undefined;
   const env = options.environment ?? defaultEnvironment();
 
-  // errors.ts has no mutation-specific code yet: outbox failures use 'changes_failed'
-  // (network failures become 'offline', rejected keys 'unauthorized') with an
-  // "outbox:" message prefix.
-  const report = (step: string, error: unknown) => ctx.reportError(toSyncError('changes_failed', `outbox: ${step}`, error));
+  // Flush failures are 'mutation_failed' (network failures become 'offline',
+  // rejected keys 'unauthorized'), with an "outbox:" message prefix.
+  const report = (step: string, error: unknown) => ctx.reportError(toSyncError('mutation_failed', `outbox: ${step}`, error));
 
   function kick(): void {
     if (stopped || !leader || waiting || holds > 0 || !dirty || !env.isOnline()) return;
