@@ -208,7 +208,11 @@ export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promis
 export async function countMessages(db: MailboxDb, q: MessageQuery = {}): Promise<number> {
   if (q.threadId === undefined) {
     const { rows, indexed } = plan(db, q);
-    if (postFilters(q, indexed).length === 0) return rows.count();
+    // Not rows.count(): Dexie's liveQuery does not re-run a count() over a compound
+    // index range when a row moves out of it (a message marked read leaves the
+    // unread range, and count$ stayed stale). Reading the range's keys registers it
+    // properly; keys only, no records.
+    if (postFilters(q, indexed).length === 0) return (await rows.primaryKeys()).length;
   }
   const { limit: _limit, offset: _offset, ...rest } = q;
   return (await queryMessages(db, rest)).length;
