@@ -112,7 +112,10 @@ export function startPush(ctx: SyncContext, options: PushOptions): PushHandle {
         retryTimer = ctx.clock.setTimeout(() => void open(), options.retryMs ?? 60_000);
       },
       complete: () => {
-        if (!stopped) ctx.dispatch({ type: 'push', at: ctx.clock.now(), state: 'unavailable' });
+        // The client reconnects on its own; a stream that still ends is reopened later.
+        if (stopped) return;
+        ctx.dispatch({ type: 'push', at: ctx.clock.now(), state: 'unavailable' });
+        retryTimer = ctx.clock.setTimeout(() => void open(), options.retryMs ?? 60_000);
       },
     });
   };
