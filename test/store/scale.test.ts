@@ -98,6 +98,9 @@ describe('folder views at scale', () => {
 
     log.length = 0;
     expect(await countMessages(db, { folderId: 'inbox', unread: true })).toBe(N / 4);
-    expect(log).toEqual([{ table: 'memberships', op: 'count' }]);
+    // A count reads the index range's keys (one query, no message records): Dexie's
+    // liveQuery does not re-run a bare count() when a row leaves a compound range
+    // (test/store/count-liveness.test.ts), so keys are read instead.
+    expect(log).toEqual([{ table: 'memberships', op: 'query', rows: N / 4 }]);
   });
 });
