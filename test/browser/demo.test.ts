@@ -1,6 +1,7 @@
 // The demo web client in Chromium, against the simulator over real HTTP and SSE.
 // One simulator and one Vite server for the file; every test gets a fresh browser
 // profile (so its own IndexedDB replica) unless it is about sharing one.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Route } from 'playwright-core';
 import { startSimulator } from '../../src/sim/index.js';
@@ -12,7 +13,8 @@ type Sim = Awaited<ReturnType<typeof startSimulator>>;
 const MESSAGES = 600;
 const SEED = 8;
 
-describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
+// A loaded 2-core CI machine runs Chromium, Vite and the simulator side by side.
+describe.skipIf(!chromiumAvailable)('demo web client in Chromium', { timeout: 60_000 }, () => {
   let sim: Sim;
   let demo: DemoServer;
   let inboxId: string;
@@ -43,7 +45,7 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
   const simMessage = async (id: string) => (await sim.snapshot()).messages.find((m) => m.id === id);
 
   /** Newest inbox messages on the server, optionally only unread ones. */
-  async function newestInbox(count: number, filter: (m: { flags: { seen: boolean } }) => boolean = () => true) {
+  async function newestInbox(count: number, filter: (m: { flags: { seen: boolean; flagged: boolean } }) => boolean = () => true) {
     const snap = await sim.snapshot();
     return snap.messages
       .filter((m) => m.folder_ids.includes(inboxId) && filter(m))
@@ -271,7 +273,7 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
     }
   });
 
-  it('keyboard, search and send: shortcuts act on the list, search finds new mail, a sent message reaches the server once', async () => {
+  it('keyboard, search, attachments, labels and send: each acts locally at once and reaches the server once', async () => {
     const browser = await openBrowser();
     try {
       const page = await browser.context.newPage();
@@ -305,6 +307,23 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
       await page.keyboard.press('Escape');
       await page.fill('[data-testid="search"]', '');
 
+      // Attachments download through the engine; labels are keywords on the server.
+      const withFile = await sim.control.deliver({
+        subject: 'Notes attached',
+        from: { email: 'notes@example.org', name: 'Notes' },
+        text: 'see attached',
+        attachments: [{ filename: 'notes.txt', content_type: 'text/plain', content: 'hello from an attachment' }],
+      });
+      await rowById(page, withFile.id).click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="attachment"]')]);
+      expect(download.suggestedFilename()).toBe('notes.txt');
+      expect(readFileSync(await download.path(), 'utf8')).toBe('hello from an attachment');
+      await page.fill('[data-testid="label-input"]', 'Zebra');
+      await page.press('[data-testid="label-input"]', 'Enter');
+      await rowById(page, withFile.id).locator('[data-testid="row-label"]', { hasText: 'zebra' }).waitFor();
+      await eventually(async () => (await simMessage(withFile.id))?.keywords.includes('zebra') === true, 'label reaches the server');
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+
       // Compose and send: queued at once, delivered once (Idempotency-Key).
       const subject = `Demo send ${Date.now().toString(36)}`;
       const sendsBefore = sim.stats().byPath['POST /mailbox/messages/send'] ?? 0;
@@ -320,6 +339,42 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', () => {
       expect((sim.stats().byPath['POST /mailbox/messages/send'] ?? 0) - sendsBefore).toBe(1);
       await page.locator('[data-testid="outbox-item"]').waitFor({ state: 'detached' });
     } finally {
+      await browser.close();
+    }
+  });
+
+  it('outside world panel: another device, an expired change log and a cut network; the client recovers each time', { timeout: 120_000 }, async () => {
+    const browser = await openBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const errors = watchConsole(page);
+      await openInbox(page);
+      await page.locator('[data-testid="status-bar"][data-phase="live"]').waitFor({ timeout: 30_000 });
+      const [target] = await newestInbox(1, (m) => !m.flags.flagged);
+      if (!target) throw new Error('no unflagged inbox message');
+      await rowById(page, target.id).click();
+      await page.locator(`[data-testid="reading-pane"][data-id="${target.id}"]`).waitFor();
+
+      // Another device flags the open message: the change arrives by polling.
+      await page.click('[data-testid="ow-flag"]');
+      await rowById(page, target.id).and(page.locator('[data-flagged="true"]')).waitFor({ timeout: 30_000 });
+
+      // The change log expires (every token answers sync_required): new mail still arrives.
+      await page.click('[data-testid="ow-expire"]');
+      await page.fill('[data-testid="ow-subject"]', 'After the change log expired');
+      await page.click('[data-testid="ow-deliver"]');
+      await page.locator('[data-testid="message-row"] .subject', { hasText: 'After the change log expired' }).waitFor({ timeout: 30_000 });
+
+      // The network is cut (streams dropped, the next requests fail with 503): mail
+      // delivered meanwhile shows up once the engine has recovered.
+      await page.click('[data-testid="ow-cut"]');
+      const { id } = await sim.control.deliver({ subject: 'After the network came back', from: { email: 'back@online.example', name: null }, text: 'hi' });
+      await rowById(page, id).waitFor({ timeout: 60_000 });
+      await page.locator('[data-testid="status-bar"][data-phase="live"]').waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: artifactPath('outside-world.png') });
+      expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    } finally {
+      await sim.control.failNext({ count: 0, status: 503 });
       await browser.close();
     }
   });
