@@ -2,7 +2,7 @@
 // a network leader, bootstraps or resumes, catches up, then stays live with SSE plus
 // adaptive polling. Followers only read the replica. Background failures become
 // status and errors$ entries; nothing here throws into the void.
-import { liveQuery } from 'dexie';
+import { Dexie, liveQuery } from 'dexie';
 import { BehaviorSubject, ReplaySubject, Subject, type Observable } from 'rxjs';
 import { createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
 import { createViews, type MailboxViews } from '../reactive/views.js';
@@ -312,7 +312,8 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         Math.abs((next.lastSyncedAt ?? 0) - (last.lastSyncedAt ?? 0)) < 1000;
       if (same || stopped) return;
       last = next;
-      ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, LEADER_STATUS_KEY, next)).catch(() => undefined);
+      // dispatch() may run inside someone's transaction: write in a fresh one.
+      Dexie.ignoreTransaction(() => ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, LEADER_STATUS_KEY, next))).catch(() => undefined);
     });
   }
 
