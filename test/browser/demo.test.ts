@@ -202,7 +202,7 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', { timeout: 60
     }
   });
 
-  it('two tabs: one event stream, and an action in one tab shows in the other', async () => {
+  it('two tabs: one event stream, an action in one tab shows in the other, and the follower takes over when the leader closes', async () => {
     const browser = await openBrowser();
     try {
       const a = await browser.context.newPage();
@@ -225,7 +225,15 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', { timeout: 60
       expect(sim.stats().sseConnectionsOpen).toBe(1);
       // One tab leads the network; the other follows the shared replica.
       const roles = await Promise.all([a, b].map((p) => p.locator('[data-testid="status-role"]').getAttribute('data-role')));
-      expect(roles.sort()).toEqual(['follower', 'leader']);
+      expect([...roles].sort()).toEqual(['follower', 'leader']);
+
+      // Close the leader: the other tab takes over the network and stays live.
+      const [leader, follower] = roles[0] === 'leader' ? [a, b] : [b, a];
+      await leader.close();
+      await follower.locator('[data-testid="status-role"][data-role="leader"]').waitFor({ timeout: 30_000 });
+      const later = await sim.control.deliver({ subject: 'After the handoff', from: { email: 'handoff@tabs.example', name: null }, text: 'hi' });
+      await rowById(follower, later.id).waitFor({ timeout: 30_000 });
+      await eventually(() => sim.stats().sseConnectionsOpen === 1, 'one event stream after the handoff');
     } finally {
       await browser.close();
     }
