@@ -195,7 +195,10 @@ async function refreshThreads(db: MailboxDb, threadIds: string[], change: Counte
     // Without a base, the visible thread is the server thread.
     const base: ThreadBase = existing ?? { id, server: visibles[i] ?? null, delta: { unread: 0, count: 0 } };
     base.delta = { unread: base.delta.unread + d.unread, count: base.delta.count + d.count };
-    const needed = base.delta.unread !== 0 || base.delta.count !== 0 || (await lastMessageIsPending(db, base.server));
+    // Await only when there is a row to read: bare native awaits inside the
+    // transaction spend Dexie's zone echoes, and with enough threads the zone is
+    // lost and IndexedDB commits under us (PrematureCommitError; chaos seed 1005).
+    const needed = base.delta.unread !== 0 || base.delta.count !== 0 || (base.server?.last_message?.id !== undefined && (await lastMessageIsPending(db, base.server)));
     if (needed) await db.threadBases.put(base);
     else if (existing) await db.threadBases.delete(id);
     if (!base.server) continue;
