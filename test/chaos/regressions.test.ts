@@ -10,6 +10,7 @@ import { getTokens } from '../../src/store/apply.js';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
 import { snapshotDiff, tokenProblems } from './checks.js';
 import { InProcessLocks } from './locks.js';
+import { describeFailure, runSchedule } from './runner.js';
 
 let sim: Simulator | undefined;
 let engine: SyncEngine | undefined;
@@ -132,4 +133,17 @@ describe('chaos regressions', () => {
     expect((await e.sync.snapshot()).messages.some((m) => m.id === id)).toBe(false);
     expect(snapshotDiff(await e.sync.snapshot(), await s.snapshot())).toBeUndefined();
   }, 30_000);
+
+  it('seed 1005 (300 steps): re-listing with many queued mutations committed its transaction too early on every retry; the outbox never drained', async () => {
+    // The schedule expired the change log while ~40 mutations were queued. Each page
+    // of the messages re-list recomputed pending messages; the thread refresh awaited
+    // a helper that did no IndexedDB work for threads the replica did not hold
+    // (src/store/overlay.ts refreshThreads → lastMessageIsPending(null)). Those bare
+    // native awaits inside the transaction used up Dexie's zone echoes, the zone was
+    // lost and IndexedDB committed under the callback: PrematureCommitError on every
+    // retry (120 in a row), the engine stuck in error. Replayed as the full schedule.
+    const result = await runSchedule({ seed: 1005, steps: 300, quiescenceMs: 30_000 });
+    if (result.failure) throw new Error(describeFailure(result));
+    expect(result.errors.changes_failed ?? 0).toBeLessThan(20);
+  }, 120_000);
 });
