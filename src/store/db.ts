@@ -192,6 +192,10 @@ export class MailboxDb extends Dexie {
     this.version(3).stores({
       memberships: '[folder_id+id], [folder_id+received_key], [folder_id+unread+received_key], [folder_id+flagged+received_key]',
     });
+    // v4: threads indexed by their last message's received_at, so the newest threads
+    // are a reverse index walk. An index on the record itself (not a side table), so
+    // every writer of `threads` keeps it current.
+    this.version(4).stores({ threads: 'id, *folder_ids, last_message.received_at' });
   }
 
   /**

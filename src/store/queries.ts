@@ -230,11 +230,57 @@ export async function listFolders(db: MailboxDb): Promise<Folder[]> {
   });
 }
 
+function threadMatcher(q: ThreadQuery): (t: Thread) => boolean {
+  return (t) =>
+    (q.folderId === undefined || t.folder_ids.includes(q.folderId)) &&
+    (q.unread === undefined || t.unread_count > 0 === q.unread) &&
+    (q.hasAttachment === undefined || t.has_attachments === q.hasAttachment);
+}
+
+/**
+ * Fast path of a thread page: walk the `last_message.received_at` index (newest
+ * first) with the filters applied, stop when the page is full. Returns undefined
+ * when it cannot answer exactly: a date range, a short page (the index holds no
+ * thread without a received_at, so the tail is answered by the full scan),
+ * ascending order with such threads present (they sort first), or index keys whose
+ * string order is not their time order (timestamps not in one ISO 8601 form).
+ */
+async function threadsByIndex(db: MailboxDb, q: ThreadQuery, direction: 'asc' | 'desc', offset: number, limit: number): Promise<Thread[] | undefined> {
+  if (limit === Infinity || q.after !== undefined || q.before !== undefined) return undefined;
+  if (direction === 'asc') {
+    const [all, indexed] = await Promise.all([db.threads.count(), db.threads.orderBy('last_message.received_at').count()]);
+    if (all !== indexed) return undefined;
+  }
+  const match = threadMatcher(q);
+  let previous: { key: number; raw: string } | undefined;
+  let ordered = true;
+  const sign = direction === 'asc' ? 1 : -1;
+  const index = db.threads.orderBy('last_message.received_at');
+  const page = await (direction === 'desc' ? index.reverse() : index)
+    .filter((t) => {
+      const raw = t.last_message?.received_at ?? '';
+      const key = timeKey(raw);
+      // Equal strings tie-break on id in the walk's direction, as the comparator does;
+      // equal times written differently would not.
+      if (previous && ((key - previous.key) * sign < 0 || (key === previous.key && raw !== previous.raw))) ordered = false;
+      previous = { key, raw };
+      return match(t);
+    })
+    .offset(offset)
+    .limit(limit)
+    .toArray();
+  if (!ordered || page.length < limit) return undefined;
+  return page;
+}
+
 /** Runs a local thread query (sorted by last message received_at, then id). */
 export async function queryThreads(db: MailboxDb, q: ThreadQuery = {}): Promise<Thread[]> {
   const direction = q.direction ?? 'desc';
   const offset = Math.max(0, q.offset ?? 0);
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
+  if (limit === 0) return [];
+  const fast = await threadsByIndex(db, q, direction, offset, limit);
+  if (fast) return fast;
   const candidates =
     q.folderId !== undefined ? await db.threads.where('folder_ids').equals(q.folderId).toArray() : await db.threads.toArray();
   const lo = boundKey(q.after, -Infinity);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/api/types.js';
+import type { Message, Thread } from '../../src/api/types.js';
 import { putServerRecords } from '../../src/store/apply.js';
 import type { MailboxDb } from '../../src/store/db.js';
-import { countMessages, getThreadWithMessages, messageComparator, queryMessages, queryThreads, type MessageQuery } from '../../src/store/queries.js';
+import { countMessages, getThreadWithMessages, messageComparator, queryMessages, queryThreads, type MessageQuery, type ThreadQuery } from '../../src/store/queries.js';
 import { readSnapshot } from '../../src/store/snapshot.js';
 import { derivedThread, freshDb, message } from './fixtures.js';
 
@@ -112,6 +112,27 @@ describe('threads and snapshot', () => {
     const t3 = await getThreadWithMessages(db, 't3');
     expect(t3?.messages.map((m) => m.id)).toEqual(reference(all, { threadId: 't3', direction: 'asc' }).map((m) => m.id));
     expect(await getThreadWithMessages(db, 'nope')).toBeUndefined();
+  });
+
+  it('thread pages from the received_at index equal the full-scan answer, including threads without a date', async () => {
+    db = freshDb();
+    const all = corpus();
+    const threads = [...new Set(all.map((m) => m.thread_id as string))].map((t) => derivedThread(t, all)).filter((t) => t !== undefined);
+    const undated = threads[3] as Thread;
+    threads[3] = { ...undated, last_message: undated.last_message ? { ...undated.last_message, received_at: null } : null };
+    await db.transaction('rw', db.serverTables, () => putServerRecords(db as MailboxDb, 'threads', threads));
+    const key = (t: Thread) => (t.last_message?.received_at ? Date.parse(t.last_message.received_at) : -Infinity);
+    const reference = (q: ThreadQuery) => {
+      const sign = (q.direction ?? 'desc') === 'asc' ? 1 : -1;
+      const list = threads
+        .filter((t) => (q.folderId === undefined || t.folder_ids.includes(q.folderId)) && (q.unread === undefined || t.unread_count > 0 === q.unread))
+        .sort((a, b) => (key(a) - key(b)) * sign || (a.id < b.id ? -sign : sign));
+      const offset = q.offset ?? 0;
+      return list.slice(offset, q.limit === undefined ? undefined : offset + q.limit).map((t) => t.id);
+    };
+    for (const q of [{ limit: 5 }, { limit: 5, offset: 20 }, { limit: 50 }, { folderId: 'work', limit: 2 }, { unread: true, limit: 4, offset: 1 }, { direction: 'asc' as const, limit: 3 }, { limit: 100 }]) {
+      expect((await queryThreads(db, q)).map((t) => t.id), JSON.stringify(q)).toEqual(reference(q));
+    }
   });
 
   it('snapshot sorts by id and drops threads states and attachment download URLs', async () => {

@@ -4,7 +4,7 @@ import type { DBCore, DBCoreTable } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { putServerRecords } from '../../src/store/apply.js';
 import type { MailboxDb } from '../../src/store/db.js';
-import { countMessages, queryMessages } from '../../src/store/queries.js';
+import { countMessages, queryMessages, queryThreads } from '../../src/store/queries.js';
 import { freshDb, message } from './fixtures.js';
 
 interface Touch {
@@ -102,5 +102,26 @@ describe('folder views at scale', () => {
     // liveQuery does not re-run a bare count() when a row leaves a compound range
     // (test/store/count-liveness.test.ts), so keys are read instead.
     expect(log.map((t) => [t.table, t.op, t.rows])).toEqual([['memberships', 'query', N / 4]]);
+  });
+
+  it('the newest page of threads is a bounded walk of the received_at index', async () => {
+    db = freshDb();
+    const log: Touch[] = [];
+    counting(db, log);
+    const N = 3000;
+    const base = Date.UTC(2025, 0, 1);
+    const threads = Array.from({ length: N }, (_, i) => {
+      const last = message({ id: `m${i}`, thread_id: `t${String(i).padStart(5, '0')}`, received_at: new Date(base + i * 1000).toISOString() });
+      return {
+        id: last.thread_id as string, subject: 's', message_count: 1, unread_count: i % 2, has_attachments: false, folder_ids: ['inbox'],
+        participants: [], last_message: last, states: { thread_state: null, email_state: null },
+      };
+    });
+    await db.transaction('rw', db.serverTables, () => putServerRecords(db as MailboxDb, 'threads', threads));
+    log.length = 0;
+    const page = await queryThreads(db, { folderId: 'inbox', unread: true, limit: 20 });
+    expect(page.map((t) => t.id)).toEqual(threads.filter((t) => t.unread_count > 0).reverse().slice(0, 20).map((t) => t.id));
+    const touched = log.reduce((n, t) => n + (t.rows ?? 0) + (t.keys ?? 0) + (t.steps ?? 0), 0);
+    expect(touched).toBeLessThanOrEqual(2 * 20 + 2);
   });
 });
