@@ -7,6 +7,7 @@ import { createMutations, type MailboxMutations } from './reactive/mutations.js'
 import { attachWindows, type MailboxWindows, type WindowsOptions } from './reactive/windows.js';
 import { createSyncEngine, type MailboxSync as EngineSync, type MailboxSyncOptions as EngineOptions } from './sync/engine.js';
 import { createOutbox, type OutboxOptions } from './sync/mutations.js';
+import { createPartialReplica, type PartialReplica, type ReplicaMode } from './sync/partialReplica.js';
 
 /** Options of {@link createMailboxSync}: the engine's, plus the outbox's, content's and windows'. */
 export interface MailboxSyncOptions extends EngineOptions, WindowsOptions {
@@ -14,6 +15,13 @@ export interface MailboxSyncOptions extends EngineOptions, WindowsOptions {
   outbox?: OutboxOptions;
   /** Body/attachment cache budgets and the prefetch policy. */
   content?: ContentOptions;
+  /**
+   * How much of the mailbox to hold. Default `{ mode: 'full' }` (every message).
+   * `{ mode: 'windowed', perFolder: N }` holds the newest N messages of each folder,
+   * plus any message an open window shows or with pending changes: for huge mailboxes
+   * and small devices.
+   */
+  replica?: ReplicaMode;
 }
 
 /** A synced mailbox: lifecycle, status, read views, optimistic mutations, content, sends, windows and search. */
@@ -31,9 +39,18 @@ export interface MailboxSync extends Omit<EngineSync, 'thread$'>, MailboxMutatio
  * await sync.update([id], { seen: true });
  * ```
  */
+const DEFAULT_WINDOW_ACTIVE_MS = 10 * 60_000;
+
 export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
-  const { outbox: outboxOptions, content: contentOptions, windowActiveMs, ...engineOptions } = options;
+  const { outbox: outboxOptions, content: contentOptions, windowActiveMs, replica, ...engineOptions } = options;
+  if (replica?.mode === 'windowed' && !(Number.isInteger(replica.perFolder) && replica.perFolder > 0)) {
+    throw new TypeError('createMailboxSync: replica.perFolder must be a positive integer, e.g. { mode: "windowed", perFolder: 200 }');
+  }
   const engine = createSyncEngine(engineOptions);
+  // Partial replica: the scope must be on the context before start() bootstraps, so
+  // it is set in the first callback on the context (registered before start() can be
+  // called); the replica itself is created once the window manager exists.
+  let partial: Promise<PartialReplica> | undefined;
   // Replays the stop so outcomes$ subscribed after stop() completes at once.
   const stop$ = new ReplaySubject<void>(1);
   const outbox = engine.context.then((ctx) =>
@@ -54,8 +71,19 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     core.thread$,
   );
   const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText);
+  if (replica?.mode === 'windowed') {
+    void engine.context.then((ctx) => {
+      const made = windows.manager.then((m) =>
+        createPartialReplica(ctx, m, { perFolder: replica.perFolder, activeForMs: windowActiveMs ?? DEFAULT_WINDOW_ACTIVE_MS }),
+      );
+      made.catch(() => undefined);
+      partial = made;
+      ctx.messageScope = { held: async (ids) => (await made).held(ids) };
+    }, () => undefined);
+  }
   const stop = async () => {
     await core.stop(); // aborts the context signal: the outbox flusher stops with it
+    (await partial?.catch(() => undefined))?.stop();
     await content.stop();
     if (!stop$.closed) {
       stop$.next();
@@ -79,6 +107,7 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
 export type { MailboxViews } from './reactive/views.js';
 export type { ContentOptions, MailboxContent, ThreadWithContent } from './reactive/content.js';
 export type { MailboxWindows, WindowsOptions } from './reactive/windows.js';
+export type { ReplicaMode } from './sync/partialReplica.js';
 export type { SearchOptions, SearchState } from './reactive/search.js';
 export type { MessageWindow, WindowOptions, WindowState } from './sync/windows.js';
 export type { WindowFilter, WindowSort, WindowSortKey } from './sync/queryWindow.js';

@@ -73,6 +73,8 @@ export async function runBootstrap(
     const nextStep = BOOTSTRAP_STEPS[s + 1];
     let cursor = state.step === step ? state.cursor : undefined;
     const type: SyncType = step === 'inbox' ? 'messages' : step;
+    // A partial replica lists no messages: its folder windows fill it (partialReplica.ts).
+    if (type === 'messages' && ctx.messageScope) continue;
     const extra = step === 'inbox' ? await inboxId(ctx) : undefined;
     if (step === 'inbox' && !extra) continue;
     for (;;) {

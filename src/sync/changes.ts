@@ -42,6 +42,7 @@ function isInvalidState(error: unknown): error is SendmuxApiError {
 export async function relistType(ctx: SyncContext, type: SyncType): Promise<number> {
   const session = await ctx.api.getSession(undefined, { priority: 'background', signal: ctx.stopped });
   const captured = session.data.states[type];
+  if (type === 'messages' && ctx.messageScope) return refetchHeld(ctx, captured);
   const listed = new Set<string>();
   let cursor: string | undefined;
   let applied = 0;
@@ -57,6 +58,22 @@ export async function relistType(ctx: SyncContext, type: SyncType): Promise<numb
     await setTokens(ctx.db, { [type]: captured });
   });
   return applied;
+}
+
+/**
+ * A partial replica's "re-list": fetch every held message again (batch-get) and drop
+ * the ones the server no longer has, then commit the captured token. Which messages
+ * it should hold is the windows' business (their query states expire too and they
+ * re-list themselves).
+ */
+async function refetchHeld(ctx: SyncContext, captured: string): Promise<number> {
+  const held = (await ctx.db.messages.toCollection().primaryKeys()) as string[];
+  const fetched = await fetchChanged(ctx, 'messages', held, held.length);
+  await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+    await putServerRecords(ctx.db, 'messages', fetched.records, fetched.missing);
+    await setTokens(ctx.db, { messages: captured });
+  });
+  return fetched.records.length + fetched.missing.length;
 }
 
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -145,7 +162,9 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
         continue; // Nothing changed: an idle poll writes nothing.
       }
       const destroyed = new Set(ch.destroyed);
-      const changed = [...new Set([...ch.created, ...ch.updated])].filter((id) => !destroyed.has(id));
+      let changed = [...new Set([...ch.created, ...ch.updated])].filter((id) => !destroyed.has(id));
+      // A partial replica fetches only what it holds; windows bring in the rest.
+      if (type === 'messages' && ctx.messageScope) changed = await ctx.messageScope.held(changed);
       const fetched = await fetchChanged(ctx, type, changed, await localCount(ctx, type));
       writes.push({ type, records: fetched.records, destroyed: [...destroyed, ...fetched.missing], token: ch.new_state });
       if (ch.has_more) next.push(type);

@@ -68,4 +68,17 @@ export interface SyncContext {
   dispatch(action: SyncAction): void;
   /** Reports a background failure on errors$ (never throws). */
   reportError(error: SyncError): void;
+  /**
+   * Partial replica mode (issue 7): which messages the replica holds. Absent = every
+   * message (a full replica). Set once by the package entry when the context is
+   * created, before `start()` runs: bootstrap then lists no messages (folder windows
+   * fill the replica) and catch-up fetches only held messages.
+   */
+  messageScope?: MessageScope;
+}
+
+/** Which messages a partial replica holds (see src/sync/partialReplica.ts). */
+export interface MessageScope {
+  /** The subset of `ids` the replica holds or a window shows: what a changes pull fetches. */
+  held(ids: readonly string[]): Promise<string[]>;
 }
