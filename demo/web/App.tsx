@@ -39,12 +39,14 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const searchBox = useRef<HTMLInputElement>(null);
 
-  const toast = useCallback((text: string, kind: ToastKind = 'info', retry?: () => void) => {
+  // `key` groups related notices (e.g. one engine error code raised per record
+  // type) into one toast with a count instead of a stack.
+  const toast = useCallback((text: string, kind: ToastKind = 'info', retry?: () => void, key: string = text) => {
     const id = ++toastSeq;
     setToasts((ts) => {
-      const same = ts.find((t) => t.text === text && t.kind === kind);
-      if (same) return ts.map((t) => (t === same ? { ...t, id, count: t.count + 1, ...(retry ? { retry } : {}) } : t));
-      return [...ts.slice(-3), { id, kind, text, count: 1, ...(retry ? { retry } : {}) }];
+      const same = ts.find((t) => t.key === key && t.kind === kind);
+      if (same) return ts.map((t) => (t === same ? { ...t, id, text, count: t.count + 1, ...(retry ? { retry } : {}) } : t));
+      return [...ts.slice(-3), { id, key, kind, text, count: 1, ...(retry ? { retry } : {}) }];
     });
     if (kind !== 'error') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), kind === 'info' ? 3500 : 10_000);
   }, []);
@@ -60,7 +62,9 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   useEffect(() => {
     // Retryable background failures are warnings (the engine retries on its own;
     // Retry just does it now); the rest stay until dismissed.
-    const sub = engine.errors$.subscribe((e) => toast(e.message, e.retryable ? 'warn' : 'error', () => void engine.syncNow().catch(() => undefined)));
+    const sub = engine.errors$.subscribe((e) =>
+      toast(e.message, e.retryable ? 'warn' : 'error', () => void engine.syncNow().catch(() => undefined), `engine:${e.code}`),
+    );
     return () => sub.unsubscribe();
   }, [engine, toast]);
 

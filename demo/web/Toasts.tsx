@@ -4,6 +4,8 @@ export type ToastKind = 'info' | 'warn' | 'error';
 
 export interface Toast {
   id: number;
+  /** Notices with the same key replace each other (and count up). */
+  key: string;
   kind: ToastKind;
   text: string;
   /** How many times the same message was raised (shown as ×N instead of stacking). */
