@@ -22,6 +22,13 @@ import { OutboxList } from './OutboxList.js';
 
 let toastSeq = 0;
 
+/** What an action applies to. */
+interface Targets {
+  ids: string[];
+  known: Message[];
+}
+const one = (m: Message): Targets => ({ ids: [m.id], known: [m] });
+
 export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   const { engine, config } = props;
   const folders = useObservable(() => engine.folders$(), [engine], []);
@@ -96,20 +103,19 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   };
 
   // ---- actions (apply to the selection when there is one, else the cursor row) ----
-  const targets = useCallback((): Message[] => {
+  // `known` are the targets whose records are loaded (a selection may include rows
+  // scrolled out of the window); toggles decide from those, and act on every id.
+  const targets = useCallback((): Targets => {
     if (selection.size > 0) {
-      const out: Message[] = [];
+      const known: Message[] = [];
       for (let i = range.first; i <= range.last; i++) {
         const m = rowAt(i);
-        if (m && selection.has(m.id)) out.push(m);
+        if (m && selection.has(m.id)) known.push(m);
       }
-      // Selected rows scrolled out of view are still targets; ids are what matter.
-      const seen = new Set(out.map((m) => m.id));
-      for (const id of selection) if (!seen.has(id)) out.push({ id } as Message);
-      return out;
+      return { ids: [...selection], known };
     }
     const m = cursor >= 0 ? rowAt(cursor) : undefined;
-    return m ? [m] : [];
+    return m ? one(m) : { ids: [], known: [] };
   }, [selection, cursor, rowAt, range]);
 
   const report = useCallback(
@@ -140,21 +146,20 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   );
 
   const toggleRead = useCallback(
-    (ms: Message[]) => {
-      if (ms.length === 0) return;
-      const ids = ms.map((m) => m.id);
-      const seen = ms.some((m) => m.flags === undefined || isUnread(m));
+    ({ ids, known }: Targets) => {
+      if (ids.length === 0) return;
+      const seen = known.length === 0 || known.some(isUnread);
       act(seen ? 'Mark read' : 'Mark unread', (m) => m.update(ids, { seen }));
     },
-    [engine, act],
+    [act],
   );
   const toggleFlag = useCallback(
-    (ms: Message[]) => {
-      if (ms.length === 0) return;
-      const flagged = ms.some((m) => m.flags === undefined || !m.flags.flagged);
-      act(flagged ? 'Flag' : 'Unflag', (mut) => mut.update(ms.map((m) => m.id), { flagged }));
+    ({ ids, known }: Targets) => {
+      if (ids.length === 0) return;
+      const flagged = known.length === 0 || known.some((m) => !m.flags.flagged);
+      act(flagged ? 'Flag' : 'Unflag', (m) => m.update(ids, { flagged }));
     },
-    [engine, act],
+    [act],
   );
   const trash = useCallback(
     (ids: string[]) => {
@@ -238,7 +243,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
         }
         case 'e':
         case '#':
-          trash(targets().map((m) => m.id));
+          trash(targets().ids);
           break;
         case 's':
           toggleFlag(targets());
@@ -354,8 +359,8 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
             onRange={setRange}
             onOpen={open}
             onToggleSelect={toggleSelect}
-            onToggleRead={(m) => toggleRead([m])}
-            onToggleFlag={(m) => toggleFlag([m])}
+            onToggleRead={(m) => toggleRead(one(m))}
+            onToggleFlag={(m) => toggleFlag(one(m))}
           />
         </section>
         <ReadingPane
@@ -364,8 +369,8 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           onReply={reply}
           onToast={toast}
           onTrash={trash}
-          onToggleRead={(m) => toggleRead([m])}
-          onToggleFlag={(m) => toggleFlag([m])}
+          onToggleRead={(m) => toggleRead(one(m))}
+          onToggleFlag={(m) => toggleFlag(one(m))}
           onLabel={(m, label, on) => act(on ? 'Add label' : 'Remove label', (mut) => mut.update([m.id], { keywords: { [label]: on } }))}
         />
         {outside && config.simControlUrl && (
