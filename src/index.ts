@@ -7,6 +7,7 @@ import { createMutations, type MailboxMutations } from './reactive/mutations.js'
 import { attachWindows, type MailboxWindows, type WindowsOptions } from './reactive/windows.js';
 import { createSyncEngine, type MailboxSync as EngineSync, type MailboxSyncOptions as EngineOptions } from './sync/engine.js';
 import { createOutbox, type OutboxOptions } from './sync/mutations.js';
+import { startFolderOrder } from './sync/folderOrder.js';
 import { createPartialReplica, type PartialReplica, type ReplicaMode } from './sync/partialReplica.js';
 
 /** Options of {@link createMailboxSync}: the engine's, plus the outbox's, content's and windows'. */
@@ -71,6 +72,9 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     core.thread$,
   );
   const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText);
+  // The server's folder-list order, kept by the leader (folders/query-changes).
+  let stopFolderOrder: (() => void) | undefined;
+  void engine.context.then((ctx) => (stopFolderOrder = startFolderOrder(ctx)), () => undefined);
   if (replica?.mode === 'windowed') {
     void engine.context.then((ctx) => {
       const made = windows.manager.then((m) =>
@@ -84,6 +88,7 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   const stop = async () => {
     await core.stop(); // aborts the context signal: the outbox flusher stops with it
     (await partial?.catch(() => undefined))?.stop();
+    stopFolderOrder?.();
     await content.stop();
     if (!stop$.closed) {
       stop$.next();

@@ -218,10 +218,22 @@ export async function countMessages(db: MailboxDb, q: MessageQuery = {}): Promis
   return (await queryMessages(db, rest)).length;
 }
 
-/** Every folder, ordered by sort_order (nulls last), then name, then id. */
+/** `syncState` key of the server's folder-list order (kept by src/sync/folderOrder.ts). */
+export const FOLDER_ORDER_KEY = 'folderOrder';
+
+/**
+ * Every folder, in the server's folder-list order when the engine has learned it
+ * (`folders/query-changes`), else by sort_order (nulls last), then name, then id.
+ * Folders the order does not know yet (just created) follow, in that fallback order.
+ */
 export async function listFolders(db: MailboxDb): Promise<Folder[]> {
-  const folders = await db.folders.toArray();
+  const [folders, orderRow] = await Promise.all([db.folders.toArray(), db.syncState.get(FOLDER_ORDER_KEY)]);
+  const order = (orderRow?.value as { ids?: string[] } | undefined)?.ids;
+  const rank = new Map((order ?? []).map((id, i) => [id, i]));
   return folders.sort((a, b) => {
+    const ra = rank.get(a.id) ?? Infinity;
+    const rb = rank.get(b.id) ?? Infinity;
+    if (ra !== rb) return ra - rb;
     const sa = a.sort_order ?? Infinity;
     const sb = b.sort_order ?? Infinity;
     if (sa !== sb) return sa - sb;
