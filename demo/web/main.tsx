@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   // start() rejects only on a rejected credential (or stop); the status bar and
   // toasts show everything else.
   engine.start().catch((err: unknown) => console.error('sendmux demo: engine did not start:', err));
+  // Leaving the page stops the engine, which releases leadership to another tab
+  // at once. A page restored from the back/forward cache starts afresh.
   window.addEventListener('pagehide', () => void engine.stop());
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) window.location.reload();
+  });
 }
 
 main().catch((err: unknown) => {
