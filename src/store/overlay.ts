@@ -18,6 +18,7 @@ import {
   type OutboxEntry,
   type Shadow,
   type ThreadBase,
+  type ThreadDelta,
 } from './db.js';
 import { writeMemberships, type VisibleChange } from './memberships.js';
 import { addMessageDelta, applyOps, emptyDelta, overlayFolder, overlayThread, type CounterDelta, type PendingOp } from './pending.js';
@@ -167,44 +168,66 @@ export function visibleFolder(server: Folder, base: FolderBase | undefined): Fol
 }
 
 /**
- * Visible version of a server thread given its base: counters + delta, and
- * `last_message` replaced by its visible version when that message has pending ops.
+ * Visible version of a server thread: counters + delta, and `last_message` replaced
+ * by its visible version when that message has pending ops (`pendingLast` holds the
+ * visible versions of such messages, read beforehand). Pure: no database access, so
+ * callers loop over many threads inside a transaction without native awaits (which
+ * spend Dexie's zone echoes and can let IndexedDB commit early).
  */
-async function visibleThread(db: MailboxDb, server: Thread, delta: { unread: number; count: number }): Promise<Thread> {
+function visibleThread(server: Thread, delta: ThreadDelta, pendingLast: ReadonlyMap<string, Message | undefined>): Thread {
   const map = emptyDelta();
   map.threads.set(server.id, { ...delta });
   const lastId = server.last_message?.id;
   const visibleById = new Map<string, Message | undefined>();
-  if (lastId && (await db.shadows.get(lastId))) visibleById.set(lastId, await db.messages.get(lastId));
+  if (lastId !== undefined && pendingLast.has(lastId)) visibleById.set(lastId, pendingLast.get(lastId));
   return overlayThread(server, map, visibleById);
 }
 
-async function lastMessageIsPending(db: MailboxDb, thread: Thread | null): Promise<boolean> {
-  const lastId = thread?.last_message?.id;
-  return lastId ? (await db.shadows.get(lastId)) !== undefined : false;
+/**
+ * Reads, in two bulk requests, the visible versions of the last messages of these
+ * threads that have pending ops (a shadow). Keys of the result = pending last ids.
+ */
+async function pendingLastMessages(db: MailboxDb, threads: readonly (Thread | null | undefined)[]): Promise<Map<string, Message | undefined>> {
+  const lastIds = [...new Set(threads.map((t) => t?.last_message?.id).filter((id): id is string => id !== undefined))];
+  const out = new Map<string, Message | undefined>();
+  if (lastIds.length === 0) return out;
+  const shadows = await db.shadows.bulkGet(lastIds);
+  const pending = lastIds.filter((_, i) => shadows[i] !== undefined);
+  if (pending.length === 0) return out;
+  const visible = await db.messages.bulkGet(pending);
+  pending.forEach((id, i) => out.set(id, visible[i]));
+  return out;
+}
+
+function baseNeeded(delta: ThreadDelta, server: Thread | null, pendingLast: ReadonlyMap<string, Message | undefined>): boolean {
+  const lastId = server?.last_message?.id;
+  return delta.unread !== 0 || delta.count !== 0 || (lastId !== undefined && pendingLast.has(lastId));
 }
 
 /** Re-derives the visible threads touched by a counter change or a pending last message. */
 async function refreshThreads(db: MailboxDb, threadIds: string[], change: CounterDelta): Promise<void> {
   if (threadIds.length === 0) return;
   const [bases, visibles] = await Promise.all([db.threadBases.bulkGet(threadIds), db.threads.bulkGet(threadIds)]);
-  for (let i = 0; i < threadIds.length; i++) {
-    const id = threadIds[i] as string;
+  // Without a base, the visible thread is the server thread.
+  const servers = threadIds.map((id, i) => bases[i]?.server ?? (bases[i] ? null : (visibles[i] ?? null)));
+  const pendingLast = await pendingLastMessages(db, servers);
+  const putBases: ThreadBase[] = [];
+  const deleteBases: string[] = [];
+  const putThreads: Thread[] = [];
+  threadIds.forEach((id, i) => {
     const d = change.threads.get(id) ?? { unread: 0, count: 0 };
     const existing = bases[i];
-    // Without a base, the visible thread is the server thread.
-    const base: ThreadBase = existing ?? { id, server: visibles[i] ?? null, delta: { unread: 0, count: 0 } };
+    const base: ThreadBase = existing ?? { id, server: servers[i] ?? null, delta: { unread: 0, count: 0 } };
     base.delta = { unread: base.delta.unread + d.unread, count: base.delta.count + d.count };
-    // Await only when there is a row to read: bare native awaits inside the
-    // transaction spend Dexie's zone echoes, and with enough threads the zone is
-    // lost and IndexedDB commits under us (PrematureCommitError; chaos seed 1005).
-    const needed = base.delta.unread !== 0 || base.delta.count !== 0 || (base.server?.last_message?.id !== undefined && (await lastMessageIsPending(db, base.server)));
-    if (needed) await db.threadBases.put(base);
-    else if (existing) await db.threadBases.delete(id);
-    if (!base.server) continue;
-    const next = await visibleThread(db, base.server, base.delta);
-    if (!sameRecord(next, visibles[i])) await db.threads.put(next);
-  }
+    if (baseNeeded(base.delta, base.server, pendingLast)) putBases.push(base);
+    else if (existing) deleteBases.push(id);
+    if (!base.server) return;
+    const next = visibleThread(base.server, base.delta, pendingLast);
+    if (!sameRecord(next, visibles[i])) putThreads.push(next);
+  });
+  if (putBases.length > 0) await db.threadBases.bulkPut(putBases);
+  if (deleteBases.length > 0) await db.threadBases.bulkDelete(deleteBases);
+  if (putThreads.length > 0) await db.threads.bulkPut(putThreads);
 }
 
 /**
@@ -241,37 +264,30 @@ export async function putServerFolders(db: MailboxDb, records: readonly Folder[]
 export async function putServerThreads(db: MailboxDb, records: readonly Thread[], destroyed: readonly string[] = []): Promise<void> {
   const ids = [...records.map((t) => t.id), ...destroyed];
   if (ids.length === 0) return;
-  const bases = await db.threadBases.bulkGet(ids);
+  const [bases, pendingLast] = await Promise.all([db.threadBases.bulkGet(ids), pendingLastMessages(db, records)]);
   const baseById = new Map<string, ThreadBase>();
   for (const b of bases) if (b) baseById.set(b.id, b);
-  const plain: Thread[] = [];
+  const putBases: ThreadBase[] = [];
+  const deleteBases: string[] = [];
+  const putThreads: Thread[] = [];
   for (const thread of records) {
     const base = baseById.get(thread.id);
-    if (!base) {
-      if (await lastMessageIsPending(db, thread)) {
-        // A new server last message that has pending ops: overlay it from now on.
-        const created: ThreadBase = { id: thread.id, server: thread, delta: { unread: 0, count: 0 } };
-        await db.threadBases.put(created);
-        await db.threads.put(await visibleThread(db, thread, created.delta));
-      } else {
-        plain.push(thread);
-      }
-      continue;
-    }
-    const next: ThreadBase = { ...base, server: thread };
-    const needed = next.delta.unread !== 0 || next.delta.count !== 0 || (await lastMessageIsPending(db, thread));
-    if (needed) await db.threadBases.put(next);
-    else await db.threadBases.delete(thread.id);
-    await db.threads.put(await visibleThread(db, thread, next.delta));
+    // A thread without a base whose (new) last message has pending ops gets one now.
+    const next: ThreadBase = base ? { ...base, server: thread } : { id: thread.id, server: thread, delta: { unread: 0, count: 0 } };
+    if (baseNeeded(next.delta, thread, pendingLast)) putBases.push(next);
+    else if (base) deleteBases.push(thread.id);
+    putThreads.push(visibleThread(thread, next.delta, pendingLast));
   }
-  if (plain.length > 0) await db.threads.bulkPut(plain);
   for (const id of destroyed) {
     const base = baseById.get(id);
     if (!base) continue;
     // Keep a non-zero delta: pending messages still count against this thread id.
-    if (base.delta.unread !== 0 || base.delta.count !== 0) await db.threadBases.put({ ...base, server: null });
-    else await db.threadBases.delete(id);
+    if (base.delta.unread !== 0 || base.delta.count !== 0) putBases.push({ ...base, server: null });
+    else deleteBases.push(id);
   }
+  if (putBases.length > 0) await db.threadBases.bulkPut(putBases);
+  if (deleteBases.length > 0) await db.threadBases.bulkDelete(deleteBases);
+  if (putThreads.length > 0) await db.threads.bulkPut(putThreads);
   if (destroyed.length > 0) await db.threads.bulkDelete([...destroyed]);
 }
 
