@@ -123,11 +123,13 @@ export async function recomputeVisible(db: MailboxDb, ids: readonly string[]): P
 
   if (putMessages.length > 0) await db.messages.bulkPut(putMessages);
   if (deleteMessages.length > 0) await db.messages.bulkDelete(deleteMessages);
-  await writeMemberships(db, memberChanges);
+  // Each helper is awaited only when it has IndexedDB work to do: an await of a
+  // promise that did none spends one of Dexie's zone echoes (see visibleThread).
+  if (memberChanges.length > 0) await writeMemberships(db, memberChanges);
   if (putShadows.length > 0) await db.shadows.bulkPut(putShadows);
   if (deleteShadows.length > 0) await db.shadows.bulkDelete(deleteShadows);
-  await applyFolderDelta(db, change);
-  await refreshThreads(db, [...touchedThreads], change);
+  if ([...change.folders.values()].some((d) => !isZeroFolderDelta(d))) await applyFolderDelta(db, change);
+  if (touchedThreads.size > 0) await refreshThreads(db, [...touchedThreads], change);
 }
 
 function isZeroFolderDelta(d: { total: number; unread: number }): boolean {
@@ -336,7 +338,7 @@ export async function putServerMessages(db: MailboxDb, records: readonly Message
   });
   if (putMessages.length > 0) await db.messages.bulkPut(putMessages);
   if (deleteMessages.length > 0) await db.messages.bulkDelete(deleteMessages);
-  await writeMemberships(db, memberChanges);
+  if (memberChanges.length > 0) await writeMemberships(db, memberChanges);
   if (putShadows.length > 0) await db.shadows.bulkPut(putShadows);
-  await recomputeVisible(db, pending);
+  if (pending.length > 0) await recomputeVisible(db, pending);
 }
