@@ -1,8 +1,8 @@
 // The bounded chaos subset that runs with `npm test`: a fixed list of seeds, 60 steps
 // each (the full runner is `npm run chaos -- --seeds 200 --steps 300`). A failing
 // seed prints its step list; replay it with `npm run chaos -- --seed N --steps 60`.
-// Every schedule mixes remote actions, local actions (optimistic update/remove from
-// either of two tabs sharing one database) and faults.
+// Every schedule mixes remote actions, local actions (optimistic update/remove and
+// sends from either of two tabs sharing one database) and faults.
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS, describeFailure, runSchedule, summarize, type ScheduleResult } from './runner.js';
 
@@ -22,12 +22,13 @@ describe('chaos: seeded fault-injection schedules converge', () => {
     }, 60_000);
   }
 
-  it('the subset exercised every fault kind and local actions from both tabs', () => {
+  it('the subset exercised every fault kind, local mutations from both tabs, and sends', () => {
     const s = summarize(results);
     expect(s.schedules).toBe(SEEDS.length);
     for (const kind of FAULT_KINDS) expect(s.faults[kind], kind).toBeGreaterThan(0);
     expect(s.actions['local.update'] ?? 0).toBeGreaterThan(0);
     expect(s.actions['local.remove'] ?? 0).toBeGreaterThan(0);
+    expect(s.actions['local.send'] ?? 0).toBeGreaterThan(0);
     const tabs = new Set(results.flatMap((r) => (r.local ?? []).map((a) => a.tab[0])));
     expect([...tabs].sort()).toEqual(['A', 'B']);
     expect(s.outcomes.applied ?? 0).toBeGreaterThan(0);

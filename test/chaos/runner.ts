@@ -10,7 +10,7 @@ import { getTokens } from '../../src/store/apply.js';
 import { ACTIVE_OUTBOX_STATUSES } from '../../src/store/db.js';
 import { snapshotDiff, tokenProblems } from './checks.js';
 import { createPrng, type Prng } from './prng.js';
-import { ChaosWorld, mutationsOf, type LocalOutcome, type Tab } from './world.js';
+import { ChaosWorld, mutationsOf, sendsOf, type LocalOutcome, type Tab } from './world.js';
 
 /** Options of one schedule. */
 export interface ChaosConfig {
@@ -43,6 +43,8 @@ export interface ScheduleResult {
   actions: Record<string, number>;
   /** Local mutations and what their callers were told. */
   local?: LocalAction[];
+  /** Local sends. */
+  sends?: LocalSend[];
   /** errors$ emissions of every tab, by code. */
   errors: Record<string, number>;
   /** Heal → converged (ms); NaN when it did not converge. */
@@ -78,6 +80,17 @@ interface Known {
   writers: Map<string, number>;
 }
 
+/** One local send and what its caller was told. */
+export interface LocalSend {
+  step: number;
+  tab: string;
+  subject: string;
+  /** The Idempotency-Key once queued. */
+  key?: string;
+  /** send() rejected (its tab was killed before the draft was queued). */
+  rejected?: string;
+}
+
 /** One local mutation and what its caller was told. */
 export interface LocalAction {
   step: number;
@@ -104,6 +117,7 @@ class Schedule {
   readonly faults = emptyFaults();
   readonly actions: Record<string, number> = {};
   readonly local: LocalAction[] = [];
+  readonly sends: LocalSend[] = [];
   private offlineUntil = -1;
   private latencyUntil = -1;
   private step = 0;
@@ -250,8 +264,20 @@ class Schedule {
     const tab = p.pick(tabs);
     const m = tab && mutationsOf(tab.sync);
     if (!tab || !m) return this.record('local (no tab can mutate)');
-    const ids = p.some(this.known.messages, 3);
     const label = `${tab.name}${tab.generation}`;
+    const sends = sendsOf(tab.sync);
+    if (sends && p.chance(0.15)) {
+      const send: LocalSend = { step: this.step, tab: label, subject: `chaos send ${this.world.options.seed}#${this.step}` };
+      this.sends.push(send);
+      this.count('local.send');
+      this.record(`local send from tab ${label} "${send.subject}"`);
+      sends.send({ to: [{ email: 'chaos.recipient@example.net', name: 'Chaos' }], subject: send.subject, text_body: `sent at step ${this.step}` }).then(
+        (queued) => (send.key = queued.idempotency_key),
+        (error: unknown) => (send.rejected = error instanceof Error ? error.message : String(error)),
+      );
+      return;
+    }
+    const ids = p.some(this.known.messages, 3);
     let action: LocalAction;
     let promise: Promise<LocalOutcome[]>;
     if (p.chance(0.75)) {
@@ -365,6 +391,14 @@ async function quiesce(world: ChaosWorld, deadline: number): Promise<string | un
       await sleep(20);
       continue;
     }
+    // The event stream must be back (and its Last-Event-ID replay handled) before the
+    // final pull, or a replayed delivery could land after it.
+    if (leader.status.push !== 'connected') {
+      last = `leader push ${leader.status.push}`;
+      await sleep(20);
+      continue;
+    }
+    await sleep(150);
     const db = await world.inspect();
     const activeBefore = await db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count();
     if (activeBefore > 0) {
@@ -461,6 +495,28 @@ function firstLocalFailure(world: ChaosWorld): string | undefined {
   return undefined;
 }
 
+/**
+ * Check (3) for sends: none delivered twice; one not delivered must have been
+ * reported failed (a failed send waits in the outbox for the user's retry/discard).
+ */
+async function sendProblems(sends: readonly LocalSend[], remote: SimSnap, world: ChaosWorld): Promise<string | undefined> {
+  const db = await world.inspect();
+  const failedKeys = new Set(
+    (await db.outbox.where('status').equals('failed').toArray())
+      .map((e) => (e as { send?: { idempotency_key?: string } }).send?.idempotency_key)
+      .filter((k): k is string => typeof k === 'string'),
+  );
+  for (const s of sends) {
+    const copies = remote.messages.filter((m) => m.subject === s.subject).length;
+    const what = `step ${s.step} send from tab ${s.tab} "${s.subject}"`;
+    if (copies > 1) return `${what} was delivered ${copies} times`;
+    if (copies === 1 || !s.key) continue;
+    const told = world.sendOutcomes.get(s.key) ?? [];
+    if (!told.includes('failed') && !failedKeys.has(s.key)) return `${what} was queued (${s.key}) but never delivered nor reported failed (told: ${told.join(',') || 'nothing'})`;
+  }
+  return undefined;
+}
+
 function describeTabs(world: ChaosWorld): string {
   const local = firstLocalFailure(world);
   return (local ? `first local failure: ${local}\n  ` : '') + world.history
@@ -494,6 +550,7 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
     result.faults = schedule.faults;
     result.actions = schedule.actions;
     result.local = schedule.local;
+    result.sends = schedule.sends;
     schedule.steps.push(`config ${JSON.stringify({ ...options, validateResponses: undefined })}`);
     await schedule.run();
 
@@ -513,7 +570,7 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
         const db = await world.inspect();
         if (id) console.warn('DEBUG', JSON.stringify({ outbox: await db.outbox.where('ids').equals(id).toArray(), all: (await db.outbox.toArray()).length, shadow: await db.shadows.get(id), tabs: describeTabs(world) }, null, 1));
       }
-      result.failure = `(1) replica != server after quiescence: ${diff}`;
+      result.failure = `(1) replica != server after quiescence: ${diff}\n  tabs: ${describeTabs(world)}`;
       return result;
     }
     result.convergenceMs = performance.now() - healedAt;
@@ -535,6 +592,11 @@ export async function runSchedule(config: ChaosConfig): Promise<ScheduleResult> 
     const lost = await localActionProblems(schedule.local, known, initial, remote, world);
     if (lost) {
       result.failure = `(2) ${lost}`;
+      return result;
+    }
+    const twice = await sendProblems(schedule.sends, remote, world);
+    if (twice) {
+      result.failure = `(3) ${twice}`;
       return result;
     }
     const api = createMailboxApi({ apiKey: world.sim.apiKey, baseUrl: world.sim.url, rateLimit: false, retry: { attempts: 1 } });
@@ -589,6 +651,10 @@ export function summarize(results: readonly ScheduleResult[]): ChaosSummary {
     for (const k of FAULT_KINDS) s.faults[k] += r.faults[k];
     for (const [k, v] of Object.entries(r.actions)) s.actions[k] = (s.actions[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.errors)) s.errors[k] = (s.errors[k] ?? 0) + v;
+    for (const x of r.sends ?? []) {
+      const k = x.rejected ? 'send rejected (tab crashed)' : x.key ? 'send queued' : 'send unsettled';
+      s.outcomes[k] = (s.outcomes[k] ?? 0) + 1;
+    }
     for (const a of r.local ?? []) {
       const keys = a.outcome ? a.outcome.map((o) => (o.reason ? `${o.status}:${o.reason}` : o.status)) : [a.rejected ? 'caller rejected (tab crashed)' : 'unsettled'];
       for (const k of keys) s.outcomes[k] = (s.outcomes[k] ?? 0) + 1;

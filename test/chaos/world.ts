@@ -2,7 +2,7 @@
 // two tabs (engines on that database; one leads through the Web Locks polyfill, the
 // other follows and takes over when the leader dies).
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { createMailboxSync, initialStatus, type MailboxSync, type SyncError, type SyncStatus } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { MailboxDb } from '../../src/store/db.js';
@@ -21,6 +21,24 @@ export interface LocalOutcome {
 export interface LocalMutations {
   update(ids: readonly string[], patch: { seen?: boolean; flagged?: boolean; keywords?: Record<string, boolean> }): Promise<LocalOutcome[]>;
   remove(ids: readonly string[], options?: { permanent?: boolean }): Promise<LocalOutcome[]>;
+}
+
+/** What a send outcome says (SendOutcome, typed structurally). */
+export interface LocalSendOutcome {
+  status: string;
+  idempotency_key: string;
+}
+
+/** The send queue of an engine, when it has one. */
+export interface LocalSends {
+  send(draft: { to: { email: string; name?: string }[]; subject: string; text_body?: string }): Promise<{ seq: number; idempotency_key: string }>;
+  readonly sendOutcomes$: Observable<LocalSendOutcome>;
+}
+
+/** The send queue of `sync`, or undefined when this build has none. */
+export function sendsOf(sync: MailboxSync): LocalSends | undefined {
+  const m = sync as unknown as Partial<LocalSends>;
+  return typeof m.send === 'function' && m.sendOutcomes$ ? (m as LocalSends) : undefined;
 }
 
 /** The mutations of `sync`, or undefined when this build has none yet. */
@@ -60,6 +78,8 @@ export class ChaosWorld {
   readonly tabs = new Map<string, Tab>();
   /** Every tab ever created (for errors and cleanup). */
   readonly history: Tab[] = [];
+  /** Send outcomes reported by any tab, by Idempotency-Key. */
+  readonly sendOutcomes = new Map<string, string[]>();
   private constructor(
     readonly sim: Simulator,
     readonly options: WorldOptions,
@@ -122,6 +142,12 @@ export class ChaosWorld {
       sync.status$.subscribe((s) => (tab.status = s)),
       sync.errors$.subscribe((e) => tab.errors.push(e)),
     );
+    const sends = sendsOf(sync);
+    if (sends) {
+      tab.subscriptions.push(
+        sends.sendOutcomes$.subscribe((o) => this.sendOutcomes.set(o.idempotency_key, [...(this.sendOutcomes.get(o.idempotency_key) ?? []), o.status])),
+      );
+    }
     this.tabs.set(name, tab);
     this.history.push(tab);
     // start() rejects only when stopped first (a crash) or on a rejected key.
