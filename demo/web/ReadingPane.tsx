@@ -11,6 +11,7 @@ import type { Message } from './types.js';
 import { formatAddress, formatBytes, labelsOf, longDate, senderName } from './format.js';
 import { useObservable } from './hooks.js';
 import { Icon } from './Icon.js';
+import { cidResolver, useInlineImages } from './useInlineImages.js';
 
 export const BODY_CSP = "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'";
 
@@ -46,12 +47,15 @@ export function ReadingPane(props: ReadingPaneProps) {
     null,
   );
   const [label, setLabel] = useState('');
+  const html = content?.state === 'ready' ? content.html : null;
+  const images = useInlineImages(engine, messageId, message?.attachments, html);
   const body = useMemo(() => {
     if (!content || content.state !== 'ready') return null;
     if (!content.html) return { doc: bodyDocument(`<pre class="plain">${escapeHtml(content.text ?? '')}</pre>`), blocked: 0 };
-    const clean = engine.sanitize(content.html);
+    // Inline images still downloading (or offline) render blank first, then fill in.
+    const clean = engine.sanitize(content.html, images && images !== 'loading' ? cidResolver(images) : undefined);
     return { doc: bodyDocument(clean.html), blocked: clean.blockedRemoteImages };
-  }, [engine, content]);
+  }, [engine, content, images]);
 
   if (!messageId) {
     return (

@@ -79,7 +79,7 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
       discard: (seq) => sync.discardSend(seq),
     },
     search$: (text) => sync.search$(text, { limit: 200 }).pipe(map((s) => ({ hits: s.hits, localHits: s.localHits, server: s.server }))),
-    sanitize: (html) => sanitizeHtml(html),
+    sanitize: (html, resolveCid) => sanitizeHtml(html, resolveCid ? { resolveCid } : {}),
     syncNow: () => sync.syncNow(),
     start: () => sync.start(),
     stop: () => sync.stop(),

@@ -113,7 +113,7 @@ export interface MailEngine {
   /** Local hits at once, server hits merged as they arrive (the engine's search$). */
   search$: ((text: string) => Observable<SearchResult>) | null;
   /** `sanitizeHtml` from src/content: inert HTML, remote images removed and counted. */
-  sanitize(html: string): { html: string; blockedRemoteImages: number };
+  sanitize(html: string, resolveCid?: (contentId: string) => string | undefined): { html: string; blockedRemoteImages: number };
   syncNow(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;

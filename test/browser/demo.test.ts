@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Route } from 'playwright-core';
 import { startSimulator } from '../../src/sim/index.js';
 import { createDemoServer, type DemoServer } from '../../demo/server.js';
+import { ROW_HEIGHT } from '../../demo/web/MessageList.js';
 import { artifactPath, chromiumAvailable, eventually, openBrowser, startDemo, watchConsole } from './harness.js';
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
@@ -276,6 +277,39 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', { timeout: 60
       expect(pwned).toBe(false);
       expect(trackerRequests).toBe(0);
       await page.screenshot({ path: artifactPath('hostile-html.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('inline cid: images are downloaded through the engine and shown as data: URLs inside the sandbox', async () => {
+    const snap = await sim.snapshot();
+    const message = snap.messages.find(
+      (m) => m.folder_ids.includes(inboxId) && (m.attachments ?? []).some((a) => a.content_id && /^image\/(png|gif|jpe?g)$/.test(a.content_type)),
+    );
+    const inline = message?.attachments?.find((a) => a.content_id);
+    if (!message || !inline?.content_id) throw new Error(`seed ${SEED}: no inbox message with an inline image`);
+    const browser = await openBrowser();
+    try {
+      // The simulator's generated HTML never references its inline parts, so the
+      // test rewrites this message's content to do so.
+      await browser.context.route(`**/mailbox/messages/${message.id}/content**`, async (route) => {
+        const response = await route.fetch();
+        const json = (await response.json()) as { data: { body: { html: string | null } } };
+        json.data.body.html = `<p>Diagram:</p><img id="diagram" src="cid:${inline.content_id?.replace(/[<>]/g, '')}">`;
+        await route.fulfill({ response, json });
+      });
+      const page = await browser.context.newPage();
+      await openInbox(page);
+      await page.locator('[data-testid="status-bar"][data-phase="live"]').waitFor({ timeout: 30_000 });
+      const index = (await sim.snapshot()).messages
+        .filter((m) => m.folder_ids.includes(inboxId))
+        .sort((a, b) => (b.received_at ?? '').localeCompare(a.received_at ?? '') || b.id.localeCompare(a.id))
+        .findIndex((m) => m.id === message.id);
+      await page.locator('[data-testid="message-list"]').evaluate((el, top) => (el.scrollTop = top), Math.max(0, index - 2) * ROW_HEIGHT);
+      await rowById(page, message.id).click();
+      const img = page.frameLocator('[data-testid="message-body"]').locator('img');
+      await expect.poll(async () => (await img.first().getAttribute('src')) ?? '', { timeout: 15_000 }).toMatch(/^data:image\/(png|gif|jpe?g);base64,/);
     } finally {
       await browser.close();
     }
