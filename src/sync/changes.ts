@@ -3,7 +3,18 @@
 // new tokens (DESIGN.md invariant 1). Tokens the server cannot serve incrementally
 // (`sync_required`, or a 400 for a malformed/foreign token) re-list that type.
 import { SendmuxApiError, type Changes } from '../api/index.js';
-import { SYNC_TYPES, getTokens, putServerRecords, setTokens, sweepServerRecords, type RecordOf, type StateTokens, type SyncType } from '../store/apply.js';
+import {
+  SYNC_TYPES,
+  getSyncValue,
+  getTokens,
+  putServerRecords,
+  setSyncValue,
+  setTokens,
+  sweepServerRecords,
+  type RecordOf,
+  type StateTokens,
+  type SyncType,
+} from '../store/apply.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
 import { dropProvisional, readProvisional } from './provisional.js';
@@ -32,30 +43,81 @@ function isInvalidState(error: unknown): error is SendmuxApiError {
   return error instanceof SendmuxApiError && error.status === 400;
 }
 
+/** Persisted progress of a re-list (in `syncState`), so a reload resumes it. */
+export interface RelistState {
+  /** The type's state token captured before the first page (invariant 2). */
+  captured: string;
+  /** Cursor of the next page (undefined: first page, or listing done). */
+  cursor?: string;
+  /** Pages committed so far; page n's ids are under `relist:<type>:<n>`. */
+  pages: number;
+  /** Every page is committed; only the sweep is left. */
+  done: boolean;
+}
+
+/** `syncState` key of a type's re-list progress. */
+export const relistKey = (type: SyncType): string => `relist:${type}`;
+const pageKey = (type: SyncType, n: number): string => `relist:${type}:${String(n).padStart(8, '0')}`;
+
 /**
- * Re-lists one type from scratch (DESIGN.md "catch up": `sync_required` or a bad
- * token): captures the type's current state from the session first (invariant 2),
- * writes every page through the overlay (pending local changes stay applied), then
- * in one transaction sweeps local records the listing did not contain and commits
- * the captured token.
+ * Re-lists one type (DESIGN.md "catch up": `sync_required` or a bad token) and
+ * resumes after a reload. Captures the type's current state from the session first
+ * (invariant 2); each page is committed through the overlay (pending local changes
+ * stay applied) together with its ids and the cursor of the next page; then one
+ * transaction sweeps local records no page contained and commits the captured
+ * token. Ids recorded before a reload are safe to keep: anything destroyed after
+ * the capture arrives as a change since the captured token.
  */
 export async function relistType(ctx: SyncContext, type: SyncType): Promise<number> {
-  const session = await ctx.api.getSession(undefined, { priority: 'background', signal: ctx.stopped });
-  const captured = session.data.states[type];
-  if (type === 'messages' && ctx.messageScope) return refetchHeld(ctx, captured);
-  const listed = new Set<string>();
-  let cursor: string | undefined;
+  const db = ctx.db;
+  let state = await getSyncValue<RelistState>(db, relistKey(type));
+  if (!state || (type === 'messages' && ctx.messageScope)) {
+    const session = await ctx.api.getSession(undefined, { priority: 'background', signal: ctx.stopped });
+    const captured = session.data.states[type];
+    if (type === 'messages' && ctx.messageScope) return refetchHeld(ctx, captured);
+    state = { captured, pages: 0, done: false };
+    const fresh = state;
+    await db.transaction('rw', db.syncState, () => setSyncValue(db, relistKey(type), fresh));
+  }
   let applied = 0;
-  do {
-    const page = await listPage(ctx, type, cursor);
-    for (const r of page.records) listed.add((r as { id: string }).id);
-    await ctx.db.transaction('rw', ctx.db.serverTables, () => putServerRecords(ctx.db, type, page.records));
+  let cursor = state.cursor;
+  while (!state.done) {
+    ctx.stopped.throwIfAborted();
+    let page;
+    try {
+      page = await listPage(ctx, type, cursor);
+    } catch (error) {
+      // A saved cursor can expire across a reload: list again from the first page.
+      if (cursor && error instanceof SendmuxApiError && error.status === 400) {
+        cursor = undefined;
+        continue;
+      }
+      throw error;
+    }
+    const n: number = state.pages;
+    const next: RelistState = page.next
+      ? { captured: state.captured, cursor: page.next, pages: n + 1, done: false }
+      : { captured: state.captured, pages: n + 1, done: true };
+    const ids = page.records.map((r) => (r as { id: string }).id);
+    await db.transaction('rw', db.serverTables, async () => {
+      if (page.records.length > 0) await putServerRecords(db, type, page.records);
+      await db.syncState.bulkPut([
+        { key: pageKey(type, n), value: ids },
+        { key: relistKey(type), value: next },
+      ]);
+    });
     applied += page.records.length;
+    state = next;
     cursor = page.next;
-  } while (cursor);
-  await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
-    applied += (await sweepServerRecords(ctx.db, type, listed)).length;
-    await setTokens(ctx.db, { [type]: captured });
+  }
+  const captured = state.captured;
+  await db.transaction('rw', db.serverTables, async () => {
+    const pages = await db.syncState.where('key').startsWith(`${relistKey(type)}:`).toArray();
+    const listed = new Set<string>();
+    for (const row of pages) for (const id of row.value as string[]) listed.add(id);
+    applied += (await sweepServerRecords(db, type, listed)).length;
+    await setTokens(db, { [type]: captured });
+    await db.syncState.bulkDelete([relistKey(type), ...pages.map((r) => r.key)]);
   });
   return applied;
 }

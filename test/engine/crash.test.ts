@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getTokens } from '../../src/store/apply.js';
 import { BOOTSTRAP_KEY } from '../../src/sync/bootstrap.js';
+import { relistKey } from '../../src/sync/changes.js';
 import { countCalls, engine, firstDiff, killableFetch, sim, waitStatus, type EngineHandle, type Simulator } from './helpers.js';
 
 let s: Simulator | undefined;
@@ -77,6 +78,44 @@ describe('crash safety', () => {
     await e2.sync.start();
     // Only the uncommitted remainder is fetched again: 150 ids → 2 batch-gets.
     expect(countCalls(f2.calls, 'POST', '/mailbox/messages:batch-get')).toBe(2);
+    await expectConverged(e2);
+  });
+
+  it('a reload in the middle of a sync_required re-list resumes from the saved cursor, sweeps, and converges', async () => {
+    s = await sim({ messages: 200 });
+    let relisting = false;
+    let relistPages = 0;
+    const first = killableFetch((url, method) => {
+      if (!relisting || method !== 'GET' || !/\/mailbox\/messages\?/.test(url)) return false;
+      relistPages += 1;
+      return relistPages > 3; // the 4th page of the re-list never arrives
+    });
+    const e1 = engine(s, { events: false, pageSize: 25, fetch: first.fetch });
+    engines.push(e1);
+    await e1.sync.start();
+    const doomed = (await s.snapshot()).messages.slice(0, 3).map((m) => m.id);
+    await s.control.destroy(doomed);
+    await s.control.expireChangeLog();
+    relisting = true;
+    await e1.sync.syncNow().catch(() => undefined);
+    expect(first.isKilled()).toBe(true);
+    const ctx1 = await e1.context;
+    const saved = (await ctx1.db.syncState.get(relistKey('messages')))?.value as { cursor?: string; pages: number };
+    expect(saved.pages).toBe(3);
+    expect(saved.cursor).toBeTruthy();
+    // Not swept yet: the destroyed messages are still there until the listing completes.
+    expect(await ctx1.db.messages.get(doomed[0] as string)).toBeDefined();
+    await e1.sync.stop();
+
+    const second = killableFetch();
+    const e2 = engine(s, { events: false, pageSize: 25, fetch: second.fetch, factory: e1.factory });
+    engines.push(e2);
+    await e2.sync.start();
+    const listing = second.calls.filter((c) => /\/mailbox\/messages\?/.test(c));
+    expect(listing[0]).toContain(`cursor=${encodeURIComponent(saved.cursor as string)}`);
+    expect(listing.length).toBe(Math.ceil(197 / 25) - 3);
+    const ctx2 = await e2.context;
+    expect(await ctx2.db.syncState.where('key').startsWith('relist:').count()).toBe(0);
     await expectConverged(e2);
   });
 });
