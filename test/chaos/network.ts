@@ -24,14 +24,14 @@ export class ChaosNetwork {
         return Promise.reject(networkFailure('offline'));
       }
       // CHAOS_DEBUG=1: trace mutation traffic (the outbox's side of a failing seed).
-      if (process.env.CHAOS_DEBUG && init?.method === 'POST') {
-        const url = String(input instanceof Request ? input.url : input);
+      const url = String(input instanceof Request ? input.url : input);
+      if (process.env.CHAOS_DEBUG && (init?.method === 'POST' || url.includes('/mailbox/changes'))) {
         const t0 = Date.now();
         return base(input, init).then(async (res) => {
           const text = await res.clone().text().catch(() => '');
-          console.warn('NET', t0, url.split('/api/v1')[1], String(init.body).slice(0, 200), '->', res.status, text.slice(0, 300));
+          console.warn('NET', t0, url.split('/api/v1')[1], String(init?.body).slice(0, 200), '->', res.status, text.slice(0, 600));
           return res;
-        }, (e: unknown) => { console.warn('NET', t0, url.split('/api/v1')[1], String(init.body).slice(0, 200), '-> ERR', String(e)); throw e; });
+        }, (e: unknown) => { console.warn('NET', t0, url.split('/api/v1')[1], String(init?.body).slice(0, 200), '-> ERR', String(e)); throw e; });
       }
       return base(input, init);
     };
