@@ -1,8 +1,8 @@
 // An in-process Web Locks manager (the subset of `navigator.locks.request` the
-// engine's leader election uses; passed as the `locks` option), so two engines in one
-// Node process behave like two tabs of
-// one origin: one holds the leader lock, the other waits and takes over when the
-// holder stops or "crashes" (a crashed tab's locks are released by the browser).
+// engine's leader election uses; passed as the `locks` option), so two engines in
+// one Node process behave like two tabs of one origin: one holds the leader lock,
+// the other waits and takes over when the holder stops or "crashes" (a crashed
+// tab's locks are released by the browser).
 
 interface Waiter {
   callback: (lock: unknown) => Promise<void>;
