@@ -150,6 +150,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   let poller: Poller | undefined;
   let pendingSub: { unsubscribe(): void } | undefined;
   let followSub: { unsubscribe(): void } | undefined;
+  let offlineSub: (() => void) | undefined;
   let publishSub: { unsubscribe(): void } | undefined;
   let stopped = false;
 
@@ -323,6 +324,11 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
     leader$.next(true);
     dispatch({ type: 'leader', at: clock.now(), leader: true });
     poller = new Poller(clock, options.poll ?? {}, env, fireAndForget);
+    // The platform knows before a request fails: show offline at once ('online'
+    // triggers a pull through the poller, which brings the phase back to live).
+    offlineSub ??= env.subscribe((event) => {
+      if (event === 'offline') dispatch({ type: 'offline', at: clock.now(), error: new SyncError('offline', 'the device is offline') });
+    });
     publishStatus(ctx);
     fireAndForget('start');
     await firstSynced.catch(() => undefined);
@@ -387,6 +393,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       abort.abort();
       push?.stop();
       poller?.stop();
+      offlineSub?.();
       pendingSub?.unsubscribe();
       followSub?.unsubscribe();
       publishSub?.unsubscribe();

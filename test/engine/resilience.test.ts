@@ -117,6 +117,25 @@ describe('recovery', () => {
     await expectConverged(e);
   });
 
+  it('the platform going offline shows offline at once, before any request fails', async () => {
+    s = await sim({ messages: 20 });
+    const env = controlledEnvironment();
+    let requests = 0;
+    const counting: typeof fetch = (input, init) => {
+      requests += 1;
+      return fetch(input, init);
+    };
+    const e = engine(s, { events: false, fetch: counting, environment: env, poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 } });
+    engines.push(e);
+    await e.sync.start();
+    const before = requests;
+    env.emit('offline');
+    expect((await waitStatus(e.sync, (st) => st.phase === 'offline', 2_000)).error?.code).toBe('offline');
+    expect(requests).toBe(before);
+    env.emit('online');
+    await waitStatus(e.sync, (st) => st.phase === 'live');
+  });
+
   it('a dropped SSE stream reconnects with Last-Event-ID and nothing is missed', async () => {
     s = await sim({ messages: 30, pingIntervalMs: 1000 });
     const e = engine(s);
