@@ -5,7 +5,8 @@
 // - idle_requests_per_hour / bytes_per_hour: an idle live engine vs the naive client
 //   (re-list each folder's first page every poll interval) at the same interval.
 import type { FigureDef } from '../lib/context.js';
-import { Watch, dispose, sleep } from '../lib/engine-run.js';
+import { firstValueFrom } from 'rxjs';
+import { dispose, sleep } from '../lib/engine-run.js';
 import { needParts } from '../lib/parts.js';
 import type { Simulator } from '../lib/parts.js';
 import { startNaivePoller } from '../lib/raw-client.js';
@@ -40,8 +41,10 @@ export const changeCostFigure: FigureDef = {
     const batchGets: number[] = [];
     let other: Record<string, number> = {};
     try {
-      const flagged = new Watch(engine.count$({ flagged: true }));
-      const base = (await flagged.until(() => true, 10_000, 'flagged count')).value;
+      // Fresh count$ reads (not one live subscription): this figure is about the
+      // network, and must not depend on a live view re-emitting.
+      const flaggedNow = () => firstValueFrom(engine.count$({ flagged: true }));
+      const base = await flaggedNow();
       for (let i = 0; i < ctx.reps(3, 2); i++) {
         const on = i % 2 === 0;
         await sleep(200); // let any in-flight pull settle before the counters reset
@@ -50,7 +53,13 @@ export const changeCostFigure: FigureDef = {
         await engine.syncNow();
         // Every one of the 1,000 ends up flagged (on) or unflagged (off); the rest keep their flag.
         const expected = base - flaggedAmongIds + (on ? ids.length : 0);
-        await flagged.until((c) => c === expected, 30_000, `flagged count ${expected}`);
+        const t0 = performance.now();
+        let now = await flaggedNow();
+        while (now !== expected) {
+          if (performance.now() - t0 > 30_000) throw new Error(`replica shows ${now} flagged messages, expected ${expected}, 30 s after syncNow()`);
+          await sleep(20);
+          now = await flaggedNow();
+        }
         const st = sim.stats();
         const byPath = Object.fromEntries(Object.entries(st.byPath).filter(([k]) => k !== EVENTS_ROUTE));
         reqs.push(Object.values(byPath).reduce((a, b) => a + b, 0));
@@ -59,7 +68,6 @@ export const changeCostFigure: FigureDef = {
         batchGets.push(routeCount(sim, (k) => k.includes('batch-get')));
         other = byPath;
       }
-      flagged.close();
     } finally {
       await dispose(engine);
     }
@@ -67,7 +75,7 @@ export const changeCostFigure: FigureDef = {
     const b = summarize(bytes, 'bytes');
     const c = summarize(changesCalls, 'requests');
     const g = summarize(batchGets, 'requests');
-    const note = `3,000-message mailbox; 1,000 messages flagged (then unflagged) in one control call; counted from the reset until count$({ flagged: true }) shows the result. Routes in the last repetition: ${JSON.stringify(other)}. The SSE stream (${EVENTS_ROUTE}) is not counted as a request.`;
+    const note = `3,000-message mailbox; 1,000 messages flagged (then unflagged) in one control call; counted from the reset until a fresh count$({ flagged: true }) read shows the result (syncNow() resolved first). Routes in the last repetition: ${JSON.stringify(other)}. The SSE stream (${EVENTS_ROUTE}) is not counted as a request.`;
     const results: FigureResult[] = [
       {
         key: 'requests_per_1000_changes',
