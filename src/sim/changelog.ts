@@ -112,9 +112,13 @@ export class ChangeLog {
 
   /**
    * Changes of `type` after `sinceSeq`, at most `limit` distinct ids. RFC 8620 §5.2:
-   * an id appears in at most one list; created-then-destroyed within the window is
-   * omitted; created+updated is created; updated+destroyed is destroyed. When the
-   * window is cut, new_state is an intermediate token from which the rest follows.
+   * an id appears in at most one list; created+updated is created; updated+destroyed
+   * is destroyed; created-then-destroyed within the window is reported in `destroyed`
+   * only (the RFC's MAY, rather than its SHOULD of omitting it): the list endpoints
+   * carry no state token, so a client that captured a token and then listed (get
+   * state, then read) may hold such a record, and only this tells it to drop it.
+   * When the window is cut, new_state is an intermediate token from which the rest
+   * follows.
    */
   changes(type: ObjectType, sinceSeq: number, limit: number): Changes {
     const byId = new Map<string, { first: ChangeKind; last: ChangeKind }>();
@@ -144,9 +148,8 @@ export class ChangeLog {
     for (const [id, { first, last }] of byId) {
       const existedBefore = first !== 'created';
       const existsNow = last !== 'destroyed';
-      if (!existedBefore && !existsNow) continue;
-      if (!existedBefore) created.push(id);
-      else if (!existsNow) destroyed.push(id);
+      if (!existsNow) destroyed.push(id);
+      else if (!existedBefore) created.push(id);
       else updated.push(id);
     }
     return {
