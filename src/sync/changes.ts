@@ -44,6 +44,9 @@ function isInvalidState(error: unknown): error is SendmuxApiError {
 }
 
 /** Persisted progress of a re-list (in `syncState`), so a reload resumes it. */
+/** Listings of a small type tried before its token is accepted although it moved. */
+const MAX_RELIST_ATTEMPTS = 3;
+
 export interface RelistState {
   /** The type's state token captured before the first page (invariant 2). */
   captured: string;
@@ -81,34 +84,53 @@ export async function relistType(ctx: SyncContext, type: SyncType): Promise<numb
   }
   let applied = 0;
   let cursor = state.cursor;
-  while (!state.done) {
-    ctx.stopped.throwIfAborted();
-    let page;
-    try {
-      page = await listPage(ctx, type, cursor);
-    } catch (error) {
-      // A saved cursor can expire across a reload: list again from the first page.
-      if (cursor && error instanceof SendmuxApiError && error.status === 400) {
-        cursor = undefined;
-        continue;
+  for (let attempt = 1; ; attempt++) {
+    while (!state.done) {
+      ctx.stopped.throwIfAborted();
+      let page;
+      try {
+        page = await listPage(ctx, type, cursor);
+      } catch (error) {
+        // A saved cursor can expire across a reload: list again from the first page.
+        if (cursor && error instanceof SendmuxApiError && error.status === 400) {
+          cursor = undefined;
+          continue;
+        }
+        throw error;
       }
-      throw error;
+      const n: number = state.pages;
+      const next: RelistState = page.next
+        ? { captured: state.captured, cursor: page.next, pages: n + 1, done: false }
+        : { captured: state.captured, pages: n + 1, done: true };
+      const ids = page.records.map((r) => (r as { id: string }).id);
+      await db.transaction('rw', db.serverTables, async () => {
+        if (page.records.length > 0) await putServerRecords(db, type, page.records);
+        await db.syncState.bulkPut([
+          { key: pageKey(type, n), value: ids },
+          { key: relistKey(type), value: next },
+        ]);
+      });
+      applied += page.records.length;
+      state = next;
+      cursor = page.next;
     }
-    const n: number = state.pages;
-    const next: RelistState = page.next
-      ? { captured: state.captured, cursor: page.next, pages: n + 1, done: false }
-      : { captured: state.captured, pages: n + 1, done: true };
-    const ids = page.records.map((r) => (r as { id: string }).id);
-    await db.transaction('rw', db.serverTables, async () => {
-      if (page.records.length > 0) await putServerRecords(db, type, page.records);
-      await db.syncState.bulkPut([
-        { key: pageKey(type, n), value: ids },
-        { key: relistKey(type), value: next },
-      ]);
+    // The list endpoints carry no state, and a server may omit from /changes an id
+    // created and destroyed after our token (RFC 8620 §5.2 SHOULD): a record created
+    // during the listing and destroyed later would then stay here for good. For the
+    // small types, confirm the token did not move while listing; if it did, list again
+    // under the newer token (the sweep below drops whatever that listing lacks).
+    // Messages are too large to list twice; they keep the single pass.
+    if (type === 'messages' || attempt >= MAX_RELIST_ATTEMPTS) break;
+    const now = (await ctx.api.getSession(undefined, { priority: 'background', signal: ctx.stopped })).data.states[type];
+    if (now === state.captured) break;
+    const restart: RelistState = { captured: now, pages: 0, done: false };
+    await db.transaction('rw', db.syncState, async () => {
+      const old = await db.syncState.where('key').startsWith(`${relistKey(type)}:`).primaryKeys();
+      await db.syncState.bulkDelete(old);
+      await setSyncValue(db, relistKey(type), restart);
     });
-    applied += page.records.length;
-    state = next;
-    cursor = page.next;
+    state = restart;
+    cursor = undefined;
   }
   const captured = state.captured;
   await db.transaction('rw', db.serverTables, async () => {
