@@ -1,6 +1,7 @@
 // Seeded "new mail" for the agent example: a handful of known senders, so
 // `--label-from ada@analytical.example` has something to label within seconds.
 // Deterministic per seed.
+import { mulberry32 } from '../src/sim/random.js';
 
 export interface NewMail {
   subject: string;
@@ -39,16 +40,7 @@ const LINES = [
 ];
 
 /** mulberry32: tiny seeded PRNG (deterministic demo mail). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

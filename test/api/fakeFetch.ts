@@ -1,5 +1,6 @@
 // A scripted fetch for unit tests: records every request and answers from a list of
 // responders (the last one repeats). Time is whatever clock the test installed.
+import { mulberry32 } from '../../src/sim/random.js';
 
 export interface RecordedRequest {
   method: string;
@@ -72,13 +73,4 @@ export function hang(req: RecordedRequest): Promise<Response> {
 }
 
 /** Deterministic PRNG (mulberry32) for jitter; print the seed on failure. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => () => number = mulberry32;

@@ -6,6 +6,7 @@ import { createSyncEngine, type MailboxSync, type MailboxSyncOptions, type SyncE
 import type { SyncStatus } from '../../src/sync/status.js';
 import type { EnvironmentEvent } from '../../src/sync/poll.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
+import { mulberry32 } from '../../src/sim/random.js';
 
 export type { Simulator };
 
@@ -64,16 +65,7 @@ export function firstDiff(a: Record<string, { id: string }[]>, b: Record<string,
 }
 
 /** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => () => number = mulberry32;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T | undefined => xs[Math.floor(r() * xs.length)];
 

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MutationOutcome } from '../../src/reactive/mutations.js';
 import { converge, sim, until, wire, type Simulator, type Wired } from './helpers.js';
+import { mulberry32 } from '../../src/sim/random.js';
 
 let s: Simulator | undefined;
 let w: Wired | undefined;
@@ -15,16 +16,7 @@ afterEach(async () => {
 });
 
 /** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe('local mutations interleaved with remote changes', () => {
   for (const seed of [101, 202, 303]) {
