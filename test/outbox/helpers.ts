@@ -133,14 +133,7 @@ export function until<T>(obs: Observable<T>, pred: (v: T) => boolean, ms = 20_00
 }
 
 /** Polls `check` until it returns true. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { eventually } from '../engine/helpers.js';
 
 /** The first differing record of two snapshots (for readable failures). */
 export function firstDiff(local: object, server: object): string | undefined {
@@ -186,34 +179,5 @@ export function switchableEnvironment(): EnvironmentSignals & { set(online: bool
   };
 }
 
-/**
- * An in-process Web Locks manager (exclusive, FIFO, abortable waits), so several
- * engines in one test behave like tabs of one origin.
- */
-export function fakeLocks() {
-  const queues = new Map<string, (() => void)[]>();
-  return {
-    request(name: string, options: { signal?: AbortSignal }, cb: (lock: unknown) => Promise<void>): Promise<unknown> {
-      return new Promise<void>((resolve, reject) => {
-        const q = queues.get(name) ?? [];
-        queues.set(name, q);
-        const grant = () => {
-          void cb({ name }).finally(() => {
-            q.shift();
-            q[0]?.();
-            resolve();
-          });
-        };
-        options.signal?.addEventListener('abort', () => {
-          const i = q.indexOf(grant);
-          if (i > 0) {
-            q.splice(i, 1);
-            reject(new Error('AbortError'));
-          }
-        });
-        q.push(grant);
-        if (q.length === 1) grant();
-      });
-    },
-  };
-}
+// An in-process Web Locks manager shared with the engine tests.
+export { fakeLocks } from '../engine/helpers.js';
