@@ -14,6 +14,7 @@ import { pullChanges } from './changes.js';
 import type { EngineClock, EngineLimits, SyncContext } from './context.js';
 import { SyncError, isAuthFailure, toSyncError } from './errors.js';
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
+import { leaseElection } from './lease.js';
 import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
 import { startPush, type PushHandle } from './push.js';
 import { initialStatus, leaderStatusOf, reduceStatus, type LeaderStatus, type SyncAction, type SyncStatus } from './status.js';
@@ -374,7 +375,10 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
           next: (count) => dispatch({ type: 'pending', at: clock.now(), count }),
           error: () => undefined,
         });
-        election = options.locks ? electLeader(ctx.db.name, options.leader ?? 'auto', options.locks) : electLeader(ctx.db.name, options.leader ?? 'auto');
+        const lease = () => leaseElection(ctx.db, clock);
+        election = options.locks
+          ? electLeader(ctx.db.name, options.leader ?? 'auto', options.locks, lease)
+          : electLeader(ctx.db.name, options.leader ?? 'auto', undefined, lease);
         if (!election.isLeader()) follow(ctx);
         void election.acquired.then(() => becomeLeader(ctx));
         await firstSynced;

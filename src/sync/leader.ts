@@ -2,10 +2,11 @@
 //
 // Browsers: the Web Locks API (`navigator.locks.request`) — the lock is held for the
 // leader's lifetime and passes to a waiting tab when the leader's tab closes or
-// crashes (the browser releases locks of a dead context). Without Web Locks (older
-// browsers, Node), the engine is its own leader: Node processes do not share an
-// IndexedDB with other processes, and an app embedding several engines on one
-// database in one process can pass `leader: 'follower'` to all but one.
+// crashes (the browser releases locks of a dead context). Browsers without Web Locks
+// fall back to a lease row in the shared IndexedDB (lease.ts). Node: the engine is
+// its own leader (Node processes do not share an IndexedDB with other processes); an
+// app embedding several engines on one database in one process can pass
+// `leader: 'lease'` to all of them, or `leader: 'follower'` to all but one.
 
 /** Handle of a leadership claim. */
 export interface LeaderElection {
@@ -19,8 +20,10 @@ export interface LeaderElection {
 
 /** How an engine decides whether it leads. */
 export type LeaderMode =
-  /** Web Locks when available, else leader. */
+  /** Web Locks when available; else, in a browser, the IndexedDB lease; else leader. */
   | 'auto'
+  /** The IndexedDB lease (lease.ts), even where Web Locks exist. */
+  | 'lease'
   /** Always lead (single-tab apps, Node). */
   | 'always'
   /** Never lead: read the database, never touch the network. */
@@ -36,14 +39,25 @@ function lockManager(): LockManagerLike | undefined {
   return nav?.locks && typeof nav.locks.request === 'function' ? nav.locks : undefined;
 }
 
-/** Claims leadership for `name` (the database name). */
-export function electLeader(name: string, mode: LeaderMode = 'auto', locks: LockManagerLike | undefined = lockManager()): LeaderElection {
+const inBrowser = () => typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
+/**
+ * Claims leadership for `name` (the database name). `lease` creates the IndexedDB
+ * lease election (the fallback where Web Locks are missing).
+ */
+export function electLeader(
+  name: string,
+  mode: LeaderMode = 'auto',
+  locks: LockManagerLike | undefined = lockManager(),
+  lease?: () => LeaderElection,
+): LeaderElection {
   let leader = false;
   let released = false;
   if (mode === 'follower') {
     return { acquired: new Promise<void>(() => undefined), isLeader: () => false, release: () => undefined };
   }
-  if (mode === 'always' || !locks) {
+  if (lease && (mode === 'lease' || (mode === 'auto' && !locks && inBrowser()))) return lease();
+  if (mode === 'always' || mode === 'lease' || !locks) {
     leader = true;
     return {
       acquired: Promise.resolve(),

@@ -1,0 +1,122 @@
+// Leader election without Web Locks: the IndexedDB lease (src/sync/lease.ts).
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineClock } from '../../src/sync/context.js';
+import { MailboxDb } from '../../src/store/db.js';
+import { LEASE_KEY, leaseElection } from '../../src/sync/lease.js';
+import { engine, eventually, sim, waitStatus, type EngineHandle, type Simulator } from './helpers.js';
+
+/** A clock whose timers fire only when the test says so. */
+function manualClock(start = 1_000) {
+  let now = start;
+  let timers: Array<{ at: number; fn: () => void }> = [];
+  const clock: EngineClock = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      const t = { at: now + ms, fn };
+      timers.push(t);
+      return t;
+    },
+    clearTimeout: (h) => {
+      timers = timers.filter((t) => t !== h);
+    },
+    random: () => 0.5,
+  };
+  return {
+    clock,
+    /** Moves time forward and fires the timers that came due. */
+    advance(ms: number) {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.fn();
+    },
+    /** A crashed tab: its timers never fire again. */
+    crash() {
+      timers = [];
+    },
+  };
+}
+
+const dbs: MailboxDb[] = [];
+const engines: EngineHandle[] = [];
+let s: Simulator | undefined;
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.sync.stop();
+  for (const d of dbs.splice(0)) d.close();
+  await s?.close();
+  s = undefined;
+});
+
+describe('IndexedDB lease election', () => {
+  it('grants one holder, and a crashed holder is replaced only after its lease expires', async () => {
+    const factory = new IDBFactory();
+    const open = async () => {
+      const d = new MailboxDb('lease', { indexedDB: factory, IDBKeyRange });
+      dbs.push(d);
+      await d.open();
+      return d;
+    };
+    const [da, db] = [await open(), await open()];
+    const a = manualClock();
+    const b = manualClock();
+    const ea = leaseElection(da, a.clock, { ttlMs: 6_000 });
+    await ea.acquired;
+    const eb = leaseElection(db, b.clock, { ttlMs: 6_000 });
+    const bLeads = eb.acquired.then(() => true);
+    await eventually(async () => (await db.syncState.get(LEASE_KEY)) !== undefined, 2_000, 'lease row');
+    // A renews in time: B keeps waiting.
+    for (let i = 0; i < 4; i++) {
+      a.advance(2_000);
+      b.advance(2_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(ea.isLeader()).toBe(true);
+    expect(eb.isLeader()).toBe(false);
+    // A's tab crashes: no more renewals. B takes over once the lease has expired.
+    a.crash();
+    b.advance(3_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(eb.isLeader()).toBe(false);
+    b.advance(4_000);
+    expect(await bLeads).toBe(true);
+    expect(eb.isLeader()).toBe(true);
+    // A late release by the old holder does not delete the new holder's lease.
+    ea.release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(((await db.syncState.get(LEASE_KEY))?.value as { holder: string }).holder).toBeDefined();
+    b.advance(2_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(eb.isLeader()).toBe(true);
+    eb.release();
+  });
+
+  it("two engines with leader: 'lease' on one database: one syncs, and the other takes over when it stops", async () => {
+    s = await sim({ messages: 30 });
+    const factory = new IDBFactory();
+    const a = engine(s, { factory, leader: 'lease', events: false });
+    engines.push(a);
+    await a.sync.start();
+    await waitStatus(a.sync, (st) => st.leader === true && st.phase === 'live');
+    let bRequests = 0;
+    const b = engine(s, {
+      factory, leader: 'lease', events: false,
+      fetch: (input, init) => {
+        bRequests += 1;
+        return fetch(input, init);
+      },
+    });
+    engines.push(b);
+    void b.sync.start().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await (await b.context).isLeader())).toBe(false);
+    const before = bRequests;
+    await a.sync.stop();
+    engines.splice(engines.indexOf(a), 1);
+    await waitStatus(b.sync, (st) => st.leader === true, 10_000);
+    await s.control.deliver({ subject: 'after the handover' });
+    await b.sync.syncNow();
+    expect(bRequests).toBeGreaterThan(before);
+    expect((await b.sync.snapshot()).messages.length).toBe((await s.snapshot()).messages.length);
+  });
+});
