@@ -6,9 +6,54 @@
 // (DESIGN.md invariant 6). Everything the engine needs to find records fast lives in
 // side tables (`memberships`), and everything it needs to keep "visible = server +
 // pending" exact lives in `shadows`, `folderBases` and `threadBases` (overlay.ts).
-import { Dexie, type Table } from 'dexie';
+import { Dexie, type DBCore, type DBCoreMutateRequest, type DBCoreMutateResponse, type Table } from 'dexie';
 import type { Folder, Identity, Message, Quota, Submission, Thread } from '../api/types.js';
 import type { PendingOp } from './pending.js';
+
+/** Largest put/add batch Dexie's observability tracks key by key. */
+const OBSERVED_BATCH = 49;
+
+/**
+ * Works around a Dexie 4 bug outside browsers. Dexie memoizes its "max key" on the
+ * first call, made at import time with `Dexie.dependencies.IDBKeyRange`; in Node that
+ * is unset, so the max key stays the string "\uffff" for every database. A put/add of
+ * 50 or more values is then recorded for liveQuery as the "full range" up to that
+ * string, which leaves out array keys: views over compound indexes (every folder
+ * view) never re-ran after a bootstrap page or a 100-id update. Below 50 values Dexie
+ * records the exact keys, so this middleware, sitting above the observability layer,
+ * splits larger batches. Only installed where the max key came out wrong.
+ */
+const observableBatches = {
+  stack: 'dbcore' as const,
+  name: 'sendmux-observable-batches',
+  create(down: DBCore): DBCore {
+    return {
+      ...down,
+      table(name: string) {
+        const table = down.table(name);
+        return {
+          ...table,
+          async mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
+            if ((req.type !== 'put' && req.type !== 'add') || req.values.length <= OBSERVED_BATCH) return table.mutate(req);
+            const merged: DBCoreMutateResponse = { numFailures: 0, failures: {}, results: [], lastResult: undefined };
+            for (let at = 0; at < req.values.length; at += OBSERVED_BATCH) {
+              const part = await table.mutate({
+                ...req,
+                values: req.values.slice(at, at + OBSERVED_BATCH),
+                ...(req.keys ? { keys: req.keys.slice(at, at + OBSERVED_BATCH) } : {}),
+              } as DBCoreMutateRequest);
+              merged.numFailures += part.numFailures;
+              for (const [i, failure] of Object.entries(part.failures)) merged.failures[at + Number(i)] = failure;
+              if (part.results) merged.results!.push(...part.results);
+              merged.lastResult = part.lastResult;
+            }
+            return merged;
+          },
+        };
+      },
+    };
+  },
+};
 
 /** Prefix of the default database name; the mailbox id follows it. */
 export const DB_NAME_PREFIX = 'sendmux-sync:';
@@ -185,6 +230,7 @@ export class MailboxDb extends Dexie {
       folderBases: 'id',
       threadBases: 'id',
     });
+    if (typeof Dexie.maxKey === 'string') this.use(observableBatches);
     // v2: query windows (issue 7). Additive: existing replicas keep their data.
     this.version(2).stores({ windows: 'key, used_at' });
     // v3: memberships lose the `id` index (rows are derived from the visible record,
