@@ -6,12 +6,14 @@
 // (DESIGN.md invariant 6). Everything the engine needs to find records fast lives in
 // side tables (`memberships`), and everything it needs to keep "visible = server +
 // pending" exact lives in `shadows`, `folderBases` and `threadBases` (overlay.ts).
-import { Dexie, type DBCore, type DBCoreMutateRequest, type DBCoreMutateResponse, type Table } from 'dexie';
+import { Dexie, RangeSet, type DBCore, type DBCoreMutateRequest, type DBCoreMutateResponse, type IndexableType, type Table } from 'dexie';
 import type { Folder, Identity, Message, Quota, Submission, Thread } from '../api/types.js';
 import type { PendingOp } from './pending.js';
 
-/** Largest put/add batch Dexie's observability tracks key by key. */
-const OBSERVED_BATCH = 49;
+/** From this batch size on, Dexie's observability records a "full range" instead of keys. */
+const OBSERVED_BATCH = 50;
+
+type ObservedParts = Record<string, RangeSet>;
 
 /**
  * Works around a Dexie 4 bug outside browsers. Dexie memoizes its "max key" on the
@@ -19,35 +21,40 @@ const OBSERVED_BATCH = 49;
  * is unset, so the max key stays the string "\uffff" for every database. A put/add of
  * 50 or more values is then recorded for liveQuery as the "full range" up to that
  * string, which leaves out array keys: views over compound indexes (every folder
- * view) never re-ran after a bootstrap page or a 100-id update. Below 50 values Dexie
- * records the exact keys, so this middleware, sitting above the observability layer,
- * splits larger batches. Only installed where the max key came out wrong.
+ * view) never re-ran after a bootstrap page or a 100-id update. The observability
+ * layer starts from `req.mutatedParts` when a request carries one, so this
+ * middleware, above it, records the exact primary and index keys of large batches
+ * there (what Dexie itself records below 50 values). Only installed where the max key
+ * came out wrong.
  */
 const observableBatches = {
   stack: 'dbcore' as const,
   name: 'sendmux-observable-batches',
   create(down: DBCore): DBCore {
+    const dbName = down.schema.name;
     return {
       ...down,
-      table(name: string) {
-        const table = down.table(name);
+      table(tableName: string) {
+        const table = down.table(tableName);
+        const { primaryKey, indexes } = table.schema;
         return {
           ...table,
-          async mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
-            if ((req.type !== 'put' && req.type !== 'add') || req.values.length <= OBSERVED_BATCH) return table.mutate(req);
-            const merged: DBCoreMutateResponse = { numFailures: 0, failures: {}, results: [], lastResult: undefined };
-            for (let at = 0; at < req.values.length; at += OBSERVED_BATCH) {
-              const part = await table.mutate({
-                ...req,
-                values: req.values.slice(at, at + OBSERVED_BATCH),
-                ...(req.keys ? { keys: req.keys.slice(at, at + OBSERVED_BATCH) } : {}),
-              } as DBCoreMutateRequest);
-              merged.numFailures += part.numFailures;
-              for (const [i, failure] of Object.entries(part.failures)) merged.failures[at + Number(i)] = failure;
-              if (part.results) merged.results!.push(...part.results);
-              merged.lastResult = part.lastResult;
+          mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
+            if ((req.type === 'put' || req.type === 'add') && req.values.length >= OBSERVED_BATCH) {
+              const withParts = req as DBCoreMutateRequest & { mutatedParts?: ObservedParts };
+              const parts = (withParts.mutatedParts ??= {});
+              const rangeOf = (index: string) => (parts[`idb://${dbName}/${tableName}/${index}`] ??= new RangeSet());
+              const add = (index: string, key: IndexableType | undefined, multiEntry = false) => {
+                if (key === undefined || key === null) return;
+                if (multiEntry && Array.isArray(key)) for (const k of key as unknown[]) rangeOf(index).addKey(k as IndexableType);
+                else rangeOf(index).addKey(key);
+              };
+              for (const value of req.values) {
+                if (primaryKey.extractKey) add('', primaryKey.extractKey(value));
+                for (const index of indexes) if (index.name && index.extractKey) add(index.name, index.extractKey(value), index.multiEntry);
+              }
             }
-            return merged;
+            return table.mutate(req);
           },
         };
       },
