@@ -50,7 +50,13 @@ const observableBatches = {
                 else rangeOf(index).addKey(key);
               };
               for (const value of req.values) {
-                if (primaryKey.extractKey) add('', primaryKey.extractKey(value));
+                if (primaryKey.extractKey) {
+                  // Old values are unknown here: like Dexie below 50 values, mark the keys
+                  // as possibly deleted too, so a row that left a range is noticed.
+                  const key = primaryKey.extractKey(value);
+                  add('', key);
+                  add(':dels', key);
+                }
                 for (const index of indexes) if (index.name && index.extractKey) add(index.name, index.extractKey(value), index.multiEntry);
               }
             }
