@@ -72,6 +72,8 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     core.thread$,
   );
   const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText);
+  // Out of storage, the engine evicts cached content before giving up.
+  void engine.context.then((ctx) => (ctx.relieveStorage = content.relieve), () => undefined);
   // The server's folder-list order, kept by the leader (folders/query-changes).
   let stopFolderOrder: (() => void) | undefined;
   void engine.context.then((ctx) => (stopFolderOrder = startFolderOrder(ctx)), () => undefined);

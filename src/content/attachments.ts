@@ -125,6 +125,11 @@ export class AttachmentStore {
     return this.#budget.totalBytes();
   }
 
+  /** Evicts every unpinned entry (storage quota exhausted); returns the bytes freed. */
+  relieve(): Promise<number> {
+    return this.#budget.evictUnpinned();
+  }
+
   /** Drops cached attachments of these messages. */
   async forgetMessages(messageIds: readonly string[]): Promise<void> {
     await this.#budget.forgetMessages(messageIds);

@@ -162,6 +162,11 @@ export class BodyCache {
     return this.#budget.totalBytes();
   }
 
+  /** Evicts every unpinned entry (storage quota exhausted); returns the bytes freed. */
+  relieve(): Promise<number> {
+    return this.#budget.evictUnpinned();
+  }
+
   /** Drops every cached body of these messages (e.g. destroyed on the server). */
   forgetMessages(messageIds: readonly string[]): Promise<void> {
     return this.#budget.forgetMessages(messageIds);

@@ -97,6 +97,22 @@ export class CacheBudget {
     return this.#enforcing;
   }
 
+  /**
+   * Storage pressure (the origin's quota is exhausted): evicts every unpinned entry of
+   * this kind, whatever the budget. Returns the bytes freed.
+   */
+  async evictUnpinned(): Promise<number> {
+    const { db, payload } = this.#o;
+    return db.transaction('rw', db.cacheIndex, payload, async () => {
+      const rows = await this.#rows().toArray();
+      const victims = new Set(selectEvictions(rows, 0, this.#o.isPinned));
+      if (victims.size === 0) return 0;
+      await db.cacheIndex.bulkDelete([...victims]);
+      await payload.bulkDelete([...victims]);
+      return rows.filter((r) => victims.has(r.key)).reduce((n, r) => n + r.bytes, 0);
+    });
+  }
+
   /** Removes every entry of the given messages (e.g. messages destroyed on the server). */
   async forgetMessages(messageIds: readonly string[]): Promise<void> {
     if (messageIds.length === 0) return;

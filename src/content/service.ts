@@ -97,6 +97,11 @@ export interface ContentService {
   readonly errors$: Observable<ContentError>;
   /** Cache sizes and request counters. */
   stats(): Promise<ContentStats>;
+  /**
+   * Storage pressure: evicts every cached body and attachment no view or pending send
+   * pins, whatever the budgets, so the replica can be written. Returns the bytes freed.
+   */
+  relieve(): Promise<number>;
   /** Completes every observable and rejects queued requests. Does not close `db`. */
   stop(): void;
 }
@@ -249,6 +254,9 @@ export function createContentService(options: ContentServiceOptions): ContentSer
       await attachments.forgetMessages(messageIds);
     },
     errors$: errors.asObservable(),
+    async relieve() {
+      return (await bodies.relieve()) + (await attachments.relieve());
+    },
     async stats() {
       return {
         bodyBytes: await bodies.totalBytes(),

@@ -90,6 +90,8 @@ export function attachContent(
   deleteCache(): Promise<void>;
   /** Plain text of the cached bodies of `ids` (for local search); ids without one are left out. */
   bodyText(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Evicts every unpinned cached body and attachment (storage quota exhausted); bytes freed. */
+  relieve(): Promise<number>;
 } {
   let created: Parts | undefined;
   const ready: Promise<Parts> = engine.context.then(async (ctx) => {
@@ -190,5 +192,10 @@ export function attachContent(
     return out;
   }
 
-  return { methods, stop, deleteCache, bodyText };
+  async function relieve(): Promise<number> {
+    const p = created ?? (await ready.catch(() => undefined));
+    return p ? p.content.relieve() : 0;
+  }
+
+  return { methods, stop, deleteCache, bodyText, relieve };
 }

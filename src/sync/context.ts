@@ -75,6 +75,12 @@ export interface SyncContext {
    * fill the replica) and catch-up fetches only held messages.
    */
   messageScope?: MessageScope;
+  /**
+   * Frees local storage when IndexedDB's quota is exhausted (DESIGN.md invariant 8:
+   * the body cache gives way to the replica). Set by the package entry to evict cached
+   * message content; resolves with the bytes freed.
+   */
+  relieveStorage?: () => Promise<number>;
 }
 
 /** Which messages a partial replica holds (see src/sync/partialReplica.ts). */

@@ -12,7 +12,7 @@ import { readSnapshot, type ReplicaSnapshot } from '../store/snapshot.js';
 import { readBootstrapState, runBootstrap } from './bootstrap.js';
 import { pullChanges } from './changes.js';
 import type { EngineClock, EngineLimits, SyncContext } from './context.js';
-import { SyncError, isAuthFailure, toSyncError } from './errors.js';
+import { SyncError, isAuthFailure, isQuotaError, toSyncError } from './errors.js';
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { leaseElection } from './lease.js';
 import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
@@ -185,6 +185,8 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   let running: Promise<void> | undefined;
   let dirty = false;
   let failures = 0;
+  // One storage relief per failure streak (reset by a successful cycle).
+  let relieved = false;
   let waiters: { resolve: () => void; reject: (e: SyncError) => void }[] = [];
   let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   const firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
@@ -243,6 +245,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       waiters = [];
       try {
         await cycle(ctx);
+        relieved = false;
         failures = 0;
         dispatch({ type: 'synced', at: clock.now() });
         firstSync?.resolve();
@@ -252,6 +255,18 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
           const e = new SyncError('stopped', 'the engine was stopped', { cause: raw, retryable: false });
           for (const w of batch) w.reject(e);
           break;
+        }
+        // Out of space: evict cached content (never the replica) and retry once at
+        // once before giving up (issue 10: evict cached bodies before giving up).
+        if (isQuotaError(raw) && ctx.relieveStorage && !relieved) {
+          relieved = true;
+          const freed = await ctx.relieveStorage().catch(() => 0);
+          reportError(new SyncError('storage_failed', `sync: the storage quota is exhausted; evicted ${freed} bytes of cached content and retrying`, { cause: raw }));
+          if (freed > 0) {
+            waiters.unshift(...batch);
+            dirty = true;
+            continue;
+          }
         }
         failures += 1;
         const error = toSyncError('changes_failed', 'sync', raw);

@@ -48,6 +48,16 @@ export function isNetworkFailure(error: unknown): boolean {
   return error instanceof SendmuxApiError && (error.code === 'network_error' || error.code === 'timeout');
 }
 
+/** True when IndexedDB refused a write for lack of space (also when Dexie wraps the DOMException). */
+export function isQuotaError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; depth++) {
+    const x = e as { name?: string; inner?: unknown; cause?: unknown };
+    if (x.name === 'QuotaExceededError') return true;
+    e = x.inner ?? x.cause;
+  }
+  return false;
+}
+
 /** True for a rejected credential. */
 export function isAuthFailure(error: unknown): boolean {
   return error instanceof SendmuxApiError && (error.status === 401 || error.code === 'authentication_required');
@@ -57,6 +67,7 @@ export function isAuthFailure(error: unknown): boolean {
 export function toSyncError(code: SyncErrorCode, step: string, error: unknown): SyncError {
   if (error instanceof SyncError) return error;
   if (isNetworkFailure(error)) return new SyncError('offline', `${step}: network unreachable`, { cause: error });
+  if (isQuotaError(error)) return new SyncError('storage_failed', `${step}: the device's storage quota is exhausted`, { cause: error });
   if (isAuthFailure(error)) return new SyncError('unauthorized', `${step}: the API key was rejected`, { cause: error, retryable: false });
   const detail = error instanceof Error ? error.message : String(error);
   return new SyncError(code, `${step}: ${detail}`, { cause: error });

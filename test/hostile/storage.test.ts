@@ -146,3 +146,43 @@ describe('storage faults', () => {
     expect(snapshotDiff(await e2.sync.snapshot(), await sim.snapshot())).toBeUndefined();
   });
 });
+
+describe('storage quota relief', () => {
+  it('QuotaExceededError: cached bodies no view pins are evicted, the sync is retried and succeeds', async () => {
+    const { createMailboxSync } = await import('../../src/index.js');
+    const { ContentDb } = await import('../../src/store/contentDb.js');
+    const factory = new IDBFactory();
+    const sync = createMailboxSync({
+      apiKey: sim.apiKey, baseUrl: sim.url, indexedDB: factory, IDBKeyRange, dbName: 'relief', leader: 'always', events: false,
+      content: { prefetch: false },
+      poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 },
+    });
+    const seen: SyncError[] = [];
+    sync.errors$.subscribe((e) => seen.push(e));
+    try {
+      await sync.start();
+      const ids = (await sim.snapshot()).messages.slice(0, 6).map((m) => m.id);
+      const { firstValueFrom, filter } = await import('rxjs');
+      for (const id of ids.slice(1)) await firstValueFrom(sync.content$(id).pipe(filter((st) => st.status !== 'loading')));
+      // The first message stays on screen: its body is pinned by the live subscription.
+      const pinned = sync.content$(ids[0]!).subscribe();
+      await firstValueFrom(sync.content$(ids[0]!).pipe(filter((st) => st.status === 'ready')));
+      const cache = new ContentDb('relief:content', { indexedDB: factory, IDBKeyRange });
+      await cache.open();
+      expect(await cache.bodies.count()).toBe(6);
+
+      await remoteChanges();
+      fault = { store: 'messages', afterPuts: 0, kind: 'quota', fired: 0, times: 1 };
+      await sync.syncNow(); // does not throw: relief + retry
+      expect(fault.fired).toBe(1);
+      expect(seen.some((e) => e.code === 'storage_failed' && /evicted \d+ bytes/.test(e.message))).toBe(true);
+      const left = await cache.bodies.toArray();
+      expect(left.map((r) => r.message_id)).toEqual([ids[0]]);
+      expect(snapshotDiff(await sync.snapshot(), await sim.snapshot())).toBeUndefined();
+      pinned.unsubscribe();
+      cache.close();
+    } finally {
+      await sync.stop();
+    }
+  });
+});
