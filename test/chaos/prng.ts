@@ -1,5 +1,6 @@
 // Seeded randomness for chaos schedules: mulberry32 (a 32-bit state, good enough
 // statistically for picking steps, and exactly reproducible from the seed).
+import { mulberry32 } from '../../src/sim/random.js';
 
 /** A seeded source of randomness with the helpers schedules need. */
 export interface Prng {
@@ -21,14 +22,7 @@ export interface Prng {
 
 /** mulberry32 seeded with `seed`. */
 export function createPrng(seed: number): Prng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const prng: Prng = {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),
