@@ -14,7 +14,7 @@ import type { Identity, MailboxApi } from '../api/index.js';
 import type { OutboxEntry } from '../store/db.js';
 import { ContentError } from './errors.js';
 import { buildSendRequest, isSendEntry, reduceSend } from './sendState.js';
-import type { SendAddress, SendEntry, SendEvent, SendFailure, StoredAttachment, StoredDraft } from './sendState.js';
+import type { DraftFields, SendEntry, SendEvent, SendFailure, StoredAttachment, StoredDraft } from './sendState.js';
 
 /** An attachment of a draft: bytes to upload, an uploaded blob id, or small inline base64. */
 export type DraftAttachment =
@@ -23,20 +23,8 @@ export type DraftAttachment =
   | { filename: string; content_type: string; content: string };
 
 /** A message to send (fields as `POST /mailbox/messages/send` takes them). */
-export interface SendDraft {
-  to: SendAddress[];
-  cc?: SendAddress[];
-  bcc?: SendAddress[];
-  reply_to?: SendAddress[];
-  /** Default: the mailbox's identity (`GET /mailbox/identity`). */
-  from?: SendAddress;
-  subject: string;
-  text_body?: string;
-  html_body?: string;
-  custom_headers?: Record<string, string>;
+export interface SendDraft extends DraftFields {
   attachments?: DraftAttachment[];
-  /** Messages this send depends on locally (the one replied to or forwarded): their cached content stays pinned until the send settles. */
-  related_message_ids?: string[];
 }
 
 /** A send as the "Outbox" view shows it. */

@@ -26,20 +26,25 @@ export interface StoredAttachment {
   content?: string;
 }
 
-/** A draft as stored (attachments normalised to {@link StoredAttachment}). */
-export interface StoredDraft {
+/** The fields of a send shared by drafts as given ({@link SendDraft}) and as stored. */
+export interface DraftFields {
   to: SendAddress[];
   cc?: SendAddress[];
   bcc?: SendAddress[];
   reply_to?: SendAddress[];
+  /** Default: the mailbox's identity (`GET /mailbox/identity`). */
   from?: SendAddress;
   subject: string;
   text_body?: string;
   html_body?: string;
   custom_headers?: Record<string, string>;
-  attachments: StoredAttachment[];
-  /** Messages this send needs locally (reply/forward source): their cached content is pinned. */
+  /** Messages this send depends on locally (the one replied to or forwarded): their cached content stays pinned until the send settles. */
   related_message_ids?: string[];
+}
+
+/** A draft as stored (attachments normalised to {@link StoredAttachment}). */
+export interface StoredDraft extends DraftFields {
+  attachments: StoredAttachment[];
 }
 
 /** Why a send failed for good (server's code and message). */
