@@ -84,11 +84,10 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     () => (currentFolderId ? { folderId: currentFolderId, sortBy: 'received_at', direction: 'desc' } : null),
     [currentFolderId],
   );
-  const total = useObservable(() => (baseQuery ? engine.count$(baseQuery) : null), [engine, baseQuery], 0);
-  const page = useMessageWindow(engine, search ? null : baseQuery, range);
+  const page = useMessageWindow(engine, baseQuery, range);
   const searchResults = useSearch(engine, search, currentFolderId ?? undefined);
 
-  const listTotal = search ? searchResults.rows.length : total;
+  const listTotal = search ? searchResults.rows.length : page.total;
   const rowAt = useCallback(
     (i: number) => (search ? searchResults.rows[i] : page.rowAt(i)),
     [search, searchResults.rows, page],
@@ -187,9 +186,10 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
         const next = new Set(prev);
         if (shift && anchor !== null) {
           const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+          // Ids are known for every row (loaded or scrolled far away).
           for (let i = a; i <= b; i++) {
-            const r = rowAt(i);
-            if (r) next.add(r.id);
+            const id = search ? rowAt(i)?.id : page.idAt(i);
+            if (id) next.add(id);
           }
         } else if (next.has(m.id)) next.delete(m.id);
         else next.add(m.id);
@@ -198,7 +198,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
       setAnchor(index);
       setCursor(index);
     },
-    [anchor, rowAt],
+    [anchor, rowAt, search, page],
   );
 
   const reply = useCallback((m: Message) => {
@@ -333,7 +333,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
               {search ? `“${search}” in ${searchResults.scope === 'mailbox' ? 'all mail' : currentFolder?.name ?? 'mail'}` : currentFolder?.name ?? 'Mail'}
             </strong>
             <span className="muted" data-testid="list-count" title={search && searchResults.scope === 'folder' ? `Local search scans the newest ${LOCAL_SCAN.toLocaleString()} messages of the folder` : undefined}>
-              {search ? searchResults.summary : `${total.toLocaleString()} messages`}
+              {search ? searchResults.summary : `${page.total.toLocaleString()} messages`}
             </span>
           </div>
           {selection.size > 0 && (

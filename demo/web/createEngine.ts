@@ -50,6 +50,8 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
     messages$: (query) => sync.messages$(query),
     message$: (id) => sync.message$(id).pipe(map((m) => m ?? null)),
     count$: (query) => sync.count$(query),
+    messageIds$: (query) => sync.messageIds$(query),
+    messagesById$: (ids) => sync.messagesById$(ids),
     mutations: {
       update: (ids, patch) => sync.update(ids, patch),
       remove: (ids, options) => sync.remove(ids, options),

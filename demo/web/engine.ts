@@ -87,6 +87,10 @@ export interface MailEngine {
   messages$(query: MailQuery): Observable<Message[]>;
   message$(id: string): Observable<Message | null>;
   count$(query: MailQuery): Observable<number>;
+  /** A query's ids in order (keys only: the length and order of a 100k list in one read). */
+  messageIds$(query: MailQuery): Observable<string[]>;
+  /** These messages in this order (undefined where absent). */
+  messagesById$(ids: readonly string[]): Observable<(Message | undefined)[]>;
   /**
    * Optimistic, durable mutations (the outbox): the views change at once; the
    * promise settles with one outcome per id once the server acknowledged or

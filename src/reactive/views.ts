@@ -10,8 +10,10 @@ import type { MailboxDb } from '../store/db.js';
 import { sameRecord } from '../store/overlay.js';
 import {
   countMessages,
+  getMessagesById,
   getThreadWithMessages,
   listFolders,
+  queryMessageIds,
   queryMessages,
   queryThreads,
   type MessageQuery,
@@ -33,6 +35,14 @@ export interface MailboxViews {
   thread$(id: string): Observable<ThreadWithMessages | undefined>;
   /** Number of messages matching a query (limit/offset ignored). */
   count$(query?: MessageQuery): Observable<number>;
+  /**
+   * The ids of a query's messages, in order (limit/offset applied). Keys only on the
+   * common lists, so a virtual list over 100k messages gets its length and order
+   * from one index read, then renders rows with `messagesById$` on the visible slice.
+   */
+  messageIds$(query?: MessageQuery): Observable<string[]>;
+  /** These messages, in this order (undefined where an id is absent); live. */
+  messagesById$(ids: readonly string[]): Observable<(Message | undefined)[]>;
 }
 
 /**
@@ -72,5 +82,10 @@ export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>):
     threads$: (query = {}) => view((d) => queryThreads(d, query)),
     thread$: (id) => view((d) => d.transaction('r', [d.threads, d.messages], () => getThreadWithMessages(d, id))),
     count$: (query = {}) => view((d) => d.transaction('r', [d.memberships, d.messages], () => countMessages(d, query))),
+    messageIds$: (query = {}) => view((d) => d.transaction('r', [d.memberships, d.messages], () => queryMessageIds(d, query))),
+    messagesById$: (ids) => {
+      const wanted = [...ids];
+      return view((d) => getMessagesById(d, wanted));
+    },
   };
 }

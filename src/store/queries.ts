@@ -143,6 +143,8 @@ async function getMessages(db: MailboxDb, ids: string[]): Promise<Message[]> {
 }
 
 const CHUNK = 250;
+/** Beyond this offset a fast-path page is read by keys rather than by cursor. */
+const DEEP_OFFSET = 500;
 
 /** Runs a local message query. */
 export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promise<Message[]> {
@@ -172,12 +174,15 @@ export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promis
   const filters = postFilters(q, indexed);
 
   if (sortBy === 'received_at' && filters.length === 0) {
-    // Fast path: the index order is the answer; read one page of rows.
+    // Fast path: the index order is the answer. Near the top, walk one page of rows;
+    // deeper, a cursor would step over every skipped row, so read the range's keys
+    // (one native request) and fetch just the page.
+    if (offset > DEEP_OFFSET) return getMessages(db, await queryMessageIds(db, q));
     let coll = direction === 'desc' ? rows.reverse() : rows;
     if (offset > 0) coll = coll.offset(offset);
     if (limit !== Infinity) coll = coll.limit(limit);
-    const page = await coll.toArray();
-    return getMessages(db, page.map((r) => r.id));
+    const rowsPage = await coll.toArray();
+    return getMessages(db, rowsPage.map((r) => r.id));
   }
 
   // getAll of the range (one request), then records in chunks.
@@ -202,6 +207,39 @@ export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promis
   }
   matched.sort(messageComparator(sortBy, direction));
   return matched.slice(offset, offset + limit);
+}
+
+function page<T>(items: T[], offset: number, limit: number): T[] {
+  return offset === 0 && limit === Infinity ? items : items.slice(offset, limit === Infinity ? undefined : offset + limit);
+}
+
+/**
+ * The ids of a query's messages, in its order, with offset and limit applied. On
+ * the common lists (received_at order, no keyword or attachment filter) this reads
+ * index keys only, in one request and no records: a 100k-message folder is one
+ * native `getAllKeys`, so a list can know its length and any row's id without
+ * paging through records. Other queries read records (as `queryMessages` does).
+ */
+export async function queryMessageIds(db: MailboxDb, q: MessageQuery = {}): Promise<string[]> {
+  const offset = Math.max(0, q.offset ?? 0);
+  const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
+  if (limit === 0) return [];
+  if (q.threadId === undefined && (q.sortBy ?? 'received_at') === 'received_at') {
+    const { rows, indexed } = plan(db, q);
+    if (postFilters(q, indexed).length === 0) {
+      // Forward keys (getAllKeys cannot walk backwards on every engine), reversed
+      // here: index order is received_key then id, the comparator's order.
+      const ids = (await rows.primaryKeys()).map((key) => (key as [string, string])[1]);
+      if ((q.direction ?? 'desc') === 'desc') ids.reverse();
+      return page(ids, offset, limit);
+    }
+  }
+  return (await queryMessages(db, q)).map((m) => m.id);
+}
+
+/** The messages of these ids, in this order; undefined where an id is not in the replica. */
+export async function getMessagesById(db: MailboxDb, ids: readonly string[]): Promise<(Message | undefined)[]> {
+  return db.messages.bulkGet([...ids]);
 }
 
 /** Counts the messages of a query (ignores sort, limit and offset). */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Message, Thread } from '../../src/api/types.js';
 import { putServerRecords } from '../../src/store/apply.js';
 import type { MailboxDb } from '../../src/store/db.js';
-import { countMessages, getThreadWithMessages, messageComparator, queryMessages, queryThreads, type MessageQuery, type ThreadQuery } from '../../src/store/queries.js';
+import { countMessages, getMessagesById, getThreadWithMessages, messageComparator, queryMessageIds, queryMessages, queryThreads, type MessageQuery, type ThreadQuery } from '../../src/store/queries.js';
 import { readSnapshot } from '../../src/store/snapshot.js';
 import { derivedThread, freshDb, message } from './fixtures.js';
 
@@ -75,9 +75,40 @@ describe('local message queries', () => {
       const got = await queryMessages(db, q);
       const want = reference(all, q);
       expect(got.map((m) => m.id), JSON.stringify(q)).toEqual(want.map((m) => m.id));
+      expect(await queryMessageIds(db, q), `ids ${JSON.stringify(q)}`).toEqual(want.map((m) => m.id));
       const { limit: _l, offset: _o, ...unpaged } = q;
       expect(await countMessages(db, q), JSON.stringify(q)).toBe(reference(all, unpaged).length);
     }
+  });
+
+  it('deep pages (read by index keys, not by cursor) equal the reference in both directions, and ids resolve to records in order', async () => {
+    db = freshDb();
+    const all: Message[] = [];
+    for (let i = 0; i < 1500; i++) {
+      all.push(
+        message({
+          id: `d${String((i * 7919) % 1500).padStart(5, '0')}`,
+          folder_ids: [i % 5 === 0 ? 'archive' : 'inbox'],
+          // Pairs share a timestamp, so id tie-breaks matter at every depth.
+          received_at: new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 2) * 60_000).toISOString(),
+          flags: { seen: i % 3 !== 0, flagged: false, draft: false, answered: false },
+        }),
+      );
+    }
+    await db.transaction('rw', db.serverTables, () => putServerRecords(db as MailboxDb, 'messages', all));
+    for (const folderId of [undefined, 'inbox'])
+      for (const direction of ['asc', 'desc'] as const)
+        for (const unread of [undefined, true])
+          for (const offset of [0, 499, 501, 900, 1190, 1500]) {
+            const q: MessageQuery = { folderId, direction, offset, limit: 40, ...(unread === undefined ? {} : { unread }) };
+            const want = reference(all, q).map((m) => m.id);
+            expect((await queryMessages(db, q)).map((m) => m.id), JSON.stringify(q)).toEqual(want);
+            expect(await queryMessageIds(db, q), `ids ${JSON.stringify(q)}`).toEqual(want);
+          }
+    const ids = await queryMessageIds(db, { folderId: 'inbox' });
+    expect(ids.length).toBe(1200);
+    const slice = [...ids.slice(600, 603), 'missing'];
+    expect((await getMessagesById(db, slice)).map((m) => m?.id)).toEqual([...ids.slice(600, 603), undefined]);
   });
 
   it('reads the newest page of a large folder from the index without scanning it', async () => {
