@@ -107,6 +107,26 @@ describe('local message queries', () => {
           }
     const ids = await queryMessageIds(db, { folderId: 'inbox' });
     expect(ids.length).toBe(1200);
+    // A deep page opens no cursor (a cursor would step over every skipped row);
+    // a near page walks one.
+    const cursors = { opened: 0 };
+    db.close();
+    db.use({
+      stack: 'dbcore',
+      name: 'count-cursors',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          return { ...table, openCursor: (req) => (cursors.opened++, table.openCursor(req)) };
+        },
+      }),
+    });
+    await db.open();
+    await queryMessages(db, { folderId: 'inbox', offset: 1100, limit: 40 });
+    expect(cursors.opened).toBe(0);
+    await queryMessages(db, { folderId: 'inbox', offset: 10, limit: 40 });
+    expect(cursors.opened).toBeGreaterThan(0);
     const slice = [...ids.slice(600, 603), 'missing'];
     expect((await getMessagesById(db, slice)).map((m) => m?.id)).toEqual([...ids.slice(600, 603), undefined]);
   });
