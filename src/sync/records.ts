@@ -4,6 +4,10 @@ import { SendmuxApiError, type Message, type Thread } from '../api/index.js';
 import type { RecordOf, SyncType } from '../store/apply.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
+import { checkMessage, checkPage, checkRecord } from './recordChecks.js';
+
+// The checks live in recordChecks.ts; checkMessage stays importable from here.
+export { checkMessage } from './recordChecks.js';
 
 /** One page of a listing. */
 export interface ListPage<T extends SyncType> {
@@ -24,9 +28,21 @@ function nextOf(pagination: { has_more: boolean; next_cursor?: string } | undefi
   return pagination?.has_more && pagination.next_cursor ? pagination.next_cursor : undefined;
 }
 
+/** Path of each type's listing, for error messages. */
+const LIST_PATH: Readonly<Record<SyncType, string>> = {
+  messages: '/mailbox/messages',
+  folders: '/mailbox/folders',
+  threads: '/mailbox/threads',
+  identities: '/mailbox/identities',
+  quotas: '/mailbox/quotas',
+  submissions: '/mailbox/submissions',
+};
+
 /**
  * One page of the full listing of a type. Messages are listed newest first
  * (DESIGN.md "bootstrap"), so the first pages are the ones the app shows first.
+ * Every record passes its type's check and ids are unique within the page, or the
+ * page is refused with a protocol_error before anything is written (issue #10).
  */
 export async function listPage<T extends SyncType>(
   ctx: SyncContext,
@@ -37,45 +53,32 @@ export async function listPage<T extends SyncType>(
   const limit = ctx.limits().listLimit;
   const base = { limit, ...(cursor ? { cursor } : {}) };
   const opts = { ...BG, signal: ctx.stopped };
-  let records: unknown[];
-  let pagination: { has_more: boolean; next_cursor?: string } | undefined;
+  let r: { data: unknown; pagination?: { has_more: boolean; next_cursor?: string } };
   switch (type) {
-    case 'messages': {
-      const r = await ctx.api.listMessages({ ...base, ...extra, sort_by: 'received_at', sort_direction: 'desc' }, opts);
-      records = (r.data as unknown[]).map((m) => checkMessage(m, 'GET /mailbox/messages'));
-      pagination = r.pagination;
+    case 'messages':
+      r = await ctx.api.listMessages({ ...base, ...extra, sort_by: 'received_at', sort_direction: 'desc' }, opts);
       break;
-    }
-    case 'folders': {
-      const r = await ctx.api.listFolders(base, opts);
-      ({ data: records, pagination } = r);
+    case 'folders':
+      r = await ctx.api.listFolders(base, opts);
       break;
-    }
-    case 'threads': {
-      const r = await ctx.api.listThreads(base, opts);
-      records = r.data.map(threadSummary);
-      pagination = r.pagination;
+    case 'threads':
+      r = await ctx.api.listThreads(base, opts);
       break;
-    }
-    case 'identities': {
-      const r = await ctx.api.listIdentities(base, opts);
-      ({ data: records, pagination } = r);
+    case 'identities':
+      r = await ctx.api.listIdentities(base, opts);
       break;
-    }
-    case 'quotas': {
-      const r = await ctx.api.listQuotas(base, opts);
-      ({ data: records, pagination } = r);
+    case 'quotas':
+      r = await ctx.api.listQuotas(base, opts);
       break;
-    }
-    case 'submissions': {
-      const r = await ctx.api.listSubmissions(base, opts);
-      ({ data: records, pagination } = r);
+    case 'submissions':
+      r = await ctx.api.listSubmissions(base, opts);
       break;
-    }
     default:
       throw new TypeError(`listPage: unknown type ${String(type)}`);
   }
-  return { records: records as RecordOf[T][], next: nextOf(pagination) };
+  const checked = checkPage(type, r.data, `GET ${LIST_PATH[type]}`);
+  const records = type === 'threads' ? (checked as Thread[]).map(threadSummary) : checked;
+  return { records: records as RecordOf[T][], next: nextOf(r.pagination) };
 }
 
 /** Records fetched for changed ids; `missing` are ids the server no longer has. */
@@ -86,35 +89,6 @@ export interface Fetched<T extends SyncType> {
 
 function isNotFound(error: unknown): boolean {
   return error instanceof SendmuxApiError && error.status === 404;
-}
-
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isStrOrNull = (v: unknown) => v === null || typeof v === 'string';
-const isList = (v: unknown) => Array.isArray(v);
-
-/**
- * Refuses a message record that breaks MailboxMessageSummary's required fields
- * (the spec's `required` list and the types the replica's indexes rely on), so a
- * broken or hostile response never reaches the replica. Throws a protocol_error.
- */
-export function checkMessage(value: unknown, where: string): Message {
-  const fail = (why: string) => new SyncError('protocol_error', `${where}: ${why}`);
-  if (typeof value !== 'object' || value === null) throw fail('message is not an object');
-  const m = value as Record<string, unknown>;
-  if (!isStr(m.id) || m.id === '') throw fail('message has no id');
-  const bad: string[] = [];
-  if (!isStrOrNull(m.thread_id)) bad.push('thread_id');
-  if (!isList(m.folder_ids) || !(m.folder_ids as unknown[]).every(isStr)) bad.push('folder_ids');
-  if (!isList(m.keywords) || !(m.keywords as unknown[]).every(isStr)) bad.push('keywords');
-  for (const k of ['subject', 'preview', 'received_at', 'sent_at'] as const) if (!isStrOrNull(m[k])) bad.push(k);
-  for (const k of ['to', 'cc', 'bcc'] as const) if (!isList(m[k])) bad.push(k);
-  if (!('from' in m)) bad.push('from');
-  if (m.size_bytes !== null && typeof m.size_bytes !== 'number') bad.push('size_bytes');
-  if (typeof m.has_attachments !== 'boolean') bad.push('has_attachments');
-  const f = m.flags as Record<string, unknown> | null | undefined;
-  if (typeof f !== 'object' || f === null || !['seen', 'flagged', 'draft', 'answered'].every((k) => typeof f[k] === 'boolean')) bad.push('flags');
-  if (bad.length > 0) throw fail(`message ${m.id} has missing or mistyped ${bad.join(', ')}`);
-  return value as Message;
 }
 
 async function batchGetMessages(ctx: SyncContext, ids: readonly string[]): Promise<Fetched<'messages'>> {
@@ -144,19 +118,30 @@ async function batchGetMessages(ctx: SyncContext, ids: readonly string[]): Promi
 
 async function getOne<T extends 'folders' | 'threads' | 'submissions'>(ctx: SyncContext, type: T, id: string): Promise<RecordOf[T] | undefined> {
   const opts = { ...BG, signal: ctx.stopped };
+  let data: unknown;
+  let where: string;
   try {
     switch (type) {
       case 'folders':
-        return (await ctx.api.getFolder({ folder_id: id }, opts)).data as RecordOf[T];
+        where = `GET /mailbox/folders/${id}`;
+        data = (await ctx.api.getFolder({ folder_id: id }, opts)).data;
+        break;
       case 'threads':
-        return threadSummary((await ctx.api.getThread({ thread_id: id }, opts)).data) as RecordOf[T];
+        where = `GET /mailbox/threads/${id}`;
+        data = (await ctx.api.getThread({ thread_id: id }, opts)).data;
+        break;
       default:
-        return (await ctx.api.getSubmission({ submission_id: id }, opts)).data as RecordOf[T];
+        where = `GET /mailbox/submissions/${id}`;
+        data = (await ctx.api.getSubmission({ submission_id: id }, opts)).data;
     }
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
+  const record = checkRecord(type, data, where);
+  // Written under the id the server answered with: it must be the one asked for.
+  if ((record as { id: string }).id !== id) throw new SyncError('protocol_error', `${where} answered ${(record as { id: string }).id}`);
+  return (type === 'threads' ? threadSummary(record as Thread) : record) as RecordOf[T];
 }
 
 /** Re-lists a whole type and keeps the wanted ids. */
