@@ -10,6 +10,7 @@ import type { Subscription } from 'rxjs';
 import { SendmuxApiError, type MailboxStreamEvent, type Message, type RealtimeEvent } from '../api/index.js';
 import { getSyncValue, putServerRecords, setSyncValue } from '../store/apply.js';
 import { addProvisional } from './provisional.js';
+import { checkMessage } from './recordChecks.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
 
@@ -36,17 +37,21 @@ const SUMMARY_FIELDS = [
 /**
  * The summary record of a realtime message snapshot: the MailboxMessageSummary fields
  * it carries (the snapshot adds `body` and `rfc5322_message_id`, which a summary does
- * not have). Returns undefined when a required field is missing.
+ * not have). Returns undefined when a required field is missing or mistyped.
  */
 export function summaryFromEvent(event: RealtimeEvent): Message | undefined {
   const snap = event.message as Record<string, unknown> | null | undefined;
   if (!snap || typeof snap.id !== 'string') return undefined;
   const out: Record<string, unknown> = {};
   for (const key of SUMMARY_FIELDS) if (key in snap) out[key] = snap[key];
-  const required = SUMMARY_FIELDS.filter((k) => k !== 'attachments');
-  if (!required.every((k) => k in out)) return undefined;
-  if (typeof out.flags !== 'object' || !Array.isArray(out.folder_ids) || !Array.isArray(out.keywords)) return undefined;
-  return out as unknown as Message;
+  // The same check as any listed record: a snapshot with a missing or mistyped
+  // field is not shown early. The pull the event requests brings the real record,
+  // so the event is dropped quietly rather than reported.
+  try {
+    return checkMessage(out, 'SSE message.received');
+  } catch {
+    return undefined;
+  }
 }
 
 function isRealtimeEvent(data: unknown): data is RealtimeEvent {

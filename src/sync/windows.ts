@@ -26,6 +26,7 @@ import {
   type WindowSort,
 } from './queryWindow.js';
 import { fetchChanged } from './records.js';
+import { checkPage } from './recordChecks.js';
 
 /** What a window emits. */
 export interface WindowState {
@@ -130,7 +131,7 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
     do {
       const limit = Math.min(ctx.limits().listLimit, row.size - ids.length);
       const page = await ctx.api.listMessages({ ...params, limit, ...(cursor ? { cursor } : {}) }, { ...USER, signal: ctx.stopped });
-      for (const m of page.data) {
+      for (const m of checkPage('messages', page.data, 'GET /mailbox/messages')) {
         if (ids.length < row.size && !ids.includes(m.id)) {
           ids.push(m.id);
           records.push(m);

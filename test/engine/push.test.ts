@@ -26,5 +26,9 @@ describe('summaryFromEvent', () => {
     const { flags: _flags, ...noFlags } = summary;
     expect(summaryFromEvent(event(noFlags))).toBeUndefined();
     expect(summaryFromEvent(event({ ...summary, folder_ids: 'inbox' }))).toBeUndefined();
+    // Mistyped fields the store indexes or renders are refused like a listed record's.
+    expect(summaryFromEvent(event({ ...summary, received_at: 1767225600000 }))).toBeUndefined();
+    expect(summaryFromEvent(event({ ...summary, subject: 42 }))).toBeUndefined();
+    expect(summaryFromEvent(event({ ...summary, flags: { seen: 'no', flagged: false, draft: false, answered: false } }))).toBeUndefined();
   });
 });

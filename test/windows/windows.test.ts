@@ -74,6 +74,47 @@ async function changeSomething(s: Simulator, r: () => number, step: number): Pro
 }
 
 describe('query windows', () => {
+  it('refuses a listing with a mistyped record (protocol_error on errors$, nothing written), then loads once the server answers properly', async () => {
+    const s = await sim({ messages: 40 });
+    cleanup.push(() => s.close());
+    // The window's listing (filtered on is_unread; the engine's own lists are not)
+    // comes back with a numeric received_at in its first record while `hostile` is on.
+    let hostile = true;
+    const corrupting: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = new URL(String(input));
+      if (!hostile || !url.pathname.endsWith('/mailbox/messages') || !url.searchParams.has('is_unread')) return res;
+      const body = (await res.json()) as { data: Array<Record<string, unknown>> };
+      if (body.data[0]) body.data[0].received_at = 1767225600000;
+      return new Response(JSON.stringify(body), { status: res.status, headers: { 'content-type': 'application/json' } });
+    };
+    const e = engine(s, { fetch: corrupting, events: false });
+    const until = new Subject<void>();
+    await e.sync.start();
+    const ctx = await e.context;
+    const wm = createWindowManager(ctx, { until });
+    cleanup.push(async () => {
+      until.next();
+      await e.sync.stop();
+    });
+    const errors: string[] = [];
+    e.sync.errors$.subscribe((x) => errors.push(`${x.code}: ${x.message}`));
+    const before = await e.sync.snapshot();
+    const sort: WindowSort = { by: 'received_at', direction: 'desc' };
+    const win = wm.window$({ is_unread: true }, { size: 10, sort });
+    const states: WindowState[] = [];
+    win.subscribe((st) => states.push(st));
+    for (let i = 0; i < 200 && !errors.some((x) => x.startsWith('protocol_error')); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(errors.find((x) => x.startsWith('protocol_error'))).toMatch(/received_at/);
+    expect(await e.sync.snapshot()).toEqual(before);
+    expect(states.every((st) => st.status === 'loading')).toBe(true);
+    expect((await ctx.db.windows.toArray()).every((row) => row.query_state === null)).toBe(true);
+
+    hostile = false;
+    await wm.refreshAll();
+    expect((await settled(win)).ids).toEqual(await serverIds(s, { is_unread: true }, sort, 10));
+  });
+
   it('property: after every refresh is_unread, $seen and inbox windows equal the server listing, id for id', async () => {
     const seed = Number(process.env.WINDOW_SEED ?? 20261123);
     const r = rng(seed);
