@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import type { Message } from '../../src/api/types.js';
 import { putServerRecords } from '../../src/store/apply.js';
 import { MailboxDb } from '../../src/store/db.js';
-import { createViews } from '../../src/reactive/views.js';
+import { createViews, liveView } from '../../src/reactive/views.js';
 import { eventually } from '../engine/helpers.js';
 
 const msg = (id: string, minute: number, seen = false): Message => ({
@@ -42,6 +42,37 @@ it('messageIds$ follows arrivals, departures and unread changes; messagesById$ f
   await eventually(() => all.at(-1)?.join() === 'd,b,a', 5000, `departure (got ${JSON.stringify(all)})`);
   // The slice did not contain c: its view did not re-emit.
   expect(rows.length).toBe(2);
+  stop.next();
+  db.close();
+});
+
+it('burst pacing: 40 back-to-back commits cost a few reads of a paced view, every one for an unpaced view, and both end on the final state', async () => {
+  const db = new MailboxDb('paced', { indexedDB: new IDBFactory(), IDBKeyRange });
+  await db.open();
+  const stop = new Subject<void>();
+  const reads = { paced: 0, unpaced: 0 };
+  const keys = (which: keyof typeof reads) => async (d: MailboxDb) => {
+    reads[which]++;
+    return (await d.memberships.where('[folder_id+received_key]').between(['inbox', -Infinity], ['inbox', Infinity]).primaryKeys()).length;
+  };
+  const last = { paced: -1, unpaced: -1 };
+  liveView(Promise.resolve(db), keys('paced'), stop, { minIntervalMs: 150 }).subscribe((n) => (last.paced = n));
+  liveView(Promise.resolve(db), keys('unpaced'), stop).subscribe((n) => (last.unpaced = n));
+  await eventually(() => last.paced === 0 && last.unpaced === 0, 5000, 'first reads');
+  for (let i = 0; i < 40; i++) {
+    await db.transaction('rw', db.serverTables, () => putServerRecords(db, 'messages', [msg(`p${i}`, i)]));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await eventually(() => last.paced === 40 && last.unpaced === 40, 5000, `final state (got ${JSON.stringify(last)})`);
+  // An isolated change after the burst still shows without waiting for a pause.
+  await new Promise((r) => setTimeout(r, 400));
+  const readsBefore = reads.paced;
+  await db.transaction('rw', db.serverTables, () => putServerRecords(db, 'messages', [msg('late', 59)]));
+  await eventually(() => last.paced === 41, 5000, 'isolated change');
+  // One re-run of the still-subscribed query, not a paused re-subscription.
+  expect(reads.paced - readsBefore).toBe(1);
+  expect(reads.unpaced).toBeGreaterThan(20);
+  expect(reads.paced).toBeLessThan(reads.unpaced / 2);
   stop.next();
   db.close();
 });
