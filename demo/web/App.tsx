@@ -171,6 +171,16 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     [act, openId, toast],
   );
 
+  // A message opened from the conversation strip: it may live in another folder,
+  // so the list cursor stays where it is.
+  const openMessage = useCallback(
+    (m: Message) => {
+      setOpenId(m.id);
+      if (isUnread(m)) act('Mark read', (mut) => mut.update([m.id], { seen: true }));
+    },
+    [act],
+  );
+
   const open = useCallback(
     (index: number, m: Message) => {
       setCursor(index);
@@ -372,6 +382,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           onToggleRead={(m) => toggleRead(one(m))}
           onToggleFlag={(m) => toggleFlag(one(m))}
           onLabel={(m, label, on) => act(on ? 'Add label' : 'Remove label', (mut) => mut.update([m.id], { keywords: { [label]: on } }))}
+          onOpenMessage={openMessage}
         />
         {outside && config.simControlUrl && (
           <OutsideWorld controlUrl={config.simControlUrl} targetIds={outsideTargets} onToast={toast} onClose={() => setOutside(false)} />

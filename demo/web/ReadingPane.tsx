@@ -5,10 +5,10 @@
 // missed cannot run code or reach this page), with a CSP that blocks every
 // network load except inline data:/blob: images: remote images and tracking pixels
 // never load.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ContentState, MailEngine } from './engine.js';
 import type { Message } from './types.js';
-import { formatAddress, formatBytes, labelsOf, longDate, senderName } from './format.js';
+import { formatAddress, formatBytes, isUnread, labelsOf, longDate, senderName, shortDate } from './format.js';
 import { useObservable } from './hooks.js';
 import { Icon } from './Icon.js';
 import { cidResolver, useInlineImages } from './useInlineImages.js';
@@ -36,6 +36,46 @@ export interface ReadingPaneProps {
   onToggleRead: (m: Message) => void;
   onToggleFlag: (m: Message) => void;
   onLabel: (m: Message, label: string, on: boolean) => void;
+  /** Opens another message of the conversation. */
+  onOpenMessage: (m: Message) => void;
+}
+
+/**
+ * The conversation the open message belongs to (its thread), oldest first, as a
+ * compact strip above the body: each entry opens that message. Hidden for a
+ * message alone in its thread.
+ */
+function Conversation(props: { engine: MailEngine; message: Message; onOpen: (m: Message) => void }) {
+  const { engine, message } = props;
+  const threadId = message.thread_id;
+  const messages = useObservable(() => (threadId ? engine.threadMessages$(threadId) : null), [engine, threadId], [] as Message[]);
+  const strip = useRef<HTMLOListElement>(null);
+  // Keep the open message in view inside a long conversation.
+  useEffect(() => {
+    const current = strip.current?.querySelector<HTMLElement>('[aria-current="true"]');
+    if (current && strip.current) strip.current.scrollTop = current.offsetTop - strip.current.clientHeight / 2;
+  }, [message.id, messages.length]);
+  if (messages.length < 2) return null;
+  return (
+    <ol ref={strip} className="conversation" data-testid="conversation" data-count={messages.length} aria-label={`Conversation, ${messages.length} messages`}>
+      {messages.map((m) => (
+        <li key={m.id}>
+          <button
+            type="button"
+            className={`${m.id === message.id ? 'current' : ''} ${isUnread(m) ? 'unread' : ''}`}
+            data-testid="conversation-item"
+            data-id={m.id}
+            aria-current={m.id === message.id}
+            onClick={() => m.id !== message.id && props.onOpen(m)}
+          >
+            <span className="from">{senderName(m.from)}</span>
+            <span className="preview">{m.preview ?? m.subject ?? ''}</span>
+            <span className="date">{shortDate(m.received_at)}</span>
+          </button>
+        </li>
+      ))}
+    </ol>
+  );
 }
 
 export function ReadingPane(props: ReadingPaneProps) {
@@ -173,6 +213,7 @@ export function ReadingPane(props: ReadingPaneProps) {
             ))}
           </ul>
         )}
+        <Conversation engine={engine} message={message} onOpen={props.onOpenMessage} />
       </header>
       <div className="body">
         {!engine.content$ ? (

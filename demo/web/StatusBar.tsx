@@ -35,7 +35,9 @@ export function StatusBar(props: { status: EngineStatus | null; mode: string }) 
           {progress.total != null && ` / ${progress.total.toLocaleString()}`} messages
         </span>
       )}
-      <span data-testid="status-pending">{s?.pendingMutations ?? 0} pending changes</span>
+      <span data-testid="status-pending">
+        {s?.pendingMutations ?? 0} pending change{s?.pendingMutations === 1 ? '' : 's'}
+      </span>
       {s?.outbox != null && <span data-testid="status-outbox">{s.outbox} in outbox</span>}
       <span className="spacer" />
       {s?.role && <span className="muted" data-testid="status-role" data-role={s.role}>{s.role === 'leader' ? 'this tab syncs' : 'synced by another tab'}</span>}

@@ -52,6 +52,7 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
     count$: (query) => sync.count$(query),
     messageIds$: (query) => sync.messageIds$(query),
     messagesById$: (ids) => sync.messagesById$(ids),
+    threadMessages$: (threadId) => sync.messages$({ threadId, sortBy: 'received_at', direction: 'asc' }),
     mutations: {
       update: (ids, patch) => sync.update(ids, patch),
       remove: (ids, options) => sync.remove(ids, options),

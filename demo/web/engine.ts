@@ -89,6 +89,8 @@ export interface MailEngine {
   count$(query: MailQuery): Observable<number>;
   /** A query's ids in order (keys only: the length and order of a 100k list in one read). */
   messageIds$(query: MailQuery): Observable<string[]>;
+  /** The messages of a conversation (thread), oldest first. */
+  threadMessages$(threadId: string): Observable<Message[]>;
   /** These messages in this order (undefined where absent). */
   messagesById$(ids: readonly string[]): Observable<(Message | undefined)[]>;
   /**

@@ -151,6 +151,38 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', { timeout: 60
     }
   });
 
+  it('conversation: the reading pane lists the thread, oldest first, and opens another message of it (marking it read)', async () => {
+    const browser = await openBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await openInbox(page);
+      await page.locator('[data-testid="status-bar"][data-phase="live"]').waitFor({ timeout: 30_000 });
+      // A reply into an existing thread with an unread message: it becomes the newest inbox row.
+      const snap = await sim.snapshot();
+      const byThread = new Map<string, typeof snap.messages>();
+      for (const m of snap.messages) if (m.thread_id) byThread.set(m.thread_id, [...(byThread.get(m.thread_id) ?? []), m]);
+      const [threadId] = [...byThread].find(([, ms]) => ms.length >= 2 && ms.some((m) => !m.flags.seen)) ?? [];
+      if (!threadId) throw new Error('the seeded mailbox has no conversation with an unread message');
+      const { id } = await sim.control.deliver({ thread_id: threadId, subject: 'Re: conversation', text: 'a reply' });
+      await rowById(page, id).click();
+      const expected = (await sim.snapshot()).messages
+        .filter((m) => m.thread_id === threadId)
+        .sort((a, b) => Date.parse(a.received_at ?? '') - Date.parse(b.received_at ?? '') || (a.id < b.id ? -1 : 1));
+      const items = page.locator('[data-testid="conversation-item"]');
+      await expect.poll(async () => items.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(expected.map((m) => m.id));
+      expect(await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).getAttribute('aria-current')).toBe('true');
+      await page.screenshot({ path: artifactPath('conversation.png') });
+
+      const older = expected.find((m) => m.id !== id && !m.flags.seen);
+      if (!older) throw new Error('no unread message left in the conversation');
+      await page.locator(`[data-testid="conversation-item"][data-id="${older.id}"]`).click();
+      await page.locator(`[data-testid="reading-pane"][data-id="${older.id}"]`).waitFor({ timeout: 10_000 });
+      await eventually(async () => (await simMessage(older.id))?.flags.seen === true, 'the opened conversation message is read on the server');
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('offline: two messages trashed offline survive a reload and reach the server once', async () => {
     const browser = await openBrowser();
     try {
