@@ -29,7 +29,7 @@ function nextOf(pagination: { has_more: boolean; next_cursor?: string } | undefi
 }
 
 /** Path of each type's listing, for error messages. */
-const LIST_PATH: Readonly<Record<SyncType, string>> = {
+export const LIST_PATH: Readonly<Record<SyncType, string>> = {
   messages: '/mailbox/messages',
   folders: '/mailbox/folders',
   threads: '/mailbox/threads',

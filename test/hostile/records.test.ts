@@ -22,7 +22,7 @@ import {
   checkSubmission,
   checkThread,
 } from '../../src/sync/recordChecks.js';
-import { checkMessage as checkMessageFromRecords } from '../../src/sync/records.js';
+import { LIST_PATH, checkMessage as checkMessageFromRecords } from '../../src/sync/records.js';
 import { snapshotDiff } from '../chaos/checks.js';
 import { api, withSim, type Envelope } from '../helpers/sim.js';
 import { loadSpec, specAvailable } from '../helpers/spec.js';
@@ -41,15 +41,6 @@ const CHECKS: Record<SyncType, (value: unknown, where: string) => unknown> = {
   identities: checkIdentity,
   quotas: checkQuota,
   submissions: checkSubmission,
-};
-
-const LIST_PATHS: Record<SyncType, string> = {
-  messages: '/mailbox/messages',
-  folders: '/mailbox/folders',
-  threads: '/mailbox/threads',
-  identities: '/mailbox/identities',
-  quotas: '/mailbox/quotas',
-  submissions: '/mailbox/submissions',
 };
 
 /** Reads a schema out of the spec: follows `$ref`, flattens `allOf` into its parts. */
@@ -146,18 +137,18 @@ describe.skipIf(!specAvailable)('record checks follow the spec', () => {
   it.each([...SYNC_TYPES])('%s: a real record passes; each required field missing or mistyped is refused', async (type) => {
     const reader = specReader();
     const sim = await withSim({ seed: 3, messages: 40 });
-    const res = await api<Envelope<Record<string, unknown>[]>>(sim, 'GET', `${LIST_PATHS[type]}?limit=50`);
+    const res = await api<Envelope<Record<string, unknown>[]>>(sim, 'GET', `${LIST_PATH[type]}?limit=50`);
     expect(res.status).toBe(200);
     const records = res.body.data;
     expect(records.length, `the simulator lists some ${type}`).toBeGreaterThan(0);
     const check = CHECKS[type];
-    const where = `GET ${LIST_PATHS[type]}`;
+    const where = `GET ${LIST_PATH[type]}`;
     for (const record of records) expect(check(record, where)).toBe(record);
     // Fields the spec does not declare are let through (a newer server may add some).
     const sample = records.find((r) => r.last_message !== null) ?? (records[0] as Record<string, unknown>);
     expect(check({ ...sample, added_by_a_newer_server: 1 }, where)).toBeDefined();
 
-    const item = reader.listItem(LIST_PATHS[type]);
+    const item = reader.listItem(LIST_PATH[type]);
     const required = reader.required(item);
     expect(required).toContain('id');
     for (const field of required) {
