@@ -396,90 +396,76 @@ export class MailboxStore {
    */
   setFlags(ids: readonly string[], patch: FlagPatch): { updated: string[]; notFound: string[] } {
     const normalised = normaliseKeywordPatch(patch.keywords);
-    const updated: string[] = [];
-    const missing: string[] = [];
-    this.mutate(() => {
-      for (const id of ids) {
-        const m = this.messages.get(id);
-        if (!m) {
-          missing.push(id);
-          continue;
-        }
-        const kw = new Set(m.summary.keywords);
-        for (const [k, on] of normalised) {
-          if (on) kw.add(k);
-          else kw.delete(k);
-        }
-        if (patch.seen !== undefined) {
-          if (patch.seen) kw.add('$seen');
-          else kw.delete('$seen');
-        }
-        if (patch.flagged !== undefined) {
-          if (patch.flagged) kw.add('$flagged');
-          else kw.delete('$flagged');
-        }
-        const keywords = sortedKeywords(kw);
-        updated.push(id);
-        const s = m.summary;
-        if (keywords.join('\u0000') === s.keywords.join('\u0000')) continue;
-        // The flags mirror the system keywords ($seen, $flagged, $draft, $answered).
-        const seen = kw.has('$seen');
-        if (seen !== s.flags.seen) {
-          this.countIn(m, -1);
-          s.flags = { ...s.flags, seen };
-          this.countIn(m, 1);
-        }
-        s.flags = { seen, flagged: kw.has('$flagged'), draft: kw.has('$draft'), answered: kw.has('$answered') };
-        s.keywords = keywords;
-        m.version += 1;
-        this.markMessage(id, 'updated');
-        this.touchThread(s.thread_id);
+    const { found: updated, notFound } = this.eachMessage(ids, (m, id) => {
+      const kw = new Set(m.summary.keywords);
+      for (const [k, on] of normalised) {
+        if (on) kw.add(k);
+        else kw.delete(k);
       }
+      if (patch.seen !== undefined) {
+        if (patch.seen) kw.add('$seen');
+        else kw.delete('$seen');
+      }
+      if (patch.flagged !== undefined) {
+        if (patch.flagged) kw.add('$flagged');
+        else kw.delete('$flagged');
+      }
+      const keywords = sortedKeywords(kw);
+      const s = m.summary;
+      if (keywords.join('\u0000') === s.keywords.join('\u0000')) return;
+      // The flags mirror the system keywords ($seen, $flagged, $draft, $answered).
+      const seen = kw.has('$seen');
+      if (seen !== s.flags.seen) {
+        this.countIn(m, -1);
+        s.flags = { ...s.flags, seen };
+        this.countIn(m, 1);
+      }
+      s.flags = { seen, flagged: kw.has('$flagged'), draft: kw.has('$draft'), answered: kw.has('$answered') };
+      s.keywords = keywords;
+      m.version += 1;
+      this.markMessage(id, 'updated');
+      this.touchThread(s.thread_id);
     });
-    return { updated, notFound: missing };
+    return { updated, notFound };
   }
 
   /** Moves messages to Trash (a message already there stays). */
   trash(ids: readonly string[]): { deleted: string[]; notFound: string[] } {
     const trash = this.folderByRole('trash')?.folder.id;
-    const deleted: string[] = [];
-    const missing: string[] = [];
-    this.mutate(() => {
-      for (const id of ids) {
-        const m = this.messages.get(id);
-        if (!m) {
-          missing.push(id);
-          continue;
-        }
-        deleted.push(id);
-        if (!trash || (m.summary.folder_ids.length === 1 && m.summary.folder_ids[0] === trash)) continue;
-        this.countIn(m, -1);
-        m.summary.folder_ids = [trash];
-        this.countIn(m, 1);
-        m.version += 1;
-        this.markMessage(id, 'updated');
-        this.touchThread(m.summary.thread_id);
-      }
+    const { found: deleted, notFound } = this.eachMessage(ids, (m, id) => {
+      if (!trash || (m.summary.folder_ids.length === 1 && m.summary.folder_ids[0] === trash)) return;
+      this.countIn(m, -1);
+      m.summary.folder_ids = [trash];
+      this.countIn(m, 1);
+      m.version += 1;
+      this.markMessage(id, 'updated');
+      this.touchThread(m.summary.thread_id);
     });
-    return { deleted, notFound: missing };
+    return { deleted, notFound };
   }
 
   /** Permanently removes messages. */
   destroy(ids: readonly string[]): { deleted: string[]; notFound: string[] } {
-    const deleted: string[] = [];
-    const missing: string[] = [];
+    const { found: deleted, notFound } = this.eachMessage(ids, (m) => this.removeMessage(m));
+    return { deleted, notFound };
+  }
+
+  /** Runs `fn` on each existing message of `ids` in one mutation; reports which ids exist. */
+  private eachMessage(ids: readonly string[], fn: (m: MessageRecord, id: string) => void): { found: string[]; notFound: string[] } {
+    const found: string[] = [];
+    const notFound: string[] = [];
     this.mutate(() => {
       for (const id of ids) {
         const m = this.messages.get(id);
         if (!m) {
-          missing.push(id);
+          notFound.push(id);
           continue;
         }
-        deleted.push(id);
-        this.removeMessage(m);
+        found.push(id);
+        fn(m, id);
       }
     });
-    return { deleted, notFound: missing };
+    return { found, notFound };
   }
 
   createFolder(name: string, parentId: string | null = null, sortOrder?: number): Folder {
