@@ -7,12 +7,11 @@
 //    here until the check's table learns it.
 // 2. Through the engine: a corrupted folder page or thread GET surfaces on errors$,
 //    leaves the replica and its tokens untouched, and the next cycle converges.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/index.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
 import { SYNC_TYPES, getTokens, type SyncType } from '../../src/store/apply.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import type { SyncEngine } from '../../src/sync/engine.js';
 import {
   checkFolder,
   checkIdentity,
@@ -26,7 +25,8 @@ import { LIST_PATH, checkMessage as checkMessageFromRecords } from '../../src/sy
 import { snapshotDiff } from '../chaos/checks.js';
 import { api, withSim, type Envelope } from '../helpers/sim.js';
 import { loadSpec, specAvailable } from '../helpers/spec.js';
-import { HostileFetch, editJson } from './hostileFetch.js';
+import { editJson, type HostileFetch } from './hostileFetch.js';
+import { startHostileRig, type HostileRig } from './rig.js';
 
 // ---------------------------------------------------------------------------
 // 1. The checks against the spec
@@ -254,27 +254,11 @@ afterEach(async () => {
   sim = undefined;
 });
 
-/** A simulator behind a hostile proxy, and a bootstrapped engine. */
-async function setup(pageSize?: number): Promise<{ sim: Simulator; proxy: HostileFetch; engine: SyncEngine; errors: SyncError[] }> {
-  sim = await startSimulator({ port: 0, seed: 7, messages: 60, rateLimitPerMinute: 0 });
-  const proxy = new HostileFetch(sim.url);
-  engine = createSyncEngine({
-    apiKey: sim.apiKey,
-    baseUrl: sim.url,
-    fetch: proxy.fetch,
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    dbName: 'hostile-records',
-    leader: 'always',
-    events: false,
-    ...(pageSize ? { pageSize } : {}),
-    poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000, offlineBackoff: { baseMs: 3_600_000, maxMs: 3_600_000 } },
-    apiOptions: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 }, rateLimit: false },
-  });
-  const errors: SyncError[] = [];
-  engine.sync.errors$.subscribe((e) => errors.push(e));
-  await engine.sync.start();
-  return { sim, proxy, engine, errors };
+/** The hostile rig, torn down after each test. */
+async function setup(pageSize?: number): Promise<HostileRig> {
+  const rig = await startHostileRig({ dbName: 'hostile-records', ...(pageSize ? { pageSize } : {}) });
+  ({ sim, engine } = rig);
+  return rig;
 }
 
 /** Remote changes that move folder and thread counters: flags on three messages and a delivery. */

@@ -2,14 +2,14 @@
 // corruption must surface as a typed SyncError on errors$ (and a rejected syncNow),
 // leave the replica and its tokens exactly as they were (the page's transaction
 // never commits), and the next cycle must converge once the fault is gone.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError, type SyncErrorCode } from '../../src/index.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
 import { getTokens } from '../../src/store/apply.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import type { SyncEngine } from '../../src/sync/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
-import { HostileFetch, editJson, type RealResponse } from './hostileFetch.js';
+import { editJson, type HostileFetch, type RealResponse } from './hostileFetch.js';
+import { startHostileRig } from './rig.js';
 
 let sim: Simulator;
 let proxy: HostileFetch;
@@ -17,23 +17,7 @@ let engine: SyncEngine;
 let errors: SyncError[];
 
 beforeEach(async () => {
-  sim = await startSimulator({ port: 0, seed: 7, messages: 60, rateLimitPerMinute: 0 });
-  proxy = new HostileFetch(sim.url);
-  engine = createSyncEngine({
-    apiKey: sim.apiKey,
-    baseUrl: sim.url,
-    fetch: proxy.fetch,
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    dbName: 'hostile',
-    leader: 'always',
-    events: false,
-    poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000, offlineBackoff: { baseMs: 3_600_000, maxMs: 3_600_000 } },
-    apiOptions: { retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 }, rateLimit: false },
-  });
-  errors = [];
-  engine.sync.errors$.subscribe((e) => errors.push(e));
-  await engine.sync.start();
+  ({ sim, proxy, engine, errors } = await startHostileRig({ dbName: 'hostile' }));
 });
 
 afterEach(async () => {
