@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'demo/dist/**', 'node_modules/**', 'src/api/schema.d.ts', 'test/artifacts/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'demo/dist/**', 'node_modules/**', 'src/api/schema.ts', 'test/artifacts/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,4 @@
-// Regenerates src/api/schema.d.ts from the OpenAPI contract (npm run gen:api).
+// Regenerates src/api/schema.ts from the OpenAPI contract (npm run gen:api).
 // `--check` exits 1 when the committed file differs from what the spec generates.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { specPath, specExists } from './spec-path.mjs';
 
-const out = resolve(dirname(fileURLToPath(import.meta.url)), '../src/api/schema.d.ts');
+const out = resolve(dirname(fileURLToPath(import.meta.url)), '../src/api/schema.ts');
 
 export async function generate() {
   if (!specExists()) throw new Error(`OpenAPI spec not found at ${specPath()} (set SENDMUX_OPENAPI)`);
@@ -31,10 +31,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   if (process.argv.includes('--check')) {
     const current = readFileSync(out, 'utf8');
     if (current !== text) {
-      console.error('src/api/schema.d.ts is out of date with the spec: run npm run gen:api');
+      console.error('src/api/schema.ts is out of date with the spec: run npm run gen:api');
       process.exit(1);
     }
-    console.log('src/api/schema.d.ts matches the spec');
+    console.log('src/api/schema.ts matches the spec');
   } else {
     writeFileSync(out, text);
     console.log(`wrote ${out}`);

@@ -2,7 +2,7 @@
 // (operationId minus the `mailbox` prefix, first letter lowercased). Hand-maintained
 // from mailbox-openapi.json; test/api/operations.test.ts fails when a row drifts from
 // the spec (method, path, parameters, body) or when the spec gains an operation, and
-// the `satisfies` clause below fails typechecking when schema.d.ts gains one.
+// the `satisfies` clause below fails typechecking when schema.ts gains one.
 import type { MethodName } from './types.js';
 
 /** How one Mailbox API operation is called over HTTP. */

@@ -1,5 +1,5 @@
 // Public types of the Mailbox API client. Everything request- or response-shaped is
-// derived from the generated spec types (schema.d.ts), so a spec change flows into
+// derived from the generated spec types (schema.ts), so a spec change flows into
 // the client's signatures; test/api/types.test.ts pins that with expectTypeOf.
 import type { components, operations } from './schema.js';
 

@@ -46,8 +46,10 @@ export function attachWindows(
     });
   }
 
+  const db = engine.context.then((ctx) => ctx.db);
+  db.catch(() => undefined); // a failed open is reported by start() and the views
   const search = createSearchViews({
-    db: engine.context.then((ctx) => ctx.db),
+    db,
     window$,
     until: stop$,
     ...(bodyText ? { bodyText } : {}),

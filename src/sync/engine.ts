@@ -4,7 +4,7 @@
 // status and errors$ entries; nothing here throws into the void.
 import { Dexie, liveQuery } from 'dexie';
 import { BehaviorSubject, ReplaySubject, Subject, type Observable } from 'rxjs';
-import { createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
+import { SendmuxApiError, createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
 import { createViews, type MailboxViews } from '../reactive/views.js';
 import { getSyncValue, getTokens, setSyncValue } from '../store/apply.js';
 import { ACTIVE_OUTBOX_STATUSES, MailboxDb, defaultDbName } from '../store/db.js';
@@ -12,10 +12,10 @@ import { readSnapshot, type ReplicaSnapshot } from '../store/snapshot.js';
 import { readBootstrapState, runBootstrap } from './bootstrap.js';
 import { pullChanges } from './changes.js';
 import type { EngineClock, EngineLimits, SyncContext } from './context.js';
-import { SyncError, isAuthFailure, isQuotaError, toSyncError } from './errors.js';
+import { SyncError, isAuthFailure, isNetworkFailure, isQuotaError, toSyncError } from './errors.js';
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { leaseElection } from './lease.js';
-import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
+import { Poller, defaultEnvironment, nextPollDelay, type EnvironmentSignals, type PollOptions } from './poll.js';
 import { startPush, type PushHandle } from './push.js';
 import { initialStatus, leaderStatusOf, reduceStatus, type LeaderStatus, type SyncAction, type SyncStatus } from './status.js';
 
@@ -165,10 +165,47 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   };
 
   // --- database -------------------------------------------------------------------
+  /**
+   * Without a dbName the database is named after the session's mailbox id, so the
+   * session must be read before anything opens. Network failures and server errors
+   * are retried with the poller's backoff (status offline/error, errors$ told), as
+   * start() documents; only a rejected credential or stop() ends it.
+   */
+  async function readSessionUntilReachable(): Promise<Session> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await api.getSession(undefined, { signal: abort.signal })).data;
+      } catch (raw) {
+        if (stopped || abort.signal.aborted) throw new SyncError('stopped', 'the engine was stopped before it opened the replica', { cause: raw, retryable: false });
+        const error = toSyncError('changes_failed', 'reading the session', raw);
+        reportError(error);
+        dispatch(error.code === 'offline' ? { type: 'offline', at: clock.now(), error } : { type: 'failed', at: clock.now(), error });
+        // A refused credential, or a request the server will never answer differently.
+        const permanent = raw instanceof SendmuxApiError && !raw.retryable && !isNetworkFailure(raw);
+        if (isAuthFailure(raw) || permanent || !error.retryable) throw error;
+        await abortableDelay(nextPollDelay({ failures: attempt, visible: env.isVisible() }, options.poll ?? {}, clock.random));
+      }
+    }
+  }
+  /** Waits `ms` on the injected clock; ends early (without error) on stop() or the platform's `online`. */
+  function abortableDelay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = clock.setTimeout(done, ms);
+      const unsubscribe = env.subscribe((event) => event === 'online' && done());
+      abort.signal.addEventListener('abort', done, { once: true });
+      function done() {
+        clock.clearTimeout(handle);
+        unsubscribe();
+        abort.signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+
   const dbReady: Promise<MailboxDb> = (async () => {
     let name = options.dbName ?? (options.mailboxId ? defaultDbName(options.mailboxId) : undefined);
     if (!name) {
-      session = (await api.getSession(undefined, { signal: abort.signal })).data;
+      session = await readSessionUntilReachable();
       name = defaultDbName(session.mailbox.id);
     }
     const db = new MailboxDb(name, {

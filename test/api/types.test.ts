@@ -1,5 +1,5 @@
 // Type tests: request and response types of the client come from the generated spec
-// types (src/api/schema.d.ts). These assertions are checked by `tsc --noEmit`
+// types (src/api/schema.ts). These assertions are checked by `tsc --noEmit`
 // (tsconfig includes test/); the runtime part only proves the methods exist.
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createMailboxApi, OPERATIONS } from '../../src/api/index.js';

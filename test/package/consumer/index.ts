@@ -1,0 +1,66 @@
+// A consumer's strict TypeScript file, type-checked against the packed tarball by
+// `npm run check:package` (scripts/check-package.mjs). Every assertion fails to
+// compile if the published types degrade: records or methods turning into `any`,
+// a missing declaration file, or an entry point without types.
+import { createMailboxSync, sanitizeHtml, SyncError, type Folder, type Message, type MailboxSync, type SyncPhase, type SyncStatus } from 'sendmux-sync';
+import { createMailboxApi, SendmuxApiError, type MailboxApi, type Session } from 'sendmux-sync/api';
+import { startSimulator, type Simulator } from 'sendmux-sync/sim';
+
+/** `true` only when T is `any`. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
+/** Compiles only when `T` is `false`. */
+function assertNotAny<T extends false>(_proof?: T): void {}
+/** Compiles only when A and B are the same type. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_proof?: T): void {}
+
+assertNotAny<IsAny<Message>>();
+assertNotAny<IsAny<Folder>>();
+assertNotAny<IsAny<Session>>();
+assertNotAny<IsAny<MailboxApi>>();
+assertNotAny<IsAny<MailboxSync>>();
+assertNotAny<IsAny<Simulator>>();
+assertNotAny<IsAny<Message['subject']>>();
+assertType<Equal<Message['id'], string>>();
+assertType<Equal<Folder['unread_messages'], number>>();
+assertNotAny<IsAny<ReturnType<MailboxApi['getSession']>>>();
+assertNotAny<IsAny<SyncStatus['phase']>>();
+assertType<Equal<SyncStatus['phase'], SyncPhase>>();
+
+export async function main(): Promise<void> {
+  const sim = await startSimulator({ port: 0, seed: 1, messages: 10 });
+  const api = createMailboxApi({ apiKey: sim.apiKey, baseUrl: sim.url });
+  const { data: session } = await api.getSession();
+  const mailboxId: string = session.mailbox.id;
+  // @ts-expect-error a record is not a number (fails if Session degrades to any)
+  const wrong: number = session;
+  for await (const page of api.pages('listMessages', { limit: 5 })) {
+    const first: Message | undefined = page.data[0];
+    // @ts-expect-error records are typed (fails if Message degrades to any)
+    const n: number = first;
+    void n;
+  }
+  // @ts-expect-error unknown methods do not exist on the client
+  api.noSuchMethod();
+
+  const sync = createMailboxSync({ apiKey: sim.apiKey, baseUrl: sim.url });
+  sync.messages$({ folderId: 'inbox', limit: 50 }).subscribe((rows) => {
+    const subject: string = rows[0]?.subject ?? '';
+    void subject;
+  });
+  sync.status$.subscribe((s) => {
+    // @ts-expect-error the phase is a closed union of names, not any string
+    const phase: 'no-such-phase' = s.phase;
+    void phase;
+  });
+  try {
+    await sync.start();
+  } catch (e) {
+    if (e instanceof SyncError) console.error(e.code);
+    if (e instanceof SendmuxApiError) console.error(e.status);
+  }
+  const { html } = sanitizeHtml('<p>hi</p>');
+  void [mailboxId, wrong, html];
+  await sync.stop();
+  await sim.close();
+}
