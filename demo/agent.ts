@@ -14,16 +14,44 @@ import { createMailboxSync, type Message } from '../src/index.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { newMailStream } from './newMail.js';
 
-const { values: args } = parseArgs({
-  options: {
-    'label-from': { type: 'string' },
-    label: { type: 'string', default: 'agent_triaged' },
-    messages: { type: 'string', default: '2000' },
-    seed: { type: 'string', default: '1' },
-    'deliver-every': { type: 'string', default: '4' },
-    top: { type: 'string', default: '8' },
-  },
-});
+const USAGE = `npm run demo:agent -- [options]
+
+A mailbox memory for an agent: a live local replica, a digest of unread mail per
+sender, and new mail from one sender labelled through optimistic mutations.
+Starts its own simulator unless SENDMUX_API_KEY is set (then SENDMUX_BASE_URL and
+SENDMUX_MAILBOX_ID apply).
+
+  --label-from <email>    label new mail from this sender
+  --label <keyword>       the keyword to add (default agent_triaged)
+  --messages <n>          simulator: generated messages (default 2000)
+  --seed <n>              simulator: generator seed (default 1)
+  --deliver-every <s>     simulator: new mail every s seconds (default 4)
+  --top <n>               senders shown in the digest (default 8)
+  -h, --help              this help`;
+
+const parseCommandLine = () => {
+  try {
+    return parseArgs({
+      options: {
+        'label-from': { type: 'string' },
+        label: { type: 'string', default: 'agent_triaged' },
+        messages: { type: 'string', default: '2000' },
+        seed: { type: 'string', default: '1' },
+        'deliver-every': { type: 'string', default: '4' },
+        top: { type: 'string', default: '8' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`demo:agent: ${error instanceof Error ? error.message : String(error)} (see --help)`);
+    process.exit(2);
+  }
+};
+const { values: args } = parseCommandLine();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 // 1. Where the mailbox lives: the real service, or a local simulator.
 let sim: Simulator | undefined;

@@ -27,7 +27,11 @@ function fixNullableAllOf(text) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const text = await generate();
+  // A missing or unreadable spec is the user's environment, not a bug: one line, no stack.
+  const text = await generate().catch((error) => {
+    console.error(`gen:api: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
   if (process.argv.includes('--check')) {
     const current = readFileSync(out, 'utf8');
     if (current !== text) {

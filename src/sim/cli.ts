@@ -2,20 +2,33 @@
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '4010' },
-    host: { type: 'string', default: '127.0.0.1' },
-    messages: { type: 'string', default: '5000' },
-    seed: { type: 'string', default: '1' },
-    control: { type: 'boolean', default: false },
-    'api-key': { type: 'string', default: 'smx_mbx_test' },
-    'deliver-every': { type: 'string' },
-    'rate-limit': { type: 'string' },
-    'validate-responses': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const OPTIONS = {
+  port: { type: 'string', default: '4010' },
+  host: { type: 'string', default: '127.0.0.1' },
+  messages: { type: 'string', default: '5000' },
+  seed: { type: 'string', default: '1' },
+  control: { type: 'boolean', default: false },
+  'api-key': { type: 'string', default: 'smx_mbx_test' },
+  'deliver-every': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'validate-responses': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** A user's mistake or an environment problem: one line on stderr, no stack trace. */
+function fail(message: string, code = 1): never {
+  console.error(`sendmux-sim: ${message}`);
+  process.exit(code);
+}
+
+const parseCommandLine = () => {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (error) {
+    return fail(`${error instanceof Error ? error.message : String(error)} (see --help)`, 2);
+  }
+};
+const { values } = parseCommandLine();
 
 if (values.help) {
   console.log(`sendmux-sim: a local Sendmux Mailbox API
@@ -35,8 +48,7 @@ const num = (name: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) {
-    console.error(`--${name} must be a non-negative number`);
-    process.exit(2);
+    fail(`--${name} must be a non-negative number`, 2);
   }
   return n;
 };
@@ -50,7 +62,9 @@ const sim = await startSimulator({
   apiKey: values['api-key'],
   validateResponses: values['validate-responses'],
   ...(values['rate-limit'] !== undefined ? { rateLimitPerMinute: num('rate-limit', values['rate-limit']) ?? 1800 } : {}),
-});
+}).catch((error: unknown) =>
+  fail(error instanceof Error ? error.message : String(error)),
+);
 
 console.log(`Sendmux Mailbox API simulator listening
   url:        ${sim.url}
