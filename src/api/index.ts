@@ -16,7 +16,7 @@
  * - Failures are {@link SendmuxApiError} (`status`, `code`, `retryable`, `requestId`, `retryAfterMs`).
  * - Retries 429/5xx/network/timeout with full-jitter backoff honouring Retry-After and
  *   X-RateLimit-Reset; non-idempotent POSTs only with an Idempotency-Key.
- * - A client-side {@link RateLimiter} keeps the key under budget; 'user' calls overtake 'background'.
+ * - A client-side rate limiter keeps the key under budget; 'user' calls overtake 'background'.
  * - Single-resource GETs revalidate with If-None-Match from a small LRU; a 304 resolves
  *   with the cached data and `notModified: true`.
  *
@@ -25,19 +25,8 @@
 export { createMailboxApi, DEFAULT_BASE_URL, type MailboxApi, type MailboxApiOptions } from './client.js';
 export { SendmuxApiError, isSendmuxApiError, type ApiErrorIssue, type ClientErrorCode, type SendmuxApiErrorInit } from './errors.js';
 export { newIdempotencyKey } from './idempotency.js';
-export {
-  RateLimiter,
-  createRateLimitState,
-  observeRateLimitHeaders,
-  pauseUntil,
-  recordSend,
-  waitTime,
-  type Priority,
-  type RateLimitState,
-  type RateLimiterOptions,
-} from './rateLimiter.js';
+export type { Priority, RateLimiterOptions } from './rateLimiter.js';
 export { OPERATIONS, type OperationSpec, type PaginatedMethodName } from './operations.js';
 export { KNOWN_EVENT_TYPES, type EventSourceConstructor, type EventSourceLike, type EventSourceFetch } from './events.js';
-export { backoffDelay, type Clock, type RetryPolicy } from './retry.js';
-export { retryAfterMsFrom } from './envelope.js';
+export type { Clock, RetryPolicy } from './retry.js';
 export type * from './types.js';

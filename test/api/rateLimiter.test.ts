@@ -1,16 +1,8 @@
 // The rate limiter: pure core (sliding log, server headers, 429 pause) and the
 // priority-queue shell under fake timers, plus the client keeping under budget.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  RateLimiter,
-  createMailboxApi,
-  createRateLimitState,
-  observeRateLimitHeaders,
-  pauseUntil,
-  recordSend,
-  waitTime,
-  type Priority,
-} from '../../src/api/index.js';
+import { createMailboxApi } from '../../src/api/index.js';
+import { RateLimiter, createRateLimitState, observeRateLimitHeaders, pauseUntil, recordSend, waitTime, type Priority } from '../../src/api/rateLimiter.js';
 import { systemClock } from '../../src/api/retry.js';
 import { fakeFetch, fail, json, seeded } from './fakeFetch.js';
 
