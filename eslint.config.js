@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'demo/dist/**', 'node_modules/**', 'src/api/schema.ts', 'test/artifacts/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'demo/dist/**', 'node_modules/**', 'src/api/schema.ts', 'test/artifacts/**', 'bench/results/**', 'docs/api/**', 'test/.readme-blocks/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

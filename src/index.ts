@@ -1,6 +1,10 @@
-// sendmux-sync: an offline-first replica of a Sendmux mailbox with RxJS views and
-// optimistic mutations. The API client is the `sendmux-sync/api` subpath; the
-// simulator is `sendmux-sync/sim`.
+/**
+ * `sendmux-sync`: an offline-first replica of a Sendmux mailbox with RxJS views and
+ * optimistic, durable mutations. Start with {@link createMailboxSync}. The API client
+ * is the `sendmux-sync/api` entry; the simulator is `sendmux-sync/sim`.
+ *
+ * @packageDocumentation
+ */
 import { ReplaySubject } from 'rxjs';
 import { attachContent, type ContentOptions, type MailboxContent } from './reactive/content.js';
 import { createMutations, type MailboxMutations } from './reactive/mutations.js';
@@ -28,20 +32,24 @@ export interface MailboxSyncOptions extends EngineOptions, WindowsOptions {
 /** A synced mailbox: lifecycle, status, read views, optimistic mutations, content, sends, windows and search. */
 export interface MailboxSync extends Omit<EngineSync, 'thread$'>, MailboxMutations, MailboxContent, MailboxWindows {}
 
+const DEFAULT_WINDOW_ACTIVE_MS = 10 * 60_000;
+
 /**
  * Creates the sync engine of one mailbox: a local IndexedDB replica kept equal to
  * the server (state tokens, `/mailbox/changes`, SSE and polling) with RxJS views
- * and optimistic, durable mutations.
+ * and optimistic, durable mutations. Nothing runs until {@link MailboxSync.start};
+ * background failures go to `status$` and `errors$`, never to unhandled rejections.
  *
  * ```ts
- * const sync = createMailboxSync({ apiKey, baseUrl });
- * sync.messages$({ folderId: 'inbox', limit: 50 }).subscribe(render);
- * await sync.start();
+ * const sync = createMailboxSync({ apiKey });            // Node: also { indexedDB, IDBKeyRange }
+ * await sync.start();                                     // resolves once caught up
+ * const inbox = (await firstValueFrom(sync.folders$())).find((f) => f.role === 'inbox');
+ * sync.messages$({ folderId: inbox?.id, limit: 50 }).subscribe(render);
  * await sync.update([id], { seen: true });
  * ```
+ *
+ * @throws TypeError when `apiKey` (or `api`) is missing or an option is malformed.
  */
-const DEFAULT_WINDOW_ACTIVE_MS = 10 * 60_000;
-
 export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   const { outbox: outboxOptions, content: contentOptions, windowActiveMs, replica, ...engineOptions } = options;
   if (replica?.mode === 'windowed' && !(Number.isInteger(replica.perFolder) && replica.perFolder > 0)) {

@@ -39,6 +39,7 @@ export interface MailboxApiOptions {
   now?: () => number;
   /** Timer functions (backoff, limiter, timeouts, SSE watchdog). Default the globals. */
   setTimeout?: (fn: () => void, ms: number) => unknown;
+  /** Cancels a timer of `setTimeout`. Default the global. */
   clearTimeout?: (handle: unknown) => void;
   /** Randomness for jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;

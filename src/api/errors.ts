@@ -54,6 +54,7 @@ export class SendmuxApiError extends Error {
   readonly retryAfterMs?: number;
   readonly docUrl?: string;
 
+  /** Builds the error from the decoded response (or the client's own failure). */
   constructor(init: SendmuxApiErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.status = init.status;

@@ -20,7 +20,9 @@ export type EventSourceFetch = FetchLike;
 
 /** Minimal EventSource surface used here (satisfied by the `eventsource` package). */
 export interface EventSourceLike {
+  /** Listens for one event type (`open`, `error`, or an SSE event name). */
   addEventListener(type: string, listener: (event: MessageEvent | Event) => void): void;
+  /** Closes the connection for good. */
   close(): void;
 }
 

@@ -100,7 +100,7 @@ interface Waiter {
   onAbort?: () => void;
 }
 
-/** Options of {@link RateLimiter}. */
+/** Options of the client-side rate limiter (`MailboxApiOptions.rateLimit`). */
 export interface RateLimiterOptions {
   /** Budget per window. */
   requestsPerMinute: number;

@@ -5,9 +5,13 @@ import { SendmuxApiError } from './errors.js';
 
 /** Injectable clock, timers and randomness. Defaults read the globals at call time (fake timers work). */
 export interface Clock {
+  /** Current time in epoch ms. */
   now(): number;
+  /** Runs `fn` after `ms`; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer armed by {@link Clock.setTimeout}. */
   clearTimeout(handle: unknown): void;
+  /** A number in [0, 1) (jitter). */
   random(): number;
 }
 

@@ -26,6 +26,7 @@ export class ContentError extends Error {
   override readonly name = 'ContentError';
   readonly code: ContentErrorCode;
 
+  /** `cause` keeps the underlying failure (often a `SendmuxApiError`). */
   constructor(code: ContentErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;

@@ -28,7 +28,7 @@ export type ThreadContentMeta = MethodMeta<'getThreadContent'>;
 /** Clean content of one message of a thread. */
 export type ThreadMessageContent = NonNullable<MessageContent>;
 
-/** Emissions of {@link threadContent$}: messages accumulate as pages arrive. */
+/** Emissions of `thread$(id, { withContent: true })`: messages accumulate as pages arrive. */
 export type ThreadContentState =
   | { status: 'loading'; messages: ThreadMessageContent[] }
   | { status: 'ready'; messages: ThreadMessageContent[]; meta: ThreadContentMeta | undefined }

@@ -49,8 +49,9 @@ export interface MailboxContent {
   content$(messageId: string, options?: ContentReadOptions): Observable<ContentState<MessageContentData>>;
   /** Raw body text/HTML of a message, same states. */
   rawBody$(messageId: string, part?: RawPart | RawBodyReadOptions): Observable<ContentState<RawBodyData>>;
-  /** A thread with its messages; with `withContent: true` also its clean content (`/threads/{id}/content`, paged). */
+  /** A thread with its messages (undefined when the replica has no such thread). */
   thread$(id: string): Observable<ThreadWithMessages | undefined>;
+  /** A thread with its messages and their clean content (`/threads/{id}/content`, paged), for a conversation view. */
   thread$(id: string, options: ThreadContentOptions & { withContent: true }): Observable<ThreadWithContent | undefined>;
   /** An attachment's bytes (Blob in browsers, Uint8Array in Node), resumed with Range after an interruption. */
   attachment(messageId: string, attachmentId: string): Promise<Blob | Uint8Array>;

@@ -13,7 +13,7 @@ import { sameRecord } from '../store/overlay.js';
 import type { WindowOptions, WindowState } from '../sync/windows.js';
 import type { WindowFilter } from '../sync/queryWindow.js';
 
-/** Options of {@link SearchViews.search$}. */
+/** Options of `search$`. */
 export interface SearchOptions {
   /** Maximum hits shown (default 50). */
   limit?: number;

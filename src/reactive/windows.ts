@@ -18,6 +18,7 @@ export interface MailboxWindows {
   search$(text: string, options?: SearchOptions): Observable<SearchState>;
 }
 
+/** Options of the server windows (`window$`) of `createMailboxSync`. */
 export interface WindowsOptions {
   /** Windows used within this long are refreshed when the mailbox changes (default 10 minutes). */
   windowActiveMs?: number;

@@ -18,13 +18,21 @@ export interface SimSnapshot {
 /** Inputs of control.deliver (attachments: text `content` or raw `bytes`). */
 export type ControlDeliverInput = DeliverInput;
 
+/** The simulator's control surface (in process; over HTTP as `POST /__sim/<name>` with `control: true`). */
 export interface SimControl {
+  /** Delivers a new inbound message (SSE `message.received` included); resolves with its id. */
   deliver(input?: ControlDeliverInput): Promise<{ id: string }>;
+  /** Changes flags and keywords of messages, as another device would. */
   setFlags(ids: string[], patch: FlagPatch): Promise<void>;
+  /** Moves messages to Trash. */
   trash(ids: string[]): Promise<void>;
+  /** Deletes messages for good. */
   destroy(ids: string[]): Promise<void>;
+  /** Creates a folder (under `parentId` when given); resolves with its id. */
   createFolder(name: string, parentId?: string | null): Promise<{ id: string }>;
+  /** Renames a folder. */
   renameFolder(id: string, name: string): Promise<void>;
+  /** Deletes a folder. */
   deleteFolder(id: string): Promise<void>;
   /** Another device edits the default identity; the identities state moves. */
   updateIdentity(patch: { name?: string; text_signature?: string; html_signature?: string }): Promise<void>;
@@ -34,6 +42,7 @@ export interface SimControl {
   failNext(o: { count: number; status: number; path?: string; retryAfterSeconds?: number }): Promise<void>;
   /** The next `count` matching requests are applied, then their sockets destroyed unanswered. */
   dropNextResponses(o: { count: number; path?: string }): Promise<void>;
+  /** Delays every response by `ms` (0 clears). */
   setLatency(ms: number): Promise<void>;
   /** Destroys every open SSE stream. */
   cutEventStreams(): Promise<void>;

@@ -1,5 +1,10 @@
-// sendmux-sync/sim: a local, faithful Sendmux Mailbox API for tests, demos and
-// benchmarks (Node only). See DESIGN.md "Simulator surface".
+/**
+ * `sendmux-sync/sim`: a local, faithful Sendmux Mailbox API for tests, demos and
+ * benchmarks (Node only): real HTTP and SSE, seeded mailboxes, and a control surface
+ * that acts as another device or the outside world. Start one with {@link startSimulator}.
+ *
+ * @packageDocumentation
+ */
 import { createControl, controlHttpHandler, snapshotOf, type SimControl, type SimSnapshot } from './control.js';
 import { SimServer, type SimStats } from './server.js';
 import { ResponseValidator } from './validate.js';
@@ -48,19 +53,34 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** API base URL, e.g. http://127.0.0.1:4010/api/v1 */
   readonly url: string;
+  /** The Bearer key it accepts (`apiKey` option; default `smx_mbx_test`). */
   readonly apiKey: string;
+  /** The public id of its one mailbox. */
   readonly mailboxId: string;
+  /** "Another device" and "the outside world": deliver mail, change flags, inject faults. */
   readonly control: SimControl;
   /** Every record of every type, sorted by id, as the list endpoints return them (minus threads' states and download URLs). */
   snapshot(): Promise<SimSnapshot>;
   /** Request counters since start or the last resetStats(). */
   stats(): SimStats;
+  /** Zeroes the request counters. */
   resetStats(): void;
   /** Spec violations found by validateResponses (empty when none or when off). */
   validationFailures(): readonly string[];
+  /** Closes the server and every open event stream. */
   close(): Promise<void>;
 }
 
+/**
+ * Starts a simulator on `host:port` (default 127.0.0.1:4010; port 0 picks a free one)
+ * with a seeded mailbox of `messages` messages.
+ *
+ * ```ts
+ * const sim = await startSimulator({ port: 0, seed: 1, messages: 500 });
+ * await sim.control.deliver({ subject: 'Hello' });
+ * await sim.close();
+ * ```
+ */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const apiKey = options.apiKey ?? 'smx_mbx_test';
   const validator = options.validateResponses ? new ResponseValidator(options.specPath) : undefined;

@@ -39,6 +39,7 @@ export interface MailboxSyncOptions {
   now?: () => number;
   /** Timers (polling, backoff). Default the globals. */
   setTimeout?: (fn: () => void, ms: number) => unknown;
+  /** Cancels a timer of `setTimeout`. Default the global. */
   clearTimeout?: (handle: unknown) => void;
   /** Randomness in [0, 1) for jitter. Default `Math.random`. */
   random?: () => number;

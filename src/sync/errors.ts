@@ -36,6 +36,7 @@ export class SyncError extends Error {
   /** True when the engine retries on its own. */
   readonly retryable: boolean;
 
+  /** `retryable` defaults to true (the engine retries on its own). */
   constructor(code: SyncErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;

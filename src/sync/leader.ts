@@ -31,6 +31,7 @@ export type LeaderMode =
 
 /** The part of the Web Locks `LockManager` the election uses (injectable for tests). */
 export interface LockManagerLike {
+  /** Holds the named lock while `callback`'s promise is pending (`navigator.locks.request`). */
   request(name: string, options: { signal?: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown>;
 }
 

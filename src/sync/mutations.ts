@@ -14,7 +14,7 @@ import type { SyncContext } from './context.js';
 import { SyncError, toSyncError } from './errors.js';
 import { startOutboxFlusher, type OutboxFlusher, type OutboxFlusherOptions, type SettledOutcomes } from './outbox.js';
 
-/** Options of {@link createOutbox} (flusher settings; all optional). */
+/** Options of the outbox flusher (`createMailboxSync({ outbox })`) (flusher settings; all optional). */
 export type OutboxOptions = Partial<Omit<OutboxFlusherOptions, 'onOutcomes'>>;
 
 /** The mutation service of one engine. */

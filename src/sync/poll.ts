@@ -23,7 +23,9 @@ export type EnvironmentEvent = 'visible' | 'hidden' | 'online' | 'offline' | 'fo
  * Tests and Electron apps inject their own.
  */
 export interface EnvironmentSignals {
+  /** True while the app is visible (polling runs faster). */
   isVisible(): boolean;
+  /** False when the platform knows there is no network (no request is tried). */
   isOnline(): boolean;
   /** Subscribes to changes; returns the unsubscribe function. */
   subscribe(listener: (event: EnvironmentEvent) => void): () => void;

@@ -44,7 +44,7 @@ export interface WindowState {
   status: 'loading' | 'ready';
 }
 
-/** Options of {@link WindowManager.window$}. */
+/** Options of `window$`. */
 export interface WindowOptions {
   /** Sort; default received_at desc. */
   sort?: Partial<WindowSort>;
