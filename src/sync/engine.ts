@@ -136,6 +136,13 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       setTimeout: clock.setTimeout,
       clearTimeout: clock.clearTimeout,
       random: clock.random,
+      // Issue 19: a long server-imposed wait is reported, not silent.
+      onServerWait: (wait) => {
+        options.apiOptions?.onServerWait?.(wait);
+        reportError(
+          new SyncError('rate_limited', `${wait.operation}: the server asked to wait ${Math.round(wait.requestedMs / 1000)} s; waiting ${Math.round(wait.appliedMs / 1000)} s, then retrying`),
+        );
+      },
     });
   const env = options.environment ?? defaultEnvironment();
   const abort = new AbortController();
