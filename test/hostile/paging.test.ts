@@ -3,12 +3,13 @@
 // the engine stops after a bounded number of calls, reports protocol_error on errors$,
 // falls back (a re-list for changes, a fresh listing for a cursor) and its syncNow()
 // settles. Counters, not clocks: the proxy counts the responses it answered.
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SyncError } from '../../src/index.js';
-import type { Simulator } from '../../src/sim/index.js';
+import { createMailboxSync, type SyncError } from '../../src/index.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import type { SyncEngine } from '../../src/sync/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
-import type { HostileFetch } from './hostileFetch.js';
+import { HostileFetch } from './hostileFetch.js';
 import { startHostileRig } from './rig.js';
 
 let sim: Simulator;
@@ -104,5 +105,41 @@ describe('endless paging stops (issue 19)', () => {
     await engine.sync.syncNow();
     sub.unsubscribe();
     expect(snapshotDiff(await engine.sync.snapshot(), await sim.snapshot())).toBeUndefined();
+  });
+});
+
+describe('endless query-changes paging stops (issue 19)', () => {
+  it('folders/query-changes answering has_more with the same query state stops, reports protocol_error and lists afresh', async () => {
+    sim = await startSimulator({ port: 0, seed: 7, messages: 20, rateLimitPerMinute: 0 });
+    proxy = new HostileFetch(sim.url);
+    const sync = createMailboxSync({
+      apiKey: sim.apiKey,
+      baseUrl: sim.url,
+      fetch: proxy.fetch,
+      indexedDB: new IDBFactory(),
+      IDBKeyRange,
+      dbName: 'paging-folder-order',
+      leader: 'always',
+      events: false,
+      apiOptions: { rateLimit: false },
+    });
+    errors = [];
+    sync.errors$.subscribe((e) => errors.push(e));
+    engine = { sync } as unknown as SyncEngine;
+    await sync.start();
+    proxy.corruptNext(
+      'GET',
+      '/mailbox/folders/query-changes',
+      (_res, url) => {
+        const since = url.searchParams.get('since_query_state') ?? '';
+        const data = { old_query_state: since, new_query_state: since, has_more: true, added: [], removed: [], total: null };
+        return { status: 200, text: JSON.stringify({ ok: true, data, meta: { request_id: 'req_loop' } }) };
+      },
+      ENDLESS,
+    );
+    await sim.control.createFolder('Loop');
+    await sync.syncNow();
+    await expect.poll(() => errors.some((e) => e.code === 'protocol_error' && e.message.includes('/mailbox/folders/query-changes')), { timeout: 10_000 }).toBe(true);
+    expect(proxy.corrupted).toBeLessThanOrEqual(2);
   });
 });
