@@ -2,7 +2,7 @@
 // pipeline — rate limiter → fetch (with timeout/abort) → envelope decoding → retry
 // with backoff — plus cursor pagination, the ETag cache and the SSE stream.
 import type { Observable } from 'rxjs';
-import { decodeError, decodeSuccess } from './envelope.js';
+import { MAX_SERVER_WAIT_MS, decodeError, decodeSuccess, requestedWaitMs } from './envelope.js';
 import { EtagCache } from './etagCache.js';
 import { SendmuxApiError, redact, redactCause } from './errors.js';
 import { createEventStream, type EventSourceConstructor } from './events.js';
@@ -55,7 +55,29 @@ export interface MailboxApiOptions {
   etagCacheChars?: number;
   /** EventSource implementation. Default the `eventsource` package. */
   EventSource?: EventSourceConstructor;
+  /**
+   * Told when a response imposes a long wait (a minute or more of Retry-After, or an
+   * exhausted quota until X-RateLimit-Reset), so that it is reported rather than
+   * silent. Every such wait is capped at five minutes ({@link ServerWait.appliedMs});
+   * past the cap the client retries on its own backoff. At most one call per five minutes.
+   */
+  onServerWait?: (wait: ServerWait) => void;
 }
+
+/** A long wait a server imposed (see {@link MailboxApiOptions.onServerWait}). */
+export interface ServerWait {
+  /** What the server asked for, in ms. */
+  requestedMs: number;
+  /** What the client waits: `requestedMs` capped at five minutes. */
+  appliedMs: number;
+  /** HTTP status of the response that asked for it. */
+  status: number;
+  /** `METHOD /path` of the operation. */
+  operation: string;
+}
+
+/** Waits shorter than this are ordinary rate limiting and not reported. */
+const REPORTED_WAIT_MS = 60_000;
 
 /** The client: one method per operation plus `pages()` and `events()`. */
 export type MailboxApi = { readonly [M in MethodName]: MethodFn<M> } & {
@@ -154,6 +176,19 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
     options.rateLimit === false ? undefined : new RateLimiter({ requestsPerMinute: options.rateLimit?.requestsPerMinute ?? 1800, clock });
   const cache = new EtagCache(options.etagCacheSize ?? 200, options.etagCacheChars ?? 8_000_000);
   const defaultTimeout = options.timeoutMs ?? 30_000;
+  let lastWaitReport = -Infinity;
+
+  /** Reports a long server-imposed wait (issue 19: a day-long header froze every request, silently). */
+  function noteServerWait(res: Response, spec: OperationSpec): void {
+    if (!options.onServerWait) return;
+    const remaining = res.headers.get('x-ratelimit-remaining');
+    const asked = res.status === 429 || res.status === 503 || (remaining !== null && Number(remaining) <= 0);
+    const now = clock.now();
+    const requestedMs = asked ? requestedWaitMs(res.headers, now, res.status) : undefined;
+    if (requestedMs === undefined || requestedMs < REPORTED_WAIT_MS || now - lastWaitReport < MAX_SERVER_WAIT_MS) return;
+    lastWaitReport = now;
+    options.onServerWait({ requestedMs, appliedMs: Math.min(requestedMs, MAX_SERVER_WAIT_MS), status: res.status, operation: `${spec.method} ${spec.path}` });
+  }
 
   async function attempt(name: MethodName, spec: OperationSpec, url: string, input: Input, call: CallOptions): Promise<ApiResponse<unknown>> {
     const release = limiter ? await limiter.acquire(call.priority ?? 'user', call.signal) : () => {};
@@ -199,6 +234,7 @@ export function createMailboxApi(options: MailboxApiOptions): MailboxApi {
         throw fail(cause, 'Network error calling');
       }
       limiter?.observe(res.headers);
+      noteServerWait(res, spec);
       const ctx = { paginated: spec.paginated, now: clock.now(), secret: apiKey };
       if (name === 'getMessageAttachment' && (res.status === 200 || res.status === 206)) {
         let bytes: Uint8Array;

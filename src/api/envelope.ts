@@ -22,12 +22,20 @@ export interface DecodeContext {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Milliseconds to wait before retrying, from `Retry-After` (delta seconds or an
- * HTTP date, RFC 9110 §10.2.3), else — when the quota is exhausted — from
- * `X-RateLimit-Reset` (epoch seconds per docs/introduction.md; small values are
- * read as delta seconds). Undefined when the response says nothing.
+ * The longest wait a server may impose (issue 19): a Retry-After or X-RateLimit-Reset
+ * further ahead is cut to this, and past it the caller retries on its own backoff. A
+ * day-long header would otherwise freeze every request of the key, and one past
+ * 2^31-1 ms overflows setTimeout into a 1 ms spin.
  */
-export function retryAfterMsFrom(headers: HeaderReader, now: number, status?: number): number | undefined {
+export const MAX_SERVER_WAIT_MS = 5 * 60_000;
+
+/**
+ * The wait the server asks for, uncapped: `Retry-After` (delta seconds or an HTTP
+ * date, RFC 9110 §10.2.3), else — when the quota is exhausted — `X-RateLimit-Reset`
+ * (epoch seconds per docs/introduction.md; small values are read as delta seconds).
+ * Undefined when the response says nothing.
+ */
+export function requestedWaitMs(headers: HeaderReader, now: number, status?: number): number | undefined {
   const retryAfter = headers.get('retry-after')?.trim();
   if (retryAfter) {
     if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.max(0, Math.round(Number(retryAfter) * 1000));
@@ -41,6 +49,15 @@ export function retryAfterMsFrom(headers: HeaderReader, now: number, status?: nu
     if (ms !== undefined) return Math.max(0, ms - now);
   }
   return undefined;
+}
+
+/**
+ * Milliseconds to wait before retrying: {@link requestedWaitMs}, capped at
+ * {@link MAX_SERVER_WAIT_MS}. Undefined when the response says nothing.
+ */
+export function retryAfterMsFrom(headers: HeaderReader, now: number, status?: number): number | undefined {
+  const ms = requestedWaitMs(headers, now, status);
+  return ms === undefined ? undefined : Math.min(ms, MAX_SERVER_WAIT_MS);
 }
 
 /** `X-RateLimit-Reset` as epoch ms: epoch seconds when large, else delta seconds from `now`. */

@@ -22,11 +22,12 @@
  *
  * @module
  */
-export { createMailboxApi, DEFAULT_BASE_URL, type MailboxApi, type MailboxApiOptions } from './client.js';
+export { createMailboxApi, DEFAULT_BASE_URL, type MailboxApi, type MailboxApiOptions, type ServerWait } from './client.js';
 export { SendmuxApiError, isSendmuxApiError, type ApiErrorIssue, type ClientErrorCode, type SendmuxApiErrorInit } from './errors.js';
 export { newIdempotencyKey } from './idempotency.js';
 export type { Priority, RateLimiterOptions } from './rateLimiter.js';
 export { OPERATIONS, type OperationSpec, type PaginatedMethodName } from './operations.js';
 export { KNOWN_EVENT_TYPES, type EventSourceConstructor, type EventSourceLike, type EventSourceFetch } from './events.js';
 export type { Clock, RetryPolicy } from './retry.js';
+export { MAX_SERVER_WAIT_MS } from './envelope.js';
 export type * from './types.js';

@@ -5,8 +5,8 @@
 // The core is pure data + functions (a sliding log of send times, the server's last
 // word on the remaining quota, and a pause after 429) so tests can drive it without
 // timers. `RateLimiter` is the thin shell: a two-level priority queue and one timer.
-import { resetToEpochMs, type HeaderReader } from './envelope.js';
-import { abortError, type Clock } from './retry.js';
+import { MAX_SERVER_WAIT_MS, resetToEpochMs, type HeaderReader } from './envelope.js';
+import { MAX_TIMER_MS, abortError, type Clock } from './retry.js';
 
 /** Pure limiter state. */
 export interface RateLimitState {
@@ -80,14 +80,17 @@ export function observeRateLimitHeaders(state: RateLimitState, headers: HeaderRe
   const remaining = Number(remainingRaw);
   const resetAt = resetRaw !== null ? resetToEpochMs(resetRaw, now) : undefined;
   if (remainingRaw !== null && Number.isFinite(remaining) && resetAt !== undefined && resetAt > now) {
-    next = { ...next, serverRemaining: Math.max(0, Math.floor(remaining)) - inFlightOthers, serverResetAt: resetAt };
+    // Issue 19: a Reset a day ahead would hold every request for a day; the hold is
+    // capped and the server's next answer says whether the quota is still exhausted.
+    next = { ...next, serverRemaining: Math.max(0, Math.floor(remaining)) - inFlightOthers, serverResetAt: Math.min(resetAt, now + MAX_SERVER_WAIT_MS) };
   }
   return next;
 }
 
-/** No sends before `until` (epoch ms), e.g. after a 429 with Retry-After. */
-export function pauseUntil(state: RateLimitState, until: number): RateLimitState {
-  return until > state.pausedUntil ? { ...state, pausedUntil: until } : state;
+/** No sends before `until` (epoch ms), e.g. after a 429 with Retry-After; at most {@link MAX_SERVER_WAIT_MS} after `now`. */
+export function pauseUntil(state: RateLimitState, until: number, now: number): RateLimitState {
+  const capped = Math.min(until, now + MAX_SERVER_WAIT_MS);
+  return capped > state.pausedUntil ? { ...state, pausedUntil: capped } : state;
 }
 
 /** Limiter priority: 'user' requests are served before any queued 'background' one. */
@@ -170,9 +173,10 @@ export class RateLimiter {
     this.#pump();
   }
 
-  /** Holds every send for `ms` (a 429's Retry-After applies to the whole key). */
+  /** Holds every send for `ms`, at most {@link MAX_SERVER_WAIT_MS} (a 429's Retry-After applies to the whole key). */
   pauseFor(ms: number): void {
-    this.#state = pauseUntil(this.#state, this.#clock.now() + ms);
+    const now = this.#clock.now();
+    this.#state = pauseUntil(this.#state, now + ms, now);
     this.#pump();
   }
 
@@ -225,7 +229,7 @@ export class RateLimiter {
       this.#timer = undefined;
       this.#timerAt = Infinity;
       this.#pump();
-    }, wait);
+    }, Math.min(wait, MAX_TIMER_MS));
   }
 
   #clearTimer(): void {

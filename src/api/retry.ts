@@ -62,7 +62,10 @@ export function abortError(signal?: AbortSignal): SendmuxApiError {
   });
 }
 
-/** Waits `ms` on the injected clock; rejects with an `aborted` SendmuxApiError when `signal` fires. */
+/** setTimeout's largest delay (a signed 32-bit ms count); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Waits `ms` on the injected clock (at most {@link MAX_TIMER_MS}); rejects with an `aborted` SendmuxApiError when `signal` fires. */
 export function sleep(ms: number, clock: Clock, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<void>((resolve, reject) => {
@@ -73,7 +76,7 @@ export function sleep(ms: number, clock: Clock, signal?: AbortSignal): Promise<v
     const handle = clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, Math.min(Math.max(0, ms), MAX_TIMER_MS));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -60,7 +60,9 @@ function checkPatch(patch: unknown): MessagePatch {
     if (typeof p.keywords !== 'object' || p.keywords === null || Array.isArray(p.keywords)) {
       throw new TypeError('update: keywords must be an object of keyword → boolean');
     }
-    const keywords: Record<string, boolean> = {};
+    // Keyword names are data (issue 19): a null-prototype map, so `__proto__` is a
+    // keyword like any other rather than a prototype write that drops it.
+    const keywords: Record<string, boolean> = Object.create(null) as Record<string, boolean>;
     for (const [name, on] of Object.entries(p.keywords)) {
       if (typeof on !== 'boolean' || name.length === 0) throw new TypeError(`update: keyword "${name}" must map to a boolean`);
       // BatchUpdateMailboxMessagesBody: lifecycle keywords such as $draft are read-only.

@@ -89,6 +89,7 @@ export function canonicalPatch(patch: MessagePatch): MessagePatch {
   if (patch.keywords) {
     const entries = Object.entries(patch.keywords).map(([k, v]) => [k.toLowerCase(), v] as const);
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // Object.fromEntries defines own properties: `__proto__` stays a keyword (issue 19).
     if (entries.length > 0) out.keywords = Object.fromEntries(entries);
   }
   return out;

@@ -49,8 +49,8 @@ export function applyPatch(message: Message, patch: MessagePatch): Message {
     const name = raw.toLowerCase();
     if (READ_ONLY_KEYWORDS.has(name)) continue;
     setKeyword(name, on);
-    const flag = FLAG_KEYWORDS[name as keyof typeof FLAG_KEYWORDS];
-    if (flag) flags[flag] = on;
+    // Keyword names are data (issue 19): `constructor` must not find Object.prototype's.
+    if (Object.hasOwn(FLAG_KEYWORDS, name)) flags[FLAG_KEYWORDS[name as keyof typeof FLAG_KEYWORDS]] = on;
   }
   // Explicit seen/flagged fields win over the same flag named in `keywords`.
   if (patch.seen !== undefined) {

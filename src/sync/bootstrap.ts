@@ -11,7 +11,8 @@
 import { SendmuxApiError, type Session } from '../api/index.js';
 import { getSyncValue, putServerRecords, setSyncValue, setTokens, type StateTokens, type SyncType } from '../store/apply.js';
 import type { SyncContext } from './context.js';
-import { listPage } from './records.js';
+import { NoProgressError, PageGuard, SMALL_TYPE_COUNT, UNKNOWN_COUNT_PAGES, pageBudget } from './paging.js';
+import { LIST_PATH, listPage } from './records.js';
 
 /** Key of the bootstrap progress row in `syncState`. */
 export const BOOTSTRAP_KEY = 'bootstrap';
@@ -48,6 +49,17 @@ async function messageTotal(ctx: SyncContext): Promise<number | null> {
   }
 }
 
+/**
+ * The page guard of one step: messages and threads (a thread holds at least one
+ * message) are bounded by the message total, the small types by at least
+ * {@link SMALL_TYPE_COUNT}; an unknown total allows {@link UNKNOWN_COUNT_PAGES}.
+ */
+function stepGuard(ctx: SyncContext, type: SyncType, total: number | null, cursor: string | undefined): PageGuard {
+  const limit = ctx.limits().listLimit;
+  const count = type === 'messages' || type === 'threads' ? total : total === null ? null : Math.max(total, SMALL_TYPE_COUNT);
+  return new PageGuard(`GET ${LIST_PATH[type]}`, count === null ? UNKNOWN_COUNT_PAGES : pageBudget(count, limit), cursor);
+}
+
 async function inboxId(ctx: SyncContext): Promise<string | undefined> {
   // Folders are listed by the step before this one.
   return (await ctx.db.folders.toArray()).find((f) => f.role === 'inbox')?.id;
@@ -77,6 +89,8 @@ export async function runBootstrap(
     if (type === 'messages' && ctx.messageScope) continue;
     const extra = step === 'inbox' ? await inboxId(ctx) : undefined;
     if (step === 'inbox' && !extra) continue;
+    let guard = stepGuard(ctx, type, state.total, cursor);
+    let restarted = false;
     for (;;) {
       ctx.stopped.throwIfAborted();
       let page;
@@ -90,6 +104,22 @@ export async function runBootstrap(
           continue;
         }
         throw error;
+      }
+      if (page.next !== undefined && step !== 'inbox') {
+        try {
+          guard.more(page.next);
+        } catch (error) {
+          // Issue 19: a cursor that repeats (or never ends) would list forever. Report
+          // it and list this step once more from its first page; a second loop fails
+          // the bootstrap (nothing of the looping page is written).
+          if (!(error instanceof NoProgressError) || restarted) throw error;
+          ctx.reportError(error);
+          restarted = true;
+          cursor = undefined;
+          guard = stepGuard(ctx, type, state.total, undefined);
+          if (step === 'messages') state = { ...state, done: 0 };
+          continue;
+        }
       }
       const done = step === 'messages' ? state.done + page.records.length : state.done;
       const finished = page.next === undefined || step === 'inbox';

@@ -18,7 +18,8 @@ import {
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
 import { dropProvisional, readProvisional } from './provisional.js';
-import { fetchChanged, listPage } from './records.js';
+import { NoProgressError, PageGuard, SMALL_TYPE_COUNT, pageBudget } from './paging.js';
+import { LIST_PATH, fetchChanged, listPage } from './records.js';
 
 /** Counters of one pull (returned for tests and logging). */
 export interface PullReport {
@@ -84,16 +85,29 @@ export async function relistType(ctx: SyncContext, type: SyncType): Promise<numb
   }
   let applied = 0;
   let cursor = state.cursor;
+  const budget = pageBudget(Math.max(await localCount(ctx, type), await localCount(ctx, 'messages'), SMALL_TYPE_COUNT), ctx.limits().listLimit);
+  let guard = new PageGuard(`GET ${LIST_PATH[type]}`, budget, cursor);
+  let restarted = false;
   for (let attempt = 1; ; attempt++) {
     while (!state.done) {
       ctx.stopped.throwIfAborted();
       let page;
       try {
         page = await listPage(ctx, type, cursor);
+        if (page.next !== undefined) guard.more(page.next);
       } catch (error) {
         // A saved cursor can expire across a reload: list again from the first page.
         if (cursor && error instanceof SendmuxApiError && error.status === 400) {
           cursor = undefined;
+          continue;
+        }
+        // Issue 19: a repeating or endless cursor. Report it and list once more from
+        // the first page (pages already stored are written again); a second loop fails.
+        if (error instanceof NoProgressError && !restarted) {
+          ctx.reportError(error);
+          restarted = true;
+          cursor = undefined;
+          guard = new PageGuard(`GET ${LIST_PATH[type]}`, budget);
           continue;
         }
         throw error;
@@ -131,6 +145,7 @@ export async function relistType(ctx: SyncContext, type: SyncType): Promise<numb
     });
     state = restart;
     cursor = undefined;
+    guard = new PageGuard(`GET ${LIST_PATH[type]}`, budget);
   }
   const captured = state.captured;
   await db.transaction('rw', db.serverTables, async () => {
@@ -206,6 +221,8 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
   let pending: SyncType[] = SYNC_TYPES.filter((t) => tokens[t] !== undefined);
   // Message ids this pull fetched or removed: they confirm provisional SSE records.
   const confirmed = new Set<string>();
+  // One guard per type paging through has_more (issue 19: endless paging stops).
+  const guards = new Map<SyncType, PageGuard>();
   while (pending.length > 0) {
     ctx.stopped.throwIfAborted();
     const input: { types: string; limit: number } & Partial<Record<SinceKey, string>> = {
@@ -233,11 +250,18 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
     if (!('types' in data)) throw new SyncError('protocol_error', '/mailbox/changes answered the legacy shape to a typed request', { retryable: false });
     const next: SyncType[] = [];
     const relist: SyncType[] = [];
-    const writes: { type: SyncType; records: RecordOf[SyncType][]; destroyed: string[]; token: string }[] = [];
+    const loops: SyncType[] = [];
+    // Every entry is checked before anything is fetched or written: a type asked for
+    // and not answered refuses the whole response (issue 19: it would otherwise stay
+    // stale while the status says live), and nothing of any type advances.
+    const entries: [SyncType, Changes][] = [];
     for (const type of pending) {
-      const raw: unknown = data.types[type];
-      if (raw === undefined) continue;
-      const ch = checkChanges(type, raw, tokens[type], input.limit);
+      const raw: unknown = (data.types as Partial<Record<SyncType, unknown>>)[type];
+      if (raw === undefined) throw new SyncError('protocol_error', `/mailbox/changes: no answer for ${type}, which was asked for`);
+      entries.push([type, checkChanges(type, raw, tokens[type], input.limit)]);
+    }
+    const writes: { type: SyncType; records: RecordOf[SyncType][]; destroyed: string[]; token: string }[] = [];
+    for (const [type, ch] of entries) {
       if (ch.sync_required) {
         relist.push(type);
         continue;
@@ -245,12 +269,36 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
       if (ch.new_state === tokens[type] && ch.created.length + ch.updated.length + ch.destroyed.length === 0 && !ch.has_more) {
         continue; // Nothing changed: an idle poll writes nothing.
       }
-      const destroyed = new Set(ch.destroyed);
-      let changed = [...new Set([...ch.created, ...ch.updated])].filter((id) => !destroyed.has(id));
+      if (ch.has_more) {
+        let guard = guards.get(type);
+        if (!guard) {
+          guard = new PageGuard(`/mailbox/changes (${type})`, pageBudget(await localCount(ctx, type), input.limit), tokens[type]);
+          guards.set(type, guard);
+        }
+        try {
+          guard.more(ch.new_state, ch.created.length + ch.updated.length + ch.destroyed.length === 0);
+        } catch (error) {
+          // Endless has_more (issue 19): this page is not applied; the type is re-listed.
+          if (!(error instanceof NoProgressError)) throw error;
+          ctx.reportError(error);
+          loops.push(type);
+          continue;
+        }
+      }
+      // RFC 8620 §5.2: an id appears in at most one of created/updated/destroyed. An id
+      // both changed and destroyed contradicts itself: ask the server (the fetch keeps
+      // what it still has, and whatever it no longer has is removed).
+      const changedIds = new Set([...ch.created, ...ch.updated]);
+      const contradicted = ch.destroyed.filter((id) => changedIds.has(id));
+      if (contradicted.length > 0) {
+        ctx.reportError(new SyncError('protocol_error', `/mailbox/changes (${type}): ${contradicted.join(', ')} both changed and destroyed in one page; asking the server`));
+      }
+      const destroyed = ch.destroyed.filter((id) => !changedIds.has(id));
+      let changed = [...changedIds];
       // A partial replica fetches only what it holds; windows bring in the rest.
       if (type === 'messages' && ctx.messageScope) changed = await ctx.messageScope.held(changed);
       const fetched = await fetchChanged(ctx, type, changed, await localCount(ctx, type));
-      writes.push({ type, records: fetched.records, destroyed: [...destroyed, ...fetched.missing], token: ch.new_state });
+      writes.push({ type, records: fetched.records, destroyed: [...new Set([...destroyed, ...fetched.missing])], token: ch.new_state });
       if (ch.has_more) next.push(type);
     }
     if (writes.length > 0) {
@@ -271,10 +319,12 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
         }
       }
     }
+    for (const type of relist) ctx.reportError(new SyncError('invalid_state', `${type}: the server asked for a full resync (sync_required); re-listing`));
+    relist.push(...loops);
     for (const type of relist) {
-      ctx.reportError(new SyncError('invalid_state', `${type}: the server asked for a full resync (sync_required); re-listing`));
       report.applied += await relistType(ctx, type);
       report.relisted.push(type);
+      guards.delete(type);
     }
     if (relist.length > 0) tokens = await getTokens(ctx.db);
     if (relist.includes('messages')) for (const id of await readProvisional(ctx)) confirmed.add(id);

@@ -137,6 +137,13 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       setTimeout: clock.setTimeout,
       clearTimeout: clock.clearTimeout,
       random: clock.random,
+      // Issue 19: a long server-imposed wait is reported, not silent.
+      onServerWait: (wait) => {
+        options.apiOptions?.onServerWait?.(wait);
+        reportError(
+          new SyncError('rate_limited', `${wait.operation}: the server asked to wait ${Math.round(wait.requestedMs / 1000)} s; waiting ${Math.round(wait.appliedMs / 1000)} s, then retrying`),
+        );
+      },
     });
   const env = options.environment ?? defaultEnvironment();
   const abort = new AbortController();
@@ -229,6 +236,10 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   const firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
   firstSynced.catch(() => undefined);
+  // Settles after the first cycle, failed or not: syncNow() waits for this rather than
+  // for start(), which stays pending while a failing first sync is retried (issue 19).
+  let firstAttempt: (() => void) | undefined;
+  const firstAttempted = new Promise<void>((resolve) => (firstAttempt = resolve));
 
   const contextPromise: Promise<SyncContext> = dbReady.then((db) => {
     const ctx: SyncContext = {
@@ -318,6 +329,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         // A failed session read is retried from scratch next time.
         if (isAuthFailure(raw)) session = undefined;
         for (const w of batch) w.reject(error);
+        firstAttempt?.();
       }
     }
     running = undefined;
@@ -439,7 +451,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       return started;
     },
     async syncNow() {
-      await sync.start();
+      await Promise.race([sync.start(), firstAttempted]);
       if (!(election?.isLeader() ?? false)) return;
       poller?.trigger('syncNow');
       await requestPull('syncNow');

@@ -26,6 +26,8 @@ export type SyncErrorCode =
   | 'window_failed'
   /** Fetching or caching message content, an attachment, or sending failed (`cause` is a ContentError). */
   | 'content_failed'
+  /** The server imposed a long wait (Retry-After, X-RateLimit-Reset); the engine waits at most five minutes, then retries on its own backoff. */
+  | 'rate_limited'
   /** Flushing optimistic mutations failed (they stay queued, or were rolled back and reported on outcomes$). */
   | 'mutation_failed';
 

@@ -10,6 +10,7 @@ import { getSyncValue, setSyncValue } from '../store/apply.js';
 import { FOLDER_ORDER_KEY } from '../store/queries.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
+import { NoProgressError, PageGuard, SMALL_TYPE_COUNT, pageBudget } from './paging.js';
 import { applyQueryChanges } from './queryWindow.js';
 
 /** The server's folder-list order and the query state it corresponds to. */
@@ -30,6 +31,7 @@ async function load(ctx: SyncContext): Promise<FolderOrder> {
 
 async function refresh(ctx: SyncContext, current: FolderOrder): Promise<FolderOrder> {
   let { state, ids } = current;
+  const guard = new PageGuard('/mailbox/folders/query-changes', pageBudget(Math.max(ids.length, SMALL_TYPE_COUNT), ctx.limits().listLimit), state);
   for (;;) {
     let answer;
     try {
@@ -42,6 +44,14 @@ async function refresh(ctx: SyncContext, current: FolderOrder): Promise<FolderOr
     ids = applyQueryChanges(ids, answer.data);
     state = answer.data.new_query_state;
     if (!answer.data.has_more) return { state, ids };
+    try {
+      guard.more(state);
+    } catch (error) {
+      // Endless has_more (issue 19): report it and list the folders afresh.
+      if (!(error instanceof NoProgressError)) throw error;
+      ctx.reportError(error);
+      return load(ctx);
+    }
   }
 }
 

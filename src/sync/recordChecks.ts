@@ -33,7 +33,7 @@ const KINDS = {
   // MailboxMessageFlags: four required booleans; the replica's membership keys read them.
   flags: (v: unknown) => isObject(v) && ['seen', 'flagged', 'draft', 'answered'].every((k) => typeof v[k] === 'boolean'),
   // MailboxThreadSummary.last_message: a MailboxMessageSummary or null.
-  'message|null': (v: unknown) => v === null || (isObject(v) && isStr(v.id) && v.id !== '' && mistyped('messages', v).length === 0),
+  'message|null': (v: unknown) => v === null || (isObject(v) && isStr(v.id) && v.id !== '' && mistyped('messages', v).length === 0 && oversized('messages', v).length === 0),
 } satisfies Record<string, (v: unknown) => boolean>;
 
 type Kind = keyof typeof KINDS;
@@ -139,6 +139,58 @@ const SHAPES: Readonly<Record<SyncType, Shape>> = {
   },
 };
 
+/**
+ * Size bounds (issue 19: a 50 MB preview was stored as is). A field longer than its
+ * bound, or a record larger than {@link MAX_RECORD_CHARS}, is refused like a mistyped
+ * one: the page is not committed, so the replica never holds a copy that differs
+ * from the server's. The bounds sit far above legitimate data, so a real record
+ * always fits and convergence holds.
+ * - identities: the spec's own maxLength (UpdateMailboxIdentityBody name 254,
+ *   text_signature/html_signature 2047): a server never stores more than it accepts.
+ * - message preview: RFC 8621 §4.1.4 caps a preview at 256 characters; 4x that
+ *   allows a server counting bytes or adding markup.
+ * - subject and every other string: the {@link MAX_STRING_CHARS} default.
+ */
+const FIELD_MAX_CHARS: Readonly<Partial<Record<SyncType, Readonly<Record<string, number>>>>> = {
+  messages: { preview: 1_024 },
+  identities: { name: 254, text_signature: 2_047, html_signature: 2_047 },
+};
+/** Default bound of one string (a subject, a name, an address, a description). */
+export const MAX_STRING_CHARS = 16_384;
+/** Bound of a whole record: characters of its strings and keys (a message to thousands of recipients fits). */
+export const MAX_RECORD_CHARS = 1_000_000;
+
+/** Characters of every string and key in `value`; stops counting past `budget`. */
+function charsOf(value: unknown, budget: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && total <= budget) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += v.length;
+    else if (Array.isArray(v)) {
+      total += v.length;
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        total += k.length + 1;
+        stack.push(x);
+      }
+    } else total += 1;
+  }
+  return total;
+}
+
+/** Top-level string fields of a record past their bound, and `(record)` when the whole record is. */
+function oversized(type: SyncType, record: Record<string, unknown>): string[] {
+  const bad: string[] = [];
+  const limits = FIELD_MAX_CHARS[type] ?? {};
+  for (const [field, v] of Object.entries(record)) {
+    if (typeof v === 'string' && v.length > (Object.hasOwn(limits, field) ? (limits[field] as number) : MAX_STRING_CHARS)) bad.push(field);
+  }
+  if (charsOf(record, MAX_RECORD_CHARS) > MAX_RECORD_CHARS) bad.push('(record)');
+  return bad;
+}
+
 /** Fields of a record object that are missing or of the wrong kind, in table order. */
 function mistyped(type: SyncType, record: Record<string, unknown>): string[] {
   const bad: string[] = [];
@@ -160,6 +212,8 @@ export function checkRecord<T extends SyncType>(type: T, value: unknown, where: 
   if (!isStr(value.id) || value.id === '') throw fail(`${noun} has no id`);
   const bad = mistyped(type, value);
   if (bad.length > 0) throw fail(`${noun} ${value.id} has missing or mistyped ${bad.join(', ')}`);
+  const big = oversized(type, value);
+  if (big.length > 0) throw fail(`${noun} ${value.id} is larger than the engine accepts (${big.join(', ')})`);
   return value as unknown as RecordOf[T];
 }
 

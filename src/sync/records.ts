@@ -4,6 +4,7 @@ import { SendmuxApiError, type Message, type Thread } from '../api/index.js';
 import type { RecordOf, SyncType } from '../store/apply.js';
 import type { SyncContext } from './context.js';
 import { SyncError } from './errors.js';
+import { PageGuard, SMALL_TYPE_COUNT, pageBudget } from './paging.js';
 import { checkMessage, checkPage, checkRecord } from './recordChecks.js';
 
 // The checks live in recordChecks.ts; checkMessage stays importable from here.
@@ -144,14 +145,19 @@ async function getOne<T extends 'folders' | 'threads' | 'submissions'>(ctx: Sync
   return (type === 'threads' ? threadSummary(record as Thread) : record) as RecordOf[T];
 }
 
-/** Re-lists a whole type and keeps the wanted ids. */
-async function relistPick<T extends SyncType>(ctx: SyncContext, type: T, ids: readonly string[]): Promise<Fetched<T>> {
+/**
+ * Re-lists a whole type and keeps the wanted ids. A cursor that repeats or never ends
+ * stops the fetch with a protocol_error (issue 19; the pull fails, nothing is written).
+ */
+async function relistPick<T extends SyncType>(ctx: SyncContext, type: T, ids: readonly string[], localCount: number): Promise<Fetched<T>> {
   const wanted = new Set(ids);
   const records: RecordOf[T][] = [];
+  const guard = new PageGuard(`GET ${LIST_PATH[type]}`, pageBudget(Math.max(localCount + ids.length, SMALL_TYPE_COUNT), ctx.limits().listLimit));
   let cursor: string | undefined;
   do {
     const page = await listPage(ctx, type, cursor);
     for (const r of page.records) if (wanted.delete((r as { id: string }).id)) records.push(r);
+    if (page.next !== undefined) guard.more(page.next);
     cursor = page.next;
   } while (cursor);
   return { records, missing: [...wanted] };
@@ -174,9 +180,9 @@ export async function fetchChanged<T extends SyncType>(
 ): Promise<Fetched<T>> {
   if (ids.length === 0) return { records: [], missing: [] };
   if (type === 'messages') return (await batchGetMessages(ctx, ids)) as Fetched<T>;
-  if (type === 'identities' || type === 'quotas') return relistPick(ctx, type, ids);
+  if (type === 'identities' || type === 'quotas') return relistPick(ctx, type, ids, localCount);
   const listCost = Math.max(1, Math.ceil((localCount + ids.length) / ctx.limits().listLimit));
-  if (listCost <= ids.length) return relistPick(ctx, type, ids);
+  if (listCost <= ids.length) return relistPick(ctx, type, ids, localCount);
   // A few GETs in parallel (the client's limiter still paces them); results keep id order.
   const results: (RecordOf[T] | undefined)[] = new Array(ids.length);
   let next = 0;

@@ -25,6 +25,7 @@ import {
   type WindowFilter,
   type WindowSort,
 } from './queryWindow.js';
+import { NoProgressError, PageGuard, SMALL_TYPE_COUNT, pageBudget } from './paging.js';
 import { fetchChanged } from './records.js';
 import { checkPage } from './recordChecks.js';
 
@@ -128,6 +129,8 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
     const records: Message[] = [];
     let cursor: string | undefined;
     let hasMore: boolean;
+    // Issue 19: a cursor that repeats (or pages that never fill the window) stops.
+    const guard = new PageGuard('GET /mailbox/messages (window)', pageBudget(row.size, ctx.limits().listLimit));
     do {
       const limit = Math.min(ctx.limits().listLimit, row.size - ids.length);
       const page = await ctx.api.listMessages({ ...params, limit, ...(cursor ? { cursor } : {}) }, { ...USER, signal: ctx.stopped });
@@ -139,6 +142,7 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
       }
       hasMore = page.pagination?.has_more ?? false;
       cursor = page.pagination?.next_cursor;
+      if (hasMore && cursor && ids.length < row.size) guard.more(cursor);
     } while (hasMore && cursor && ids.length < row.size);
     await commit(
       { ...row, ids, query_state: qs.data.new_query_state, total: qs.data.total ?? null, has_more: hasMore, updated_at: clock.now() },
@@ -152,6 +156,11 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
     let ids = row.ids;
     let state = row.query_state as string;
     let total = row.total;
+    const guard = new PageGuard(
+      '/mailbox/messages/query-changes',
+      pageBudget(Math.max(total ?? 0, ids.length, SMALL_TYPE_COUNT), QUERY_CHANGES_LIMIT),
+      state,
+    );
     for (;;) {
       let answer;
       try {
@@ -170,6 +179,14 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
       state = answer.data.new_query_state;
       total = answer.data.total ?? total;
       if (!answer.data.has_more) break;
+      try {
+        guard.more(state);
+      } catch (error) {
+        // Endless has_more (issue 19): report it and list the window afresh.
+        if (!(error instanceof NoProgressError)) throw error;
+        ctx.reportError(error);
+        return load(row);
+      }
     }
     let hasMore = total !== null ? total > ids.length : row.has_more;
     if (ids.length > row.size) {

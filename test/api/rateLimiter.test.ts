@@ -61,8 +61,8 @@ describe('pure core', () => {
   });
 
   it('pauseUntil holds sends and never shortens an existing pause', () => {
-    let s = pauseUntil(createRateLimitState(10), T0 + 5000);
-    s = pauseUntil(s, T0 + 1000);
+    let s = pauseUntil(createRateLimitState(10), T0 + 5000, T0);
+    s = pauseUntil(s, T0 + 1000, T0);
     expect(waitTime(s, T0)).toBe(5000);
   });
 

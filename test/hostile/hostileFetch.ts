@@ -8,10 +8,11 @@ export interface RealResponse {
   text: string;
 }
 
-/** A corrupted response: new body text and optionally a new status. */
+/** A corrupted response: new body text and optionally a new status and extra headers. */
 export interface Corrupted {
   status?: number;
   text: string;
+  headers?: Record<string, string>;
 }
 
 interface Armed {
@@ -104,6 +105,7 @@ export class HostileFetch {
     headers.delete('content-length');
     headers.delete('content-encoding');
     headers.delete('etag');
+    for (const [k, v] of Object.entries(out.headers ?? {})) headers.set(k, v);
     return new Response(out.text, { status: out.status ?? res.status, headers });
   };
 }

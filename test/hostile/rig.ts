@@ -14,8 +14,11 @@ export interface HostileRig {
   errors: SyncError[];
 }
 
-/** Starts the rig; the caller stops `engine.sync` and closes `sim`. */
-export async function startHostileRig(options: { dbName: string; pageSize?: number }): Promise<HostileRig> {
+/**
+ * Starts the rig; the caller stops `engine.sync` and closes `sim`. With `start: false`
+ * the engine is created but not started (arm the proxy, then start it yourself).
+ */
+export async function startHostileRig(options: { dbName: string; pageSize?: number; start?: boolean }): Promise<HostileRig> {
   const sim = await startSimulator({ port: 0, seed: 7, messages: 60, rateLimitPerMinute: 0 });
   const proxy = new HostileFetch(sim.url);
   const engine = createSyncEngine({
@@ -33,6 +36,6 @@ export async function startHostileRig(options: { dbName: string; pageSize?: numb
   });
   const errors: SyncError[] = [];
   engine.sync.errors$.subscribe((e) => errors.push(e));
-  await engine.sync.start();
+  if (options.start !== false) await engine.sync.start();
   return { sim, proxy, engine, errors };
 }

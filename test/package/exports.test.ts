@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 describe('public exports', () => {
   it('sendmux-sync/api exports the client, its error, keys and tables, and no limiter or retry internals', async () => {
     const api = await import('../../src/api/index.js');
-    expect(Object.keys(api).sort()).toEqual(['DEFAULT_BASE_URL', 'KNOWN_EVENT_TYPES', 'OPERATIONS', 'SendmuxApiError', 'createMailboxApi', 'isSendmuxApiError', 'newIdempotencyKey']);
+    expect(Object.keys(api).sort()).toEqual(['DEFAULT_BASE_URL', 'KNOWN_EVENT_TYPES', 'MAX_SERVER_WAIT_MS', 'OPERATIONS', 'SendmuxApiError', 'createMailboxApi', 'isSendmuxApiError', 'newIdempotencyKey']);
   });
 
   it('sendmux-sync exports the engine factory, the sanitizer, its errors and the status reducer', async () => {
