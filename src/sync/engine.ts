@@ -52,7 +52,7 @@ export interface MailboxSyncOptions {
   events?: boolean;
   /** Page size of list calls (clamped to the session's `list_limit_max`). */
   pageSize?: number;
-  /** Leader election across tabs (default 'auto': Web Locks when available). */
+  /** Leader election across tabs and engines on one database (default 'auto': Web Locks when available, else the IndexedDB lease). */
   leader?: LeaderMode;
   /** Web Locks implementation for the election (default `navigator.locks`). */
   locks?: LockManagerLike;
