@@ -16,7 +16,7 @@ import { SyncError, isAuthFailure, isQuotaError, toSyncError } from './errors.js
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { leaseElection } from './lease.js';
 import { Poller, defaultEnvironment, type EnvironmentSignals, type PollOptions } from './poll.js';
-import { startPush, type PushHandle } from './push.js';
+import { startPush, type PushHandle, type PushIntakeOptions } from './push.js';
 import { initialStatus, leaderStatusOf, reduceStatus, type LeaderStatus, type SyncAction, type SyncStatus } from './status.js';
 
 /** Options of `createMailboxSync`. */
@@ -60,6 +60,8 @@ export interface MailboxSyncOptions {
   environment?: EnvironmentSignals;
   /** Delay before reopening a failed event stream (ms). Default 60 000. */
   pushRetryMs?: number;
+  /** Bounds of the event stream's intake (buffer, pull spacing, flood detection). */
+  pushIntake?: PushIntakeOptions;
 }
 
 /** The engine and its read views. */
@@ -353,7 +355,11 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       dispatch({ type: 'push', at: clock.now(), state: 'unavailable' });
       return;
     }
-    push = startPush(ctx, { requestPull: (reason) => poller?.trigger(reason), ...(options.pushRetryMs ? { retryMs: options.pushRetryMs } : {}) });
+    push = startPush(ctx, {
+      requestPull: (reason) => poller?.trigger(reason),
+      ...(options.pushRetryMs ? { retryMs: options.pushRetryMs } : {}),
+      ...(options.pushIntake ? { intake: options.pushIntake } : {}),
+    });
   }
 
   function follow(ctx: SyncContext): void {
