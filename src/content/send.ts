@@ -79,6 +79,12 @@ export interface SendQueueOptions {
   pins?: { pin(ids: readonly string[]): void; unpin(ids: readonly string[]): void };
   /** Failures (final rejections, and flush errors). */
   onError?: (error: ContentError) => void;
+  /**
+   * A send was answered 401: the entry stays queued as it was (neither retried with
+   * backoff nor failed) and this is called, e.g. to pause the engine's network; the
+   * queue sends again when `online$` says so.
+   */
+  onUnauthorized?: (error: unknown) => void;
 }
 
 /** The send queue. */
@@ -268,6 +274,12 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       void link(seq, key, messageId);
     } catch (error) {
       const failure = failureOf(error);
+      if (error instanceof SendmuxApiError && error.status === 401) {
+        // The key, not the send, failed: keep it queued as it was (docs/errors.md).
+        await apply(seq, { type: 'paused', error: failure });
+        options.onUnauthorized?.(error);
+        return;
+      }
       if (isRetryable(error)) {
         const next = now() + backoff(e.attempts);
         await apply(seq, { type: 'retry', at: now(), error: failure, next_attempt_at: next });

@@ -191,8 +191,46 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   let relieved = false;
   let waiters: { resolve: () => void; reject: (e: SyncError) => void }[] = [];
   let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-  const firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
-  firstSynced.catch(() => undefined);
+  let firstSynced!: Promise<void>;
+  let syncedOnce = false;
+  const armFirstSync = () => {
+    firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
+    firstSynced.catch(() => undefined);
+  };
+  armFirstSync();
+
+  // --- a rejected credential pauses the network until syncNow() ----------------------
+  // docs/errors.md: 401 authentication_required is not retryable. Nothing retries it
+  // in the background (sync loop, event stream, outbox, sends all wait); syncNow()
+  // tries again, and its pull resumes everything when the key works.
+  let paused: SyncError | undefined;
+  const paused$ = new BehaviorSubject<boolean>(false);
+  function pauseForAuth(raw: unknown, step: string): SyncError {
+    const error = raw instanceof SyncError && raw.code === 'unauthorized' ? raw : new SyncError('unauthorized', `${step}: the API key was rejected; syncing is paused until syncNow()`, { cause: raw, retryable: false });
+    if (stopped || paused) return paused ?? error;
+    paused = error;
+    // A failed session read is retried from scratch next time.
+    session = undefined;
+    push?.stop();
+    push = undefined;
+    reportError(error);
+    dispatch({ type: 'paused', at: clock.now(), reason: 'unauthorized', error });
+    paused$.next(true);
+    // start() rejects with it; a later start() waits for the sync after syncNow().
+    if (!syncedOnce) {
+      firstSync?.reject(error);
+      armFirstSync();
+    }
+    for (const w of waiters.splice(0)) w.reject(error);
+    dirty = false;
+    return error;
+  }
+  function resume(): void {
+    if (!paused || stopped) return;
+    paused = undefined;
+    dispatch({ type: 'resumed', at: clock.now() });
+    paused$.next(false);
+  }
 
   const contextPromise: Promise<SyncContext> = dbReady.then((db) => {
     const ctx: SyncContext = {
@@ -214,6 +252,9 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         }),
       dispatch,
       reportError,
+      unauthorized: (error) => void pauseForAuth(error, 'outbox'),
+      paused$: paused$.asObservable(),
+      isPaused: () => paused !== undefined,
     };
     return ctx;
   });
@@ -241,7 +282,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
 
   async function loop(): Promise<void> {
     const ctx = await contextPromise;
-    while (dirty && !stopped) {
+    while (dirty && !stopped && !paused) {
       dirty = false;
       const batch = waiters;
       waiters = [];
@@ -249,9 +290,13 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         await cycle(ctx);
         relieved = false;
         failures = 0;
-        dispatch({ type: 'synced', at: clock.now() });
+        // A 401 elsewhere (the outbox) during this cycle keeps the pause until syncNow().
+        if (!paused) dispatch({ type: 'synced', at: clock.now() });
+        syncedOnce = true;
         firstSync?.resolve();
         for (const w of batch) w.resolve();
+        // Back from a pause (or the first sync): the leader's stream runs again.
+        ensurePush(ctx);
       } catch (raw) {
         if (stopped) {
           const e = new SyncError('stopped', 'the engine was stopped', { cause: raw, retryable: false });
@@ -270,26 +315,28 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
             continue;
           }
         }
+        if (isAuthFailure(raw) || (raw instanceof SyncError && (raw.code === 'unauthorized' || isAuthFailure(raw.cause)))) {
+          // Not a failure counted toward backoff: the network waits for syncNow().
+          const error = pauseForAuth(raw, 'sync');
+          for (const w of batch) w.reject(error);
+          break;
+        }
         failures += 1;
         const error = toSyncError('changes_failed', 'sync', raw);
         reportError(error);
-        if (error.code === 'offline') {
-          dispatch({ type: 'offline', at: clock.now(), error });
-        } else {
-          dispatch({ type: 'failed', at: clock.now(), error });
-          if (isAuthFailure(raw)) firstSync?.reject(error);
-        }
-        // A failed session read is retried from scratch next time.
-        if (isAuthFailure(raw)) session = undefined;
+        if (error.code === 'offline') dispatch({ type: 'offline', at: clock.now(), error });
+        else dispatch({ type: 'failed', at: clock.now(), error });
         for (const w of batch) w.reject(error);
       }
     }
     running = undefined;
-    if (!stopped) poller?.schedule(failures);
+    if (!stopped && !paused) poller?.schedule(failures);
   }
 
   function requestPull(_reason: string): Promise<void> {
     if (stopped) return Promise.reject(new SyncError('stopped', 'the engine is stopped', { retryable: false }));
+    // Paused by a 401: only syncNow() (which resumes first) reaches the network.
+    if (paused) return Promise.reject(paused);
     if (!(election?.isLeader() ?? false)) {
       return Promise.reject(new SyncError('stopped', 'only the leader pulls changes (this engine is a follower)', { retryable: false }));
     }
@@ -301,6 +348,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   }
 
   const fireAndForget = (reason: string) => {
+    if (paused) return;
     if (reason === 'poll' && !env.isOnline()) {
       // The platform says there is no network: skip the request, stay offline,
       // and wait for the `online` signal (or the backoff) instead.
@@ -350,8 +398,17 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
     publishStatus(ctx);
     fireAndForget('start');
     await firstSynced.catch(() => undefined);
-    if (stopped || options.events === false) return;
+    wantPush = true;
+    ensurePush(ctx);
+  }
+
+  /** Opens the leader's event stream after the first sync, unless paused, gated or off. */
+  let wantPush = false;
+  let pushGated = false;
+  function ensurePush(ctx: SyncContext): void {
+    if (!wantPush || stopped || paused || push || pushGated || options.events === false) return;
     if (session?.gated.events) {
+      pushGated = true;
       dispatch({ type: 'push', at: clock.now(), state: 'unavailable' });
       return;
     }
@@ -402,12 +459,19 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
           : electLeader(ctx.db.name, options.leader ?? 'auto', undefined, lease);
         if (!election.isLeader()) follow(ctx);
         void election.acquired.then(() => becomeLeader(ctx));
-        await firstSynced;
       })();
-      return started;
+      return started.then(() => {
+        if (paused) throw paused;
+        return firstSynced;
+      });
     },
     async syncNow() {
-      await sync.start();
+      if (stopped) throw new SyncError('stopped', 'syncNow() after stop(): create a new engine', { retryable: false });
+      // docs/errors.md: a rejected key pauses syncing until syncNow(); this is the
+      // try-again. Its pull reports a key still rejected (and pauses again).
+      resume();
+      if (started) await started;
+      else await sync.start();
       if (!(election?.isLeader() ?? false)) return;
       poller?.trigger('syncNow');
       await requestPull('syncNow');
@@ -433,6 +497,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       status.complete();
       errors.complete();
       leader$.complete();
+      paused$.complete();
       const db = await dbReady.catch(() => undefined);
       db?.close();
     },

@@ -275,6 +275,8 @@ export function startPush(ctx: SyncContext, options: PushOptions): PushHandle {
       error: (error: unknown) => {
         if (stopped || gen !== generation) return;
         ctx.dispatch({ type: 'push', at: ctx.clock.now(), state: 'unavailable' });
+        // A rejected key pauses the whole network until syncNow() (which reopens the stream).
+        if (error instanceof SendmuxApiError && error.status === 401) return ctx.unauthorized(error);
         ctx.reportError(new SyncError('push_unavailable', 'the event stream is unavailable; polling instead', { cause: error }));
         // 403: not allowed for this key (gated) — do not retry. Otherwise try later.
         if (error instanceof SendmuxApiError && error.status === 403) return;
