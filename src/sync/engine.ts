@@ -79,7 +79,9 @@ export interface MailboxSync extends MailboxViews {
   readonly errors$: Observable<SyncError>;
   /**
    * Pulls changes now; resolves when the replica has caught up (rejects with the
-   * SyncError when that pull fails). On a follower it resolves at once: the leader
+   * SyncError when that pull fails). After a 401 the network stays paused
+   * (`status$.paused === 'unauthorized'`) until this is called: it tries again and,
+   * when the key works, resumes the sync loop, the event stream and the outbox. On a follower it resolves at once: the leader
    * syncs, and the follower's views follow the shared database.
    */
   syncNow(): Promise<void>;
@@ -211,6 +213,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
     paused = error;
     // A failed session read is retried from scratch next time.
     session = undefined;
+    if (push) dispatch({ type: 'push', at: clock.now(), state: 'off' });
     push?.stop();
     push = undefined;
     reportError(error);
