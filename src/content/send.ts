@@ -273,6 +273,8 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       outcomes.next({ status: 'sent', seq, idempotency_key: key, message_id: messageId });
       void link(seq, key, messageId);
     } catch (error) {
+      // Stopped while waiting out a conflict: left 'sending', the next start recovers it (same key).
+      if (stopped && isIdempotencyConflict(error)) return;
       const failure = failureOf(error);
       if (error instanceof SendmuxApiError && error.status === 401) {
         // The key, not the send, failed: keep it queued as it was (docs/errors.md).

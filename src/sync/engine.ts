@@ -81,8 +81,9 @@ export interface MailboxSync extends MailboxViews {
    * Pulls changes now; resolves when the replica has caught up (rejects with the
    * SyncError when that pull fails). After a 401 the network stays paused
    * (`status$.paused === 'unauthorized'`) until this is called: it tries again and,
-   * when the key works, resumes the sync loop, the event stream and the outbox. On a follower it resolves at once: the leader
-   * syncs, and the follower's views follow the shared database.
+   * when the key works, resumes the sync loop, the event stream and the outbox. On a
+   * follower it resolves at once: the leader syncs, and the follower's views follow
+   * the shared database.
    */
   syncNow(): Promise<void>;
   /** Stops syncing, completes every observable, closes the database. */
@@ -255,7 +256,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         }),
       dispatch,
       reportError,
-      unauthorized: (error) => void pauseForAuth(error, 'outbox'),
+      unauthorized: (error) => void pauseForAuth(error, 'a background request'),
       paused$: paused$.asObservable(),
       isPaused: () => paused !== undefined,
     };
@@ -472,8 +473,11 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       if (stopped) throw new SyncError('stopped', 'syncNow() after stop(): create a new engine', { retryable: false });
       // docs/errors.md: a rejected key pauses syncing until syncNow(); this is the
       // try-again. Its pull reports a key still rejected (and pauses again).
+      const wasPaused = paused !== undefined;
       resume();
-      if (started) await started;
+      // Paused engines have elected already (the 401 came from the leader's network);
+      // otherwise wait as before for the election and the first sync.
+      if (started && wasPaused) await started;
       else await sync.start();
       if (!(election?.isLeader() ?? false)) return;
       poller?.trigger('syncNow');
