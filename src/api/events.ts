@@ -138,6 +138,9 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
       }
       let refusal: SendmuxApiError | undefined;
       let sawData = false;
+      // True once this connection's bytes go through the id scanner, which then owns
+      // `lastEventId` (it sees the ids of events the parser never dispatches).
+      let scanning = false;
       const customFetch: EventSourceFetch = async (u, init) => {
         const headers: Record<string, string> = { ...init.headers, Authorization: `Bearer ${ctx.apiKey}` };
         // The spec accepts Last-Event-ID as a header; send our own tracked id so a
@@ -165,12 +168,20 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
           });
         }
         if (!res.body || refusal) return res;
+        // WHATWG HTML "Server-sent events" (dispatch step 1): an event's `id:` sets the
+        // last event ID even when the event has no data and is never dispatched; the
+        // parser drops such events, so the ids are read off the bytes here.
+        scanning = true;
+        const scanIds = lastEventIdScanner((id) => {
+          if (gen === generation) lastEventId = id === '' ? undefined : id;
+        });
         // Any byte (event, comment ping, retry field) proves the connection is alive.
         const observed = res.body.pipeThrough(
           new TransformStream<Uint8Array, Uint8Array>({
             transform(chunk, controller) {
               if (gen === generation) {
                 touch();
+                scanIds(chunk);
                 if (!sawData) {
                   sawData = true;
                   failures = 0;
@@ -208,7 +219,7 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
         if (event.type === 'ping') return;
         const m = event as MessageEvent;
         const id = typeof m.lastEventId === 'string' && m.lastEventId !== '' ? m.lastEventId : undefined;
-        if (id) lastEventId = id;
+        if (id && !scanning) lastEventId = id;
         subscriber.next({ ...(id ? { id } : {}), type: event.type, data: parseData(m.data) });
       };
       for (const type of types) es.addEventListener(type, onMessage);
@@ -251,6 +262,71 @@ export function createEventStream(ctx: EventStreamContext, options: EventsOption
       cleanup();
     };
   });
+}
+
+/** Longest `id:` line kept (a longer one is not an id this client resumes from). */
+const MAX_ID_LINE = 4096;
+
+/**
+ * Follows the `id` field of an SSE byte stream (WHATWG HTML "Server-sent events",
+ * "Interpreting an event stream"): lines end in CRLF, LF or CR; a leading BOM is
+ * skipped; `id` with a value containing NUL is ignored; at the blank line that ends
+ * an event, the id seen in it (possibly empty, which resets the last event ID) is
+ * reported, whether or not the event had data. Only id lines are buffered, so memory
+ * stays bounded whatever the stream sends.
+ */
+export function lastEventIdScanner(onId: (id: string) => void): (chunk: Uint8Array) => void {
+  const decoder = new TextDecoder();
+  let line = '';
+  // The current line cannot be an id line (or is too long): stop buffering it.
+  let skip = false;
+  let afterCR = false;
+  let start = true;
+  let blockId: string | undefined;
+  const feed = (text: string) => {
+    if (skip) return;
+    line += text;
+    if (line.length >= 3 && !line.startsWith('id:')) skip = true;
+    else if (line.length > MAX_ID_LINE) skip = true;
+    if (skip) line = '';
+  };
+  const endLine = () => {
+    if (!skip) {
+      if (line === '') {
+        if (blockId !== undefined) onId(blockId);
+        blockId = undefined;
+      } else if (line === 'id' || line.startsWith('id:')) {
+        let value = line.slice(3);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (!value.includes('\0')) blockId = value;
+      }
+    }
+    line = '';
+    skip = false;
+  };
+  const breaks = /[\r\n]/g;
+  return (chunk) => {
+    let text = decoder.decode(chunk, { stream: true });
+    if (start && text.length > 0) {
+      start = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    let from = 0;
+    if (afterCR && text.startsWith('\n')) from = 1;
+    afterCR = false;
+    breaks.lastIndex = from;
+    for (let m = breaks.exec(text); m; m = breaks.exec(text)) {
+      feed(text.slice(from, m.index));
+      endLine();
+      from = m.index + 1;
+      if (m[0] === '\r') {
+        if (from === text.length) afterCR = true;
+        else if (text[from] === '\n') from += 1;
+      }
+      breaks.lastIndex = from;
+    }
+    if (from < text.length) feed(text.slice(from));
+  };
 }
 
 function parseData(data: unknown): unknown {

@@ -14,7 +14,7 @@ export type ContentErrorCode =
   | 'invalid_response'
   /** The attachment is not listed on the message. */
   | 'attachment_not_found'
-  /** The send was rejected by the server (422, 409 idempotency_conflict, 400, 413); not retried. */
+  /** The send was rejected by the server (422, 400, 413: not retried; 409 idempotency_conflict: after bounded resends). */
   | 'send_rejected'
   /** The send entry is not in the outbox (already delivered or discarded). */
   | 'send_unknown'

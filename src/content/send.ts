@@ -3,8 +3,12 @@
 // delivers it when online: uploads attachments first (blob ids kept in the entry so
 // a retry does not re-upload), freezes the request body (identity defaults applied),
 // sends with the same key on every retry, and links the resulting submission.
-// Rejections (409 idempotency_conflict, 422, other 4xx) are final and reported with
-// the server's message; network failures, 5xx and 429 are retried later.
+// Rejections (422, other 4xx) are final and reported with the server's message;
+// network failures, 5xx and 429 are retried later. A 409 idempotency_conflict is
+// retried with the same key after a short wait, a bounded number of times, then final
+// (docs/idempotency.md: "Treat 409 idempotency_conflict on an in-flight request as
+// retryable after a short wait"; the body under the key is frozen, so a conflict
+// means the first request with that key is still running).
 import { liveQuery } from 'dexie';
 import type { Table } from 'dexie';
 import { Subject, Subscription, from, map, shareReplay, takeUntil } from 'rxjs';
@@ -14,7 +18,7 @@ import type { Identity, MailboxApi } from '../api/index.js';
 import type { OutboxEntry } from '../store/db.js';
 import { ContentError } from './errors.js';
 import { buildSendRequest, isSendEntry, reduceSend } from './sendState.js';
-import type { DraftFields, SendEntry, SendEvent, SendFailure, StoredAttachment, StoredDraft } from './sendState.js';
+import type { DraftFields, SendEntry, SendEvent, SendFailure, SendRequestBody, StoredAttachment, StoredDraft } from './sendState.js';
 
 /** An attachment of a draft: bytes to upload, an uploaded blob id, or small inline base64. */
 export type DraftAttachment =
@@ -63,12 +67,24 @@ export interface SendQueueOptions {
   random?: () => number;
   /** Backoff between attempts of one send. Defaults 2 000 ms doubling up to 5 min. */
   retry?: { baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Waits before resending a send answered `409 idempotency_conflict` (the first
+   * request under its key still in flight): `attempts` resends at most, after
+   * `baseDelayMs` doubling each time. Defaults 4 resends from 500 ms.
+   */
+  conflictRetry?: { attempts?: number; baseDelayMs?: number };
   /** Acknowledged entries are kept this long (the server keeps idempotency keys 24 h), then pruned. */
   ackedRetentionMs?: number;
   /** Pins the cached content of `related_message_ids` while their send is active (e.g. the content service). */
   pins?: { pin(ids: readonly string[]): void; unpin(ids: readonly string[]): void };
   /** Failures (final rejections, and flush errors). */
   onError?: (error: ContentError) => void;
+  /**
+   * A send was answered 401: the entry stays queued as it was (neither retried with
+   * backoff nor failed) and this is called, e.g. to pause the engine's network; the
+   * queue sends again when `online$` says so.
+   */
+  onUnauthorized?: (error: unknown) => void;
 }
 
 /** The send queue. */
@@ -96,6 +112,11 @@ function failureOf(error: unknown): SendFailure {
   if (error instanceof SendmuxApiError) return { code: error.code, message: error.message, status: error.status };
   if (error instanceof ContentError) return { code: error.code, message: error.message, status: 0 };
   return { code: 'unknown', message: error instanceof Error ? error.message : String(error), status: 0 };
+}
+
+/** docs/idempotency.md: the first request under this key is still running (or its body differed). */
+function isIdempotencyConflict(error: unknown): boolean {
+  return error instanceof SendmuxApiError && error.status === 409 && error.code === 'idempotency_conflict';
 }
 
 /** docs/errors.md: retry only what the server marks retryable (network, timeouts, 429, 5xx). */
@@ -150,6 +171,8 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   const baseDelay = options.retry?.baseDelayMs ?? 2_000;
   const maxDelay = options.retry?.maxDelayMs ?? 5 * 60_000;
   const retention = options.ackedRetentionMs ?? DAY;
+  const conflictAttempts = Math.max(0, options.conflictRetry?.attempts ?? 4);
+  const conflictDelay = Math.max(0, options.conflictRetry?.baseDelayMs ?? 500);
   const outcomes = new Subject<SendOutcome>();
   const stop$ = new Subject<void>();
   const subs = new Subscription();
@@ -193,6 +216,37 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     return identity;
   }
 
+  /** Pending waits of {@link wait}: stop() ends them. */
+  const waitTimers = new Map<() => void, unknown>();
+  /** Waits `ms` on the injected timers (resolves early when the queue stops). */
+  function wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (stopped) return resolve();
+      const handle = setTimer(() => {
+        waitTimers.delete(resolve);
+        resolve();
+      }, ms);
+      waitTimers.set(resolve, handle);
+    });
+  }
+
+  /**
+   * POSTs the frozen body under `key`; a 409 idempotency_conflict (the first request
+   * under the key still running) is resent with the same key and body after a short
+   * wait, at most `conflictAttempts` times; the last answer is returned or thrown.
+   */
+  async function sendWithConflictRetry(request: SendRequestBody, key: string): Promise<Awaited<ReturnType<MailboxApi['sendMessage']>>> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await api.sendMessage({ body: request }, { priority: 'user', idempotencyKey: key });
+      } catch (error) {
+        if (!isIdempotencyConflict(error) || retry >= conflictAttempts || stopped) throw error;
+        await wait(conflictDelay * 2 ** retry);
+        if (stopped) throw error;
+      }
+    }
+  }
+
   async function deliver(seq: number): Promise<void> {
     let e = await apply(seq, { type: 'attempt', at: now() });
     if (!e || e.status !== 'sending') return;
@@ -213,13 +267,21 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       }
       const request = e.send.request;
       if (!request) throw new ContentError('invalid_response', 'send request was not frozen');
-      const res = await api.sendMessage({ body: request }, { priority: 'user', idempotencyKey: key });
+      const res = await sendWithConflictRetry(request, key);
       const messageId = res.data.message_id;
       await apply(seq, { type: 'sent', at: now(), message_id: messageId });
       outcomes.next({ status: 'sent', seq, idempotency_key: key, message_id: messageId });
       void link(seq, key, messageId);
     } catch (error) {
+      // Stopped while waiting out a conflict: left 'sending', the next start recovers it (same key).
+      if (stopped && isIdempotencyConflict(error)) return;
       const failure = failureOf(error);
+      if (error instanceof SendmuxApiError && error.status === 401) {
+        // The key, not the send, failed: keep it queued as it was (docs/errors.md).
+        await apply(seq, { type: 'paused', error: failure });
+        options.onUnauthorized?.(error);
+        return;
+      }
       if (isRetryable(error)) {
         const next = now() + backoff(e.attempts);
         await apply(seq, { type: 'retry', at: now(), error: failure, next_attempt_at: next });
@@ -387,6 +449,11 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       stopped = true;
       if (timer !== undefined) clearTimer(timer);
       timer = undefined;
+      for (const [resolve, handle] of waitTimers) {
+        clearTimer(handle);
+        resolve();
+      }
+      waitTimers.clear();
       subs.unsubscribe();
       if (options.pins && pinned.size > 0) options.pins.unpin([...pinned]);
       pinned = new Set();

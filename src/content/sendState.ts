@@ -4,6 +4,7 @@
 //
 //   pending ──attempt──▶ sending ──sent──▶ acked
 //      ▲                    │
+//      ├──────paused────────┤  (401: as it was, once the key works again)
 //      └──────retry─────────┤  (network, 5xx, 429: same Idempotency-Key, later)
 //                           └──rejected──▶ failed ──resume──▶ pending (user asked)
 import type { components } from '../api/schema.js';
@@ -95,6 +96,8 @@ export type SendEvent =
   | { type: 'sent'; at: number; message_id: string }
   | { type: 'linked'; submission_id: string }
   | { type: 'retry'; at: number; error: SendFailure; next_attempt_at: number }
+  /** 401: back to pending as it was (the attempt not counted) until the key works again. */
+  | { type: 'paused'; error: SendFailure }
   | { type: 'rejected'; error: SendFailure }
   | { type: 'resume' }
   /** Found in 'sending' at start-up: the tab that sent it is gone; try again (same key). */
@@ -135,6 +138,11 @@ export function reduceSend(entry: SendEntry, event: SendEvent): SendEntry {
     case 'retry':
       if (entry.status !== 'sending') return entry;
       return to('pending', { ...s, error: event.error, next_attempt_at: event.next_attempt_at });
+    case 'paused': {
+      if (entry.status !== 'sending') return entry;
+      const { next_attempt_at: _n, ...rest } = s;
+      return to('pending', { ...rest, error: event.error }, Math.max(0, entry.attempts - 1));
+    }
     case 'rejected':
       if (entry.status === 'acked') return entry;
       return to('failed', { ...s, error: event.error });

@@ -123,7 +123,9 @@ export function attachContent(
       outbox: ctx.db.outbox,
       api: ctx.api,
       leader$: ctx.leader$,
-      online$,
+      // Paused by a 401 (until syncNow()) counts as offline for sends.
+      online$: combineLatest([online$, ctx.paused$]).pipe(map(([online, paused]) => online && !paused)),
+      onUnauthorized: (error) => ctx.unauthorized(error),
       now: ctx.clock.now,
       setTimeout: ctx.clock.setTimeout,
       clearTimeout: ctx.clock.clearTimeout,

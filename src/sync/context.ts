@@ -33,6 +33,7 @@ export interface EngineLimits {
  * - `messageState()` for `if_in_state`, and `setMessageState()` to fast-forward,
  * - `isLeader()` / `leader$` (only the leader flushes; invariant 7),
  * - `reportError()` and `dispatch()` (errors$ / status$),
+ * - `unauthorized()` on a 401, and `isPaused()` / `paused$` (no requests while paused),
  * - `stopped` (an AbortSignal that fires on `stop()`).
  */
 export interface SyncContext {
@@ -68,6 +69,16 @@ export interface SyncContext {
   dispatch(action: SyncAction): void;
   /** Reports a background failure on errors$ (never throws). */
   reportError(error: SyncError): void;
+  /**
+   * A part got a 401: pauses the network (sync loop, event stream, outbox, sends)
+   * until `syncNow()`, reports the error once and shows it on status$. The caller
+   * keeps its work queued (a 401 is neither transient nor a rejection).
+   */
+  unauthorized(error: unknown): void;
+  /** True while paused by a rejected credential (see {@link unauthorized}); current value first. */
+  readonly paused$: Observable<boolean>;
+  /** True while paused by a rejected credential. */
+  isPaused(): boolean;
   /**
    * Partial replica mode (issue 7): which messages the replica holds. Absent = every
    * message (a full replica). Set once by the package entry when the context is

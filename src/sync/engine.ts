@@ -16,7 +16,7 @@ import { SyncError, isAuthFailure, isNetworkFailure, isQuotaError, toSyncError }
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { leaseElection } from './lease.js';
 import { Poller, defaultEnvironment, nextPollDelay, type EnvironmentSignals, type PollOptions } from './poll.js';
-import { startPush, type PushHandle } from './push.js';
+import { startPush, type PushHandle, type PushIntakeOptions } from './push.js';
 import { initialStatus, leaderStatusOf, reduceStatus, type LeaderStatus, type SyncAction, type SyncStatus } from './status.js';
 
 /** Options of `createMailboxSync`. */
@@ -53,7 +53,7 @@ export interface MailboxSyncOptions {
   events?: boolean;
   /** Page size of list calls (clamped to the session's `list_limit_max`). */
   pageSize?: number;
-  /** Leader election across tabs (default 'auto': Web Locks when available). */
+  /** Leader election across tabs and engines on one database (default 'auto': Web Locks when available, else the IndexedDB lease). */
   leader?: LeaderMode;
   /** Web Locks implementation for the election (default `navigator.locks`). */
   locks?: LockManagerLike;
@@ -61,6 +61,8 @@ export interface MailboxSyncOptions {
   environment?: EnvironmentSignals;
   /** Delay before reopening a failed event stream (ms). Default 60 000. */
   pushRetryMs?: number;
+  /** Bounds of the event stream's intake (buffer, pull spacing, flood detection). */
+  pushIntake?: PushIntakeOptions;
 }
 
 /** The engine and its read views. */
@@ -78,8 +80,11 @@ export interface MailboxSync extends MailboxViews {
   readonly errors$: Observable<SyncError>;
   /**
    * Pulls changes now; resolves when the replica has caught up (rejects with the
-   * SyncError when that pull fails). On a follower it resolves at once: the leader
-   * syncs, and the follower's views follow the shared database.
+   * SyncError when that pull fails). After a 401 the network stays paused
+   * (`status$.paused === 'unauthorized'`) until this is called: it tries again and,
+   * when the key works, resumes the sync loop, the event stream and the outbox. On a
+   * follower it resolves at once: the leader syncs, and the follower's views follow
+   * the shared database.
    */
   syncNow(): Promise<void>;
   /** Stops syncing, completes every observable, closes the database. */
@@ -234,12 +239,51 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   let relieved = false;
   let waiters: { resolve: () => void; reject: (e: SyncError) => void }[] = [];
   let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-  const firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
-  firstSynced.catch(() => undefined);
   // Settles after the first cycle, failed or not: syncNow() waits for this rather than
   // for start(), which stays pending while a failing first sync is retried (issue 19).
   let firstAttempt: (() => void) | undefined;
   const firstAttempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+  let firstSynced!: Promise<void>;
+  let syncedOnce = false;
+  const armFirstSync = () => {
+    firstSynced = new Promise<void>((resolve, reject) => (firstSync = { resolve, reject }));
+    firstSynced.catch(() => undefined);
+  };
+  armFirstSync();
+
+  // --- a rejected credential pauses the network until syncNow() ----------------------
+  // docs/errors.md: 401 authentication_required is not retryable. Nothing retries it
+  // in the background (sync loop, event stream, outbox, sends all wait); syncNow()
+  // tries again, and its pull resumes everything when the key works.
+  let paused: SyncError | undefined;
+  const paused$ = new BehaviorSubject<boolean>(false);
+  function pauseForAuth(raw: unknown, step: string): SyncError {
+    const error = raw instanceof SyncError && raw.code === 'unauthorized' ? raw : new SyncError('unauthorized', `${step}: the API key was rejected; syncing is paused until syncNow()`, { cause: raw, retryable: false });
+    if (stopped || paused) return paused ?? error;
+    paused = error;
+    // A failed session read is retried from scratch next time.
+    session = undefined;
+    if (push) dispatch({ type: 'push', at: clock.now(), state: 'off' });
+    push?.stop();
+    push = undefined;
+    reportError(error);
+    dispatch({ type: 'paused', at: clock.now(), reason: 'unauthorized', error });
+    paused$.next(true);
+    // start() rejects with it; a later start() waits for the sync after syncNow().
+    if (!syncedOnce) {
+      firstSync?.reject(error);
+      armFirstSync();
+    }
+    for (const w of waiters.splice(0)) w.reject(error);
+    dirty = false;
+    return error;
+  }
+  function resume(): void {
+    if (!paused || stopped) return;
+    paused = undefined;
+    dispatch({ type: 'resumed', at: clock.now() });
+    paused$.next(false);
+  }
 
   const contextPromise: Promise<SyncContext> = dbReady.then((db) => {
     const ctx: SyncContext = {
@@ -261,6 +305,9 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         }),
       dispatch,
       reportError,
+      unauthorized: (error) => void pauseForAuth(error, 'a background request'),
+      paused$: paused$.asObservable(),
+      isPaused: () => paused !== undefined,
     };
     return ctx;
   });
@@ -288,7 +335,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
 
   async function loop(): Promise<void> {
     const ctx = await contextPromise;
-    while (dirty && !stopped) {
+    while (dirty && !stopped && !paused) {
       dirty = false;
       const batch = waiters;
       waiters = [];
@@ -296,9 +343,13 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         await cycle(ctx);
         relieved = false;
         failures = 0;
-        dispatch({ type: 'synced', at: clock.now() });
+        // A 401 elsewhere (the outbox) during this cycle keeps the pause until syncNow().
+        if (!paused) dispatch({ type: 'synced', at: clock.now() });
+        syncedOnce = true;
         firstSync?.resolve();
         for (const w of batch) w.resolve();
+        // Back from a pause (or the first sync): the leader's stream runs again.
+        ensurePush(ctx);
       } catch (raw) {
         if (stopped) {
           const e = new SyncError('stopped', 'the engine was stopped', { cause: raw, retryable: false });
@@ -317,27 +368,29 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
             continue;
           }
         }
+        if (isAuthFailure(raw) || (raw instanceof SyncError && (raw.code === 'unauthorized' || isAuthFailure(raw.cause)))) {
+          // Not a failure counted toward backoff: the network waits for syncNow().
+          const error = pauseForAuth(raw, 'sync');
+          for (const w of batch) w.reject(error);
+          break;
+        }
         failures += 1;
         const error = toSyncError('changes_failed', 'sync', raw);
         reportError(error);
-        if (error.code === 'offline') {
-          dispatch({ type: 'offline', at: clock.now(), error });
-        } else {
-          dispatch({ type: 'failed', at: clock.now(), error });
-          if (isAuthFailure(raw)) firstSync?.reject(error);
-        }
-        // A failed session read is retried from scratch next time.
-        if (isAuthFailure(raw)) session = undefined;
+        if (error.code === 'offline') dispatch({ type: 'offline', at: clock.now(), error });
+        else dispatch({ type: 'failed', at: clock.now(), error });
         for (const w of batch) w.reject(error);
         firstAttempt?.();
       }
     }
     running = undefined;
-    if (!stopped) poller?.schedule(failures);
+    if (!stopped && !paused) poller?.schedule(failures);
   }
 
   function requestPull(_reason: string): Promise<void> {
     if (stopped) return Promise.reject(new SyncError('stopped', 'the engine is stopped', { retryable: false }));
+    // Paused by a 401: only syncNow() (which resumes first) reaches the network.
+    if (paused) return Promise.reject(paused);
     if (!(election?.isLeader() ?? false)) {
       return Promise.reject(new SyncError('stopped', 'only the leader pulls changes (this engine is a follower)', { retryable: false }));
     }
@@ -349,6 +402,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   }
 
   const fireAndForget = (reason: string) => {
+    if (paused) return;
     if (reason === 'poll' && !env.isOnline()) {
       // The platform says there is no network: skip the request, stay offline,
       // and wait for the `online` signal (or the backoff) instead.
@@ -398,12 +452,25 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
     publishStatus(ctx);
     fireAndForget('start');
     await firstSynced.catch(() => undefined);
-    if (stopped || options.events === false) return;
+    wantPush = true;
+    ensurePush(ctx);
+  }
+
+  /** Opens the leader's event stream after the first sync, unless paused, gated or off. */
+  let wantPush = false;
+  let pushGated = false;
+  function ensurePush(ctx: SyncContext): void {
+    if (!wantPush || stopped || paused || push || pushGated || options.events === false) return;
     if (session?.gated.events) {
+      pushGated = true;
       dispatch({ type: 'push', at: clock.now(), state: 'unavailable' });
       return;
     }
-    push = startPush(ctx, { requestPull: (reason) => poller?.trigger(reason), ...(options.pushRetryMs ? { retryMs: options.pushRetryMs } : {}) });
+    push = startPush(ctx, {
+      requestPull: (reason) => poller?.trigger(reason),
+      ...(options.pushRetryMs ? { retryMs: options.pushRetryMs } : {}),
+      ...(options.pushIntake ? { intake: options.pushIntake } : {}),
+    });
   }
 
   function follow(ctx: SyncContext): void {
@@ -446,12 +513,24 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
           : electLeader(ctx.db.name, options.leader ?? 'auto', undefined, lease);
         if (!election.isLeader()) follow(ctx);
         void election.acquired.then(() => becomeLeader(ctx));
-        await firstSynced;
       })();
-      return started;
+      return started.then(() => {
+        if (paused) throw paused;
+        return firstSynced;
+      });
     },
     async syncNow() {
-      await Promise.race([sync.start(), firstAttempted]);
+      if (stopped) throw new SyncError('stopped', 'syncNow() after stop(): create a new engine', { retryable: false });
+      // docs/errors.md: a rejected key pauses syncing until syncNow(); this is the
+      // try-again. Its pull reports a key still rejected (and pauses again).
+      const wasPaused = paused !== undefined;
+      resume();
+      // Paused engines have elected already (the 401 came from the leader's network);
+      // otherwise wait as before for the election and the first sync.
+      if (started && wasPaused) await started;
+      // Not for start() itself: it stays pending while a failing first sync is
+      // retried; the first attempt, failed or not, is enough to pull (issue 19).
+      else await Promise.race([sync.start(), firstAttempted]);
       if (!(election?.isLeader() ?? false)) return;
       poller?.trigger('syncNow');
       await requestPull('syncNow');
@@ -477,6 +556,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       status.complete();
       errors.complete();
       leader$.complete();
+      paused$.complete();
       const db = await dbReady.catch(() => undefined);
       db?.close();
     },

@@ -12,6 +12,8 @@ export type SyncErrorCode =
   | 'invalid_state'
   /** The SSE stream failed or is unavailable; the engine polls instead. */
   | 'push_unavailable'
+  /** The event stream sent more events than the intake takes (a flood); the stream is closed for a while and the engine polls. */
+  | 'push_flood'
   /** The network is unreachable; the engine retries with backoff. */
   | 'offline'
   /** The credential was rejected (401/403); syncing pauses until `syncNow()`. */

@@ -3,10 +3,11 @@
 // Browsers: the Web Locks API (`navigator.locks.request`) — the lock is held for the
 // leader's lifetime and passes to a waiting tab when the leader's tab closes or
 // crashes (the browser releases locks of a dead context). Browsers without Web Locks
-// fall back to a lease row in the shared IndexedDB (lease.ts). Node: the engine is
-// its own leader (Node processes do not share an IndexedDB with other processes); an
-// app embedding several engines on one database in one process can pass
-// `leader: 'lease'` to all of them, or `leader: 'follower'` to all but one.
+// fall back to a lease row in the shared IndexedDB (lease.ts). Node has no Web Locks
+// (unless injected), so there too the default is the lease: several engines on one
+// database (one process, or processes sharing a persistent IndexedDB) elect one
+// leader, never two (invariant 7). `leader: 'always'` opts out for an engine known to
+// be alone on its database.
 
 /** Handle of a leadership claim. */
 export interface LeaderElection {
@@ -20,11 +21,11 @@ export interface LeaderElection {
 
 /** How an engine decides whether it leads. */
 export type LeaderMode =
-  /** Web Locks when available; else, in a browser, the IndexedDB lease; else leader. */
+  /** Web Locks when available; else the IndexedDB lease (browsers without Web Locks, Node). */
   | 'auto'
   /** The IndexedDB lease (lease.ts), even where Web Locks exist. */
   | 'lease'
-  /** Always lead (single-tab apps, Node). */
+  /** Always lead (an engine known to be alone on its database). */
   | 'always'
   /** Never lead: read the database, never touch the network. */
   | 'follower';
@@ -39,8 +40,6 @@ function lockManager(): LockManagerLike | undefined {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
   return nav?.locks && typeof nav.locks.request === 'function' ? nav.locks : undefined;
 }
-
-const inBrowser = () => typeof (globalThis as { document?: unknown }).document !== 'undefined';
 
 /**
  * Claims leadership for `name` (the database name). `lease` creates the IndexedDB
@@ -57,7 +56,7 @@ export function electLeader(
   if (mode === 'follower') {
     return { acquired: new Promise<void>(() => undefined), isLeader: () => false, release: () => undefined };
   }
-  if (lease && (mode === 'lease' || (mode === 'auto' && !locks && inBrowser()))) return lease();
+  if (lease && (mode === 'lease' || (mode === 'auto' && !locks))) return lease();
   if (mode === 'always' || mode === 'lease' || !locks) {
     leader = true;
     return {

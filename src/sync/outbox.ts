@@ -127,7 +127,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
   const report = (step: string, error: unknown) => ctx.reportError(toSyncError('mutation_failed', `outbox: ${step}`, error));
 
   function kick(): void {
-    if (stopped || !leader || waiting || holds > 0 || !dirty || !env.isOnline()) return;
+    if (stopped || !leader || waiting || holds > 0 || !dirty || !env.isOnline() || ctx.isPaused()) return;
     running ??= run().finally(() => {
       running = undefined;
       kick();
@@ -159,7 +159,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
 
   async function run(): Promise<void> {
     try {
-      while (dirty && !stopped && leader && !waiting && holds === 0) {
+      while (dirty && !stopped && leader && !waiting && holds === 0 && !ctx.isPaused()) {
         dirty = false;
         await round();
       }
@@ -333,9 +333,23 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     return true;
   }
 
+  /**
+   * 401 (on the batch call, or the pull it needed): keeps the entries queued without
+   * counting a failure, and pauses the network until syncNow(); resuming flushes them.
+   */
+  async function unauthorized(seqs: number[], error: unknown): Promise<false> {
+    if (stopped) return false;
+    dispatchAll(seqs, { type: 'paused' });
+    await setMutationStatus(db, seqs, 'pending');
+    dirty = true;
+    ctx.unauthorized(error);
+    return false;
+  }
+
   /** Keeps the entries queued and backs off (network, 5xx, 429, or a failed pull). */
   async function transient(seqs: number[], error: unknown): Promise<false> {
     if (stopped) return false;
+    if (error instanceof SyncError && error.code === 'unauthorized') return unauthorized(seqs, error);
     dispatchAll(seqs, { type: 'retry_later' });
     await setMutationStatus(db, seqs, 'pending');
     transientFailures += 1;
@@ -349,6 +363,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     const kind = classifyFailure(error);
     if (kind === 'aborted' || stopped) return false;
     if (kind === 'transient') return transient(seqs, error);
+    if (kind === 'unauthorized') return unauthorized(seqs, error);
     transientFailures = 0;
     const bySeq = new Map((await activeMutations(db)).map((e) => [e.seq, e]));
     if (kind === 'permanent') {
@@ -418,6 +433,11 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     }
   });
 
+  // syncNow() after a 401: what waited goes now.
+  const pausedSub = ctx.paused$.subscribe((isPaused) => {
+    if (!isPaused && !stopped) nudge();
+  });
+
   // Back online: whatever waits (offline, or backing off after network errors) goes now.
   const unsubscribeEnv = env.subscribe((event) => {
     if (event !== 'online') return;
@@ -432,6 +452,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     clearBackoff();
     watcher?.unsubscribe();
     leaderSub.unsubscribe();
+    pausedSub.unsubscribe();
     unsubscribeEnv();
   }
   ctx.stopped.addEventListener('abort', stop, { once: true });

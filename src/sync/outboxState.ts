@@ -51,6 +51,8 @@ export type OutboxAction =
   | { type: 'rebased' }
   /** Network error, 5xx or 429 (or a failed pull while rebasing): back to pending. */
   | { type: 'retry_later' }
+  /** 401: back to pending, the attempt not counted; the network pauses until syncNow(). */
+  | { type: 'paused' }
   /** A permanent failure, or a conflict under policy `fail` after the bounded rebases. */
   | { type: 'rejected' }
   /** Found `sending`/`rebasing` by a new leader (a reload or a crash mid-send). */
@@ -100,6 +102,10 @@ export function reduceEntry(state: OutboxEntryState, action: OutboxAction): Outb
     case 'retry_later':
       if (state.status !== 'sending' && state.status !== 'rebasing') return state;
       return { ...state, status: 'pending', transientFailures: state.transientFailures + 1 };
+    case 'paused':
+      // Queued again as it was: the attempt does not count (the key, not the entry, failed).
+      if (state.status !== 'sending' && state.status !== 'rebasing') return state;
+      return { ...state, status: 'pending', attempts: Math.max(0, state.attempts - 1) };
     case 'rejected':
       return { ...state, status: 'failed' };
     case 'recovered':
@@ -112,8 +118,14 @@ export function reduceEntry(state: OutboxEntryState, action: OutboxAction): Outb
 export type FailureKind =
   /** 409 `conflict`: the mailbox moved since `if_in_state` (docs/search-and-batch.md). */
   | 'conflict'
-  /** Keep the entries queued and retry with backoff: network, timeout, 5xx, 429, 401. */
+  /** Keep the entries queued and retry with backoff: network, timeout, 5xx, 429. */
   | 'transient'
+  /**
+   * 401: the key was rejected. Keep the entries queued, not counted as a failure, and
+   * pause the network until syncNow() (a rejected key is the account's problem, not
+   * the mutation's).
+   */
+  | 'unauthorized'
   /** Roll back: the server will never accept this request as it is (400, 403, 413, 422…). */
   | 'permanent'
   /** The engine is stopping: leave the entries as they are. */
@@ -127,7 +139,7 @@ export function classifyFailure(error: unknown): FailureKind {
   if (error.status === 0) return 'transient';
   // A rejected or revoked key is an account problem, not the mutation's: keep the
   // user's intent queued until the credential works again.
-  if (error.status === 401) return 'transient';
+  if (error.status === 401 || error.code === 'authentication_required') return 'unauthorized';
   if (error.status === 408 || error.status === 429 || error.status >= 500) return 'transient';
   return error.retryable ? 'transient' : 'permanent';
 }

@@ -1,12 +1,16 @@
 // The engine's observable state as data plus a pure reducer (STYLE.md "State
 // machines are data plus pure functions"). Phases:
 //   idle → bootstrapping → catching_up → live ↔ offline, and error from any phase.
+// A 401 pauses the network (phase error, `paused: 'unauthorized'`) until syncNow().
 // Followers (tabs that are not the network leader) mirror the replica and stay
 // `live` once it holds a complete sync; they never go offline on their own.
 import { SyncError } from './errors.js';
 
 /** Phase of the engine. */
 export type SyncPhase = 'idle' | 'bootstrapping' | 'catching_up' | 'live' | 'offline' | 'error';
+
+/** Why the engine holds the network still until `syncNow()` (null while it runs). */
+export type PauseReason = 'unauthorized';
 
 /** State of the SSE stream as the engine sees it. */
 export type PushState = 'off' | 'connecting' | 'connected' | 'unavailable';
@@ -27,6 +31,12 @@ export interface SyncStatus {
   push: PushState;
   /** The error behind an `offline` or `error` phase. */
   error: SyncError | null;
+  /**
+   * Set while the network is paused: 'unauthorized' after a 401 (the sync loop, the
+   * event stream, the outbox and sends wait; nothing is retried in the background)
+   * until `syncNow()` tries again. Null otherwise.
+   */
+  paused: PauseReason | null;
 }
 
 /** Everything that changes the status. `at` is the engine clock (epoch ms). */
@@ -37,6 +47,8 @@ export type SyncAction =
   | { type: 'synced'; at: number }
   | { type: 'offline'; at: number; error: SyncError }
   | { type: 'failed'; at: number; error: SyncError }
+  | { type: 'paused'; at: number; reason: PauseReason; error: SyncError }
+  | { type: 'resumed'; at: number }
   | { type: 'leader'; at: number; leader: boolean }
   | { type: 'push'; at: number; state: PushState }
   | { type: 'pending'; at: number; count: number }
@@ -74,6 +86,7 @@ export const initialStatus: SyncStatus = {
   leader: false,
   push: 'off',
   error: null,
+  paused: null,
 };
 
 function withLag(status: SyncStatus, at: number): SyncStatus {
@@ -93,11 +106,16 @@ export function reduceStatus(status: SyncStatus, action: SyncAction): SyncStatus
       if (status.phase === 'live') return withLag(status, action.at);
       return withLag({ ...status, phase: 'catching_up', progress: null }, action.at);
     case 'synced':
-      return { ...status, phase: 'live', progress: null, lastSyncedAt: action.at, lag: 0, error: null };
+      return { ...status, phase: 'live', progress: null, lastSyncedAt: action.at, lag: 0, error: null, paused: null };
     case 'offline':
       return withLag({ ...status, phase: 'offline', error: action.error }, action.at);
     case 'failed':
       return withLag({ ...status, phase: 'error', error: action.error }, action.at);
+    case 'paused':
+      return withLag({ ...status, phase: 'error', error: action.error, paused: action.reason, progress: null }, action.at);
+    case 'resumed':
+      // Trying again: the phase moves on with the next cycle (catching_up, then live).
+      return status.paused === null ? status : withLag({ ...status, paused: null }, action.at);
     case 'leader':
       return withLag({ ...status, leader: action.leader }, action.at);
     case 'push':

@@ -133,6 +133,43 @@ describe('events()', () => {
     expect(events.map((e) => e.id ?? e.type)).toEqual(['open', 'e1', 'e2', 'open', 'e3']);
   });
 
+  it('an event with an id but no data still sets the last event id: the reconnect sends it as Last-Event-ID', async () => {
+    const server = await sseServer((c, i) => {
+      openStream(c.res);
+      if (i === 0) {
+        sendEvent(c.res, 'e1', 'message.received', { n: 1 });
+        // WHATWG SSE: no data, so nothing is dispatched, but the last event ID is now e2;
+        // split across writes and CRLF-terminated to exercise the line scanner.
+        c.res.write('i');
+        c.res.write('d: e2\r');
+        c.res.write('\n\r\n');
+        setTimeout(() => c.res.socket?.destroy(), 20);
+      } else if (i === 1) {
+        // An id-only block after an event, LF-terminated, then a cut.
+        c.res.write('event: sync_required\nid: e3\n\n');
+        setTimeout(() => c.res.socket?.destroy(), 20);
+      }
+    });
+    const { events } = collect(apiFor(server), {});
+    await until(() => server.conns.length === 3, 'the third connection');
+    expect(server.conns.map((c) => c.headers['last-event-id'])).toEqual([undefined, 'e2', 'e3']);
+    // The id-only events were never emitted (they carry no data).
+    expect(events.filter((e) => e.type !== 'open').map((e) => e.id)).toEqual(['e1']);
+  });
+
+  it('lastEventIdScanner follows the id field like the WHATWG parser (BOM, CR/LF/CRLF, NUL, empty id resets)', async () => {
+    const { lastEventIdScanner } = await import('../../src/api/events.js');
+    const seen: string[] = [];
+    const scan = lastEventIdScanner((id) => seen.push(id));
+    const enc = (t: string) => new TextEncoder().encode(t);
+    scan(enc('\uFEFFid: a\n\n'));
+    scan(enc('data: x\nid:b\r\rid: c\0d\n\n'));
+    scan(enc('idle: 1\nid\n\n: comment\n\nid: d'));
+    expect(seen).toEqual(['a', 'b', '']);
+    scan(enc('\r\n\r\n'));
+    expect(seen).toEqual(['a', 'b', '', 'd']);
+  });
+
   it('reconnects when the server ends the stream (close_after)', async () => {
     const server = await sseServer((c, i) => {
       openStream(c.res);

@@ -30,7 +30,7 @@ function openDb(factory: IDBFactory, name = 'send-test'): MailboxDb {
 }
 
 function queue(options: SendQueueOptions): SendQueue {
-  const q = createSendQueue({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...options });
+  const q = createSendQueue({ retry: { baseDelayMs: 5, maxDelayMs: 20 }, conflictRetry: { attempts: 3, baseDelayMs: 2 }, ...options });
   queues.push(q);
   return q;
 }
@@ -197,7 +197,30 @@ describe.skipIf(!specAvailable)('send(): rejections are final', () => {
     expect(await db.outbox.get(seq)).toBeUndefined();
   });
 
-  it('a 409 idempotency_conflict fails the send and is not retried blindly; retry() resends with the same key', async () => {
+  it('a 409 idempotency_conflict on an in-flight send is retried after a short wait with the same key, and is delivered once', async () => {
+    const sim = await withSim({ messages: 10 });
+    const net = new NetLog();
+    // The first two POSTs find the key's first request still running (docs/idempotency.md).
+    let conflicts = 2;
+    net.intercept = (url, init) => {
+      if (!SEND.test(new URL(url).pathname) || init?.method !== 'POST' || conflicts <= 0) return undefined;
+      conflicts -= 1;
+      const body = { error: { code: 'idempotency_conflict', message: 'A request with this Idempotency-Key is still in progress.', param: 'Idempotency-Key' } };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 409, headers: { 'content-type': 'application/json' } }));
+    };
+    const db = openDb(new IDBFactory());
+    const q = queue({ outbox: db.outbox, api: apiFor(sim, net) });
+    const { seq, idempotency_key } = await q.send(draft('In flight'));
+    const sent = await outcome(q, 'sent', seq);
+    expect(sent.status).toBe('sent');
+    const posts = net.matching('POST', SEND);
+    expect(posts.map((r) => r.status)).toEqual([409, 409, 200]);
+    expect(new Set(posts.map((r) => r.headers['idempotency-key']))).toEqual(new Set([idempotency_key]));
+    expect(new Set(posts.map((r) => r.body)).size).toBe(1);
+    expect((await submissionsFor(sim, 'In flight')).submissions).toHaveLength(1);
+  });
+
+  it('a 409 idempotency_conflict that persists fails the send after a bounded number of resends; retry() resends with the same key', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
     const db = openDb(new IDBFactory());
@@ -219,7 +242,8 @@ describe.skipIf(!specAvailable)('send(): rejections are final', () => {
     const failed = await outcome(q, 'failed', seq);
     expect(failed.status === 'failed' && failed.error).toMatchObject({ code: 'idempotency_conflict', status: 409 });
     await q.flush();
-    expect(net.matching('POST', SEND)).toHaveLength(1);
+    // The first POST and 3 resends (conflictRetry.attempts), then final.
+    expect(net.matching('POST', SEND)).toHaveLength(4);
     expect((await submissionsFor(sim, 'Different')).submissions).toHaveLength(0);
     expect((await submissionsFor(sim, 'Original')).submissions).toHaveLength(1);
 
@@ -228,7 +252,7 @@ describe.skipIf(!specAvailable)('send(): rejections are final', () => {
     await q.retry(seq);
     await again;
     const sends = net.matching('POST', SEND);
-    expect(sends).toHaveLength(2);
+    expect(sends).toHaveLength(8);
     expect(new Set(sends.map((r) => r.headers['idempotency-key']))).toEqual(new Set([sent.send.idempotency_key]));
   });
 });

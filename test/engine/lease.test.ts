@@ -1,6 +1,8 @@
 // Leader election without Web Locks: the IndexedDB lease (src/sync/lease.ts).
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import type { EngineClock } from '../../src/sync/context.js';
 import { MailboxDb } from '../../src/store/db.js';
 import { LEASE_KEY, leaseElection } from '../../src/sync/lease.js';
@@ -40,9 +42,11 @@ function manualClock(start = 1_000) {
 
 const dbs: MailboxDb[] = [];
 const engines: EngineHandle[] = [];
+const syncs: MailboxSync[] = [];
 let s: Simulator | undefined;
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.sync.stop();
+  for (const x of syncs.splice(0)) await x.stop();
   for (const d of dbs.splice(0)) d.close();
   await s?.close();
   s = undefined;
@@ -118,5 +122,51 @@ describe('IndexedDB lease election', () => {
     await b.sync.syncNow();
     expect(bRequests).toBeGreaterThan(before);
     expect((await b.sync.snapshot()).messages.length).toBe((await s.snapshot()).messages.length);
+  });
+
+  it('two engines with default options on one database in Node: exactly one opens an event stream, and a send is POSTed once', async () => {
+    s = await sim({ messages: 20 });
+    const factory = new IDBFactory();
+    const calls: string[][] = [[], []];
+    const open = (n: 0 | 1) => {
+      const x = createMailboxSync({
+        apiKey: (s as Simulator).apiKey,
+        baseUrl: (s as Simulator).url,
+        indexedDB: factory,
+        IDBKeyRange,
+        dbName: 'shared',
+        poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 },
+        apiOptions: { rateLimit: false },
+        fetch: (input, init) => {
+          const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+          calls[n]?.push(`${(init?.method ?? 'GET').toUpperCase()} ${new URL(url).pathname}`);
+          return fetch(input, init);
+        },
+      });
+      syncs.push(x);
+      return x;
+    };
+    // No `leader` and no `locks`: Node has no navigator.locks.
+    expect((globalThis as { navigator?: { locks?: unknown } }).navigator?.locks).toBeUndefined();
+    const a = open(0);
+    const b = open(1);
+    await Promise.all([a.start(), b.start()]);
+    const leading = await Promise.all([a, b].map((x) => firstValueFrom(x.status$)));
+    expect(leading.filter((st) => st.leader)).toHaveLength(1);
+    const leader = leading[0]?.leader ? a : b;
+    await firstValueFrom(leader.status$.pipe(filter((st) => st.push === 'connected'), timeout(10_000)));
+    // The follower sends: the leader's flusher delivers it.
+    const follower = leader === a ? b : a;
+    await follower.send({ to: [{ email: 'x@example.com', name: null }], subject: 'one leader', text_body: 'hi' });
+    await eventually(async () => (await (s as Simulator).snapshot()).messages.some((m) => m.subject === 'one leader'), 10_000, 'the send');
+    // Give a second leader, if there were one, time to send it too.
+    await new Promise((r) => setTimeout(r, 300));
+    const streams = calls.map((list) => list.filter((c) => c === 'GET /api/v1/mailbox/events').length);
+    expect(streams.filter((n) => n > 0)).toHaveLength(1);
+    expect((s as Simulator).stats().sseConnectionsOpen).toBe(1);
+    expect(calls.flat().filter((c) => c === 'POST /api/v1/mailbox/messages/send')).toHaveLength(1);
+    // The follower touched the network only to read the session (naming nothing else).
+    const followerCalls = calls[leader === a ? 1 : 0] ?? [];
+    expect(followerCalls.filter((c) => !c.endsWith('/mailbox/session'))).toEqual([]);
   });
 });

@@ -37,6 +37,16 @@ describe('reduceStatus', () => {
     expect(reduceStatus(off, { type: 'failed', at: 10, error: bad })).toMatchObject({ phase: 'error', error: bad });
   });
 
+  it('a 401 pauses with the reason until the next sync: paused → resumed → synced', () => {
+    const bad = new SyncError('unauthorized', 'the API key was rejected', { retryable: false });
+    const paused = run([{ type: 'synced', at: 1 }, { type: 'paused', at: 5, reason: 'unauthorized', error: bad }]);
+    expect(paused).toMatchObject({ phase: 'error', paused: 'unauthorized', error: bad, lastSyncedAt: 1 });
+    const resumed = reduceStatus(paused, { type: 'resumed', at: 6 });
+    expect(resumed).toMatchObject({ phase: 'error', paused: null });
+    expect(reduceStatus(resumed, { type: 'resumed', at: 7 })).toBe(resumed);
+    expect(reduceStatus(paused, { type: 'synced', at: 9 })).toMatchObject({ phase: 'live', paused: null, error: null });
+  });
+
   it('tracks leader, push state and pending mutations without changing the phase', () => {
     const s = run([{ type: 'synced', at: 1 }, { type: 'leader', at: 2, leader: true }, { type: 'push', at: 3, state: 'connected' }, { type: 'pending', at: 4, count: 7 }]);
     expect(s).toMatchObject({ phase: 'live', leader: true, push: 'connected', pendingMutations: 7 });

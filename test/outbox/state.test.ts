@@ -81,7 +81,7 @@ describe('classifyFailure', () => {
     expect(classifyFailure(apiError(429, 'rate_limit_exceeded', true, 2000))).toBe('transient');
     expect(classifyFailure(apiError(503, 'service_unavailable', true))).toBe('transient');
     expect(classifyFailure(apiError(500, 'internal_error', false))).toBe('transient');
-    expect(classifyFailure(apiError(401, 'authentication_required'))).toBe('transient');
+    expect(classifyFailure(apiError(401, 'authentication_required'))).toBe('unauthorized');
     expect(classifyFailure(apiError(422, 'validation_error'))).toBe('permanent');
     expect(classifyFailure(apiError(400, 'invalid_parameter'))).toBe('permanent');
     expect(classifyFailure(apiError(403, 'forbidden'))).toBe('permanent');
