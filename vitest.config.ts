@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Fails a test during which an unhandled promise rejection surfaced.
     setupFiles: ['test/setup/unhandled.ts'],
     // Integration tests run real HTTP servers and fake-indexeddb; keep parallelism

@@ -14,6 +14,26 @@ describe('public exports', () => {
     expect(Object.keys(root).sort()).toEqual(['ContentError', 'SyncError', 'createMailboxSync', 'initialStatus', 'reduceStatus', 'resolveInlineImages', 'sanitizeHtml']);
   });
 
+  it('sendmux-sync/react exports the provider and the hooks, and none of the store internals', async () => {
+    const react = await import('../../src/react/index.js');
+    expect(Object.keys(react).sort()).toEqual([
+      'CONTENT_LOADING',
+      'MailboxSyncProvider',
+      'useContent',
+      'useCount',
+      'useFolders',
+      'useMailboxObservable',
+      'useMailboxSync',
+      'useMessage',
+      'useMessageIds',
+      'useMessages',
+      'useOutcomes',
+      'useSearch',
+      'useStatus',
+      'useThread',
+    ]);
+  });
+
   it('sendmux-sync/sim exports startSimulator', async () => {
     const sim = await import('../../src/sim/index.js');
     expect(Object.keys(sim)).toContain('startSimulator');
