@@ -1,6 +1,7 @@
 // The README's code is tested (issue 17), so the docs cannot drift from the code:
-// every ```ts block is type-checked as its own strict module (imports of
-// 'sendmux-sync', 'sendmux-sync/api' and 'sendmux-sync/sim' point at src/), and
+// every ```ts and ```tsx block is type-checked as its own strict module (imports of
+// 'sendmux-sync', 'sendmux-sync/api', 'sendmux-sync/sim' and 'sendmux-sync/react'
+// point at src/; ```tsx blocks are .tsx files, JSX checked), and
 // every ```ts node block also runs in a child process against the simulator, with
 // SENDMUX_API_KEY and SENDMUX_BASE_URL set to the simulator's. A block must exit 0
 // on its own: a hang means something keeps the process alive after stop().
@@ -18,6 +19,8 @@ export interface Block {
   /** 1-based README line of the block's first code line. */
   line: number;
   run: boolean;
+  /** A ```tsx block (type-checked as a .tsx file). */
+  tsx: boolean;
   code: string;
 }
 
@@ -26,12 +29,12 @@ export function readmeBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(ts|typescript)(\s+node)?\s*$/.exec(lines[i] ?? '');
+    const open = /^```(ts|typescript|tsx)(\s+node)?\s*$/.exec(lines[i] ?? '');
     if (!open) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && lines[end] !== '```') end++;
-    blocks.push({ line: start + 1, run: open[2] !== undefined, code: lines.slice(start, end).join('\n') });
+    blocks.push({ line: start + 1, run: open[2] !== undefined, tsx: open[1] === 'tsx', code: lines.slice(start, end).join('\n') });
     i = end;
   }
   return blocks;
@@ -43,11 +46,12 @@ function localImports(code: string): string {
   return code
     .replace(/from '(sendmux-sync)'/g, () => `from '${to('src/index.ts')}'`)
     .replace(/from 'sendmux-sync\/api'/g, () => `from '${to('src/api/index.ts')}'`)
-    .replace(/from 'sendmux-sync\/sim'/g, () => `from '${to('src/sim/index.ts')}'`);
+    .replace(/from 'sendmux-sync\/sim'/g, () => `from '${to('src/sim/index.ts')}'`)
+    .replace(/from 'sendmux-sync\/react'/g, () => `from '${to('src/react/index.ts')}'`);
 }
 
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
-const fileOf = (b: Block) => join(dir, `readme-line-${b.line}.ts`);
+const fileOf = (b: Block) => join(dir, `readme-line-${b.line}.${b.tsx ? 'tsx' : 'ts'}`);
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -66,6 +70,7 @@ describe('README code', () => {
   it('has TypeScript blocks, some of them runnable', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     expect(blocks.filter((b) => b.run).length).toBeGreaterThanOrEqual(3);
+    expect(blocks.filter((b) => b.tsx).length, 'the React section\'s ```tsx example').toBeGreaterThanOrEqual(1);
   });
 
   it('every ```ts block type-checks under the project\'s strict settings', () => {
