@@ -109,20 +109,20 @@ export function useMessageIds(...args: unknown[]): string[] | undefined {
  * One message, live (`message$`).
  *
  * @param sync - The engine.
- * @param id - The message id; `undefined` (nothing selected) returns `undefined` without subscribing.
+ * @param id - The message id; `undefined` or `null` (nothing selected) returns `undefined` and reads nothing.
  * @returns `undefined` until loaded, `null` when the replica has no such message, else the message.
  */
-export function useMessage(sync: MailboxSync, id: string | undefined): Message | null | undefined;
+export function useMessage(sync: MailboxSync, id: string | null | undefined): Message | null | undefined;
 /**
  * One message, live, with the engine of the nearest {@link MailboxSyncProvider}.
  *
- * @param id - The message id; `undefined` (nothing selected) returns `undefined` without subscribing.
+ * @param id - The message id; `undefined` or `null` (nothing selected) returns `undefined` and reads nothing.
  * @returns `undefined` until loaded, `null` when the replica has no such message, else the message.
  */
-export function useMessage(id: string | undefined): Message | null | undefined;
+export function useMessage(id: string | null | undefined): Message | null | undefined;
 export function useMessage(...args: unknown[]): Message | null | undefined {
-  const [sync, [id]] = useEngineArgs<[string | undefined]>('useMessage', args);
-  const snapshot = useSnapshot(sync, ['message', id ?? null], () => (id === undefined ? NEVER : sync.message$(id)));
+  const [sync, [id]] = useEngineArgs<[(string | null)?]>('useMessage', args);
+  const snapshot = useSnapshot(sync, ['message', id ?? null], () => (id == null ? NEVER : sync.message$(id)));
   const value = valueOf(snapshot, undefined);
   return snapshot.kind === 'value' ? (value ?? null) : undefined;
 }
@@ -169,20 +169,20 @@ export function useFolders(...args: unknown[]): Folder[] | undefined {
  * One thread with its messages (oldest first), live (`thread$`).
  *
  * @param sync - The engine.
- * @param id - The thread id; `undefined` returns `undefined` without subscribing.
+ * @param id - The thread id; `undefined` or `null` returns `undefined` and reads nothing.
  * @returns `undefined` until loaded, `null` when the replica has no such thread, else the thread.
  */
-export function useThread(sync: MailboxSync, id: string | undefined): ThreadWithMessages | null | undefined;
+export function useThread(sync: MailboxSync, id: string | null | undefined): ThreadWithMessages | null | undefined;
 /**
  * One thread with its messages, live, with the engine of the nearest {@link MailboxSyncProvider}.
  *
- * @param id - The thread id; `undefined` returns `undefined` without subscribing.
+ * @param id - The thread id; `undefined` or `null` returns `undefined` and reads nothing.
  * @returns `undefined` until loaded, `null` when the replica has no such thread, else the thread.
  */
-export function useThread(id: string | undefined): ThreadWithMessages | null | undefined;
+export function useThread(id: string | null | undefined): ThreadWithMessages | null | undefined;
 export function useThread(...args: unknown[]): ThreadWithMessages | null | undefined {
-  const [sync, [id]] = useEngineArgs<[string | undefined]>('useThread', args);
-  const snapshot = useSnapshot(sync, ['thread', id ?? null], () => (id === undefined ? NEVER : sync.thread$(id)));
+  const [sync, [id]] = useEngineArgs<[(string | null)?]>('useThread', args);
+  const snapshot = useSnapshot(sync, ['thread', id ?? null], () => (id == null ? NEVER : sync.thread$(id)));
   const value = valueOf(snapshot, undefined);
   return snapshot.kind === 'value' ? (value ?? null) : undefined;
 }
@@ -234,26 +234,26 @@ export const CONTENT_LOADING: ContentState<MessageContentData> = Object.freeze({
  * The clean content of a message (`content$`: from the cache, fetched on a miss).
  *
  * @param sync - The engine.
- * @param messageId - The message; `undefined` returns `undefined` without subscribing.
+ * @param messageId - The message; `undefined` or `null` returns `undefined` and reads nothing.
  * @param options - The API's content controls and read options, compared by value.
  * @returns {@link CONTENT_LOADING} (`{ status: 'loading' }`) until the first state, then
  *   `loading`, `ready` (with the content) or `error` (a ContentError; not thrown).
  */
-export function useContent(sync: MailboxSync, messageId: string | undefined, options?: ContentReadOptions): ContentState<MessageContentData> | undefined;
+export function useContent(sync: MailboxSync, messageId: string | null | undefined, options?: ContentReadOptions): ContentState<MessageContentData> | undefined;
 /**
  * The clean content of a message, with the engine of the nearest {@link MailboxSyncProvider}.
  *
- * @param messageId - The message; `undefined` returns `undefined` without subscribing.
+ * @param messageId - The message; `undefined` or `null` returns `undefined` and reads nothing.
  * @param options - The API's content controls and read options, compared by value.
  * @returns `{ status: 'loading' }` until the first state, then `loading`, `ready` or `error`.
  */
-export function useContent(messageId: string | undefined, options?: ContentReadOptions): ContentState<MessageContentData> | undefined;
+export function useContent(messageId: string | null | undefined, options?: ContentReadOptions): ContentState<MessageContentData> | undefined;
 export function useContent(...args: unknown[]): ContentState<MessageContentData> | undefined {
-  const [sync, [messageId, options = {}]] = useEngineArgs<[string | undefined, ContentReadOptions?]>('useContent', args);
+  const [sync, [messageId, options = {}]] = useEngineArgs<[(string | null)?, ContentReadOptions?]>('useContent', args);
   const snapshot = useSnapshot(sync, ['content', messageId ?? null, options], () =>
-    messageId === undefined ? NEVER : sync.content$(messageId, options),
+    messageId == null ? NEVER : sync.content$(messageId, options),
   );
-  return messageId === undefined ? undefined : valueOf(snapshot, CONTENT_LOADING);
+  return messageId == null ? undefined : valueOf(snapshot, CONTENT_LOADING);
 }
 
 /** Options of {@link useOutcomes}. */

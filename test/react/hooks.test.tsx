@@ -11,10 +11,14 @@ import {
   useContent,
   useCount,
   useFolders,
+  useMailboxObservable,
   useMessage,
+  useMessageIds,
   useMessages,
   useOutcomes,
+  useSearch,
   useStatus,
+  useThread,
 } from '../../src/react/index.js';
 import { storeCount } from '../../src/react/hooks.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -254,6 +258,36 @@ describe('sendmux-sync/react hooks', () => {
     expect(view.container.querySelector('h1')?.textContent).toBe('Has a body');
     expect(view.container.querySelector('[data-testid="missing"]')?.textContent).toBe('null');
     expect(view.container.querySelector('[data-testid="nothing"]')?.textContent).toBe('undefined');
+  });
+
+  it('useMessageIds, useThread, useSearch and useMailboxObservable read the same replica', async () => {
+    const sync = await started();
+    const folderId = await inboxId(sync);
+    const { id } = await sim.control.deliver({ subject: 'Zebra crossing notes' });
+    const delivered = await firstValueFrom(sync.message$(id).pipe(filter((m) => m !== undefined), timeout(20_000)));
+    function Views() {
+      const ids = useMessageIds(sync, { folderId, limit: 5 });
+      const rows = useMessages(sync, { folderId, limit: 5 });
+      const thread = useThread(sync, delivered.thread_id);
+      const search = useSearch(sync, 'zebra', { server: false });
+      const threads = useMailboxObservable(sync, ['threads', { limit: 3 }], (s) => s.threads$({ limit: 3 }));
+      if (!ids || !rows || !thread || !search || !threads) return <p>loading</p>;
+      return (
+        <dl>
+          <dd data-testid="same-order">{String(ids.join() === rows.map((m) => m.id).join())}</dd>
+          <dd data-testid="thread">{thread.messages.map((m) => m.id).join()}</dd>
+          <dd data-testid="search">{`${search.server}:${search.hits.map((m) => m.id).join()}`}</dd>
+          <dd data-testid="threads">{threads.length}</dd>
+        </dl>
+      );
+    }
+    const view = await render(<Views />);
+    const cell = (name: string) => view.container.querySelector(`[data-testid="${name}"]`)?.textContent;
+    await waitFor(() => cell('thread') !== undefined, 'the views to load');
+    expect(cell('same-order')).toBe('true');
+    expect(cell('thread')?.split(',')).toContain(id);
+    expect(cell('search')).toBe(`off:${id}`);
+    expect(cell('threads')).toBe('3');
   });
 
   it('useStatus follows the engine from idle to live', async () => {
