@@ -1,9 +1,10 @@
 // `npm run check:package`: checks the package as users get it (issue 17).
 //   1. build, then `npm pack` into a temporary folder;
 //   2. publint --strict and @arethetypeswrong/cli on the tarball;
-//   3. a consumer project installs the tarball and type-checks a strict TypeScript
-//      file (test/package/consumer/index.ts) whose assertions fail if records or
-//      methods degrade to `any`;
+//   3. a consumer project installs the tarball (with typescript, @types/node and,
+//      for sendmux-sync/react, @types/react) and type-checks a strict TypeScript
+//      file (test/package/consumer/index.ts) whose assertions fail if records,
+//      methods or hooks degrade to `any`;
 //   4. require('sendmux-sync') in that project fails with the ESM-only message.
 // Exits non-zero at the first failing step, saying which.
 import { execFileSync } from 'node:child_process';
@@ -40,7 +41,7 @@ try {
   cpSync(join(root, 'test', 'package', 'consumer'), consumer, { recursive: true });
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
   const own = (name) => `${name}@${JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], { cwd: root, encoding: 'utf8' }))}`;
-  step('consumer: npm install the tarball', 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, own('typescript'), own('@types/node')], { cwd: consumer });
+  step('consumer: npm install the tarball', 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, own('typescript'), own('@types/node'), own('@types/react')], { cwd: consumer });
   step('consumer: strict type-check (test/package/consumer/index.ts)', join(consumer, 'node_modules', '.bin', 'tsc'), ['-p', consumer], { cwd: consumer });
 
   console.log('\n== consumer: require() says the package is ESM-only');

@@ -5,6 +5,21 @@
 import { createMailboxSync, sanitizeHtml, SyncError, type Folder, type Message, type MailboxSync, type SyncPhase, type SyncStatus } from 'sendmux-sync';
 import { createMailboxApi, SendmuxApiError, type MailboxApi, type Session } from 'sendmux-sync/api';
 import { startSimulator, type Simulator } from 'sendmux-sync/sim';
+import { createElement, type ReactElement } from 'react';
+import {
+  MailboxSyncProvider,
+  useContent,
+  useCount,
+  useFolders,
+  useMailboxSync,
+  useMessage,
+  useMessageIds,
+  useMessages,
+  useOutcomes,
+  useSearch,
+  useStatus,
+  useThread,
+} from 'sendmux-sync/react';
 
 /** `true` only when T is `any`. */
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -26,6 +41,39 @@ assertType<Equal<Folder['unread_messages'], number>>();
 assertNotAny<IsAny<ReturnType<MailboxApi['getSession']>>>();
 assertNotAny<IsAny<SyncStatus['phase']>>();
 assertType<Equal<SyncStatus['phase'], SyncPhase>>();
+// sendmux-sync/react: the hooks' results are the engine's types, `undefined` while loading.
+assertNotAny<IsAny<ReturnType<typeof useMessages>>>();
+assertType<Equal<ReturnType<typeof useMessages>, Message[] | undefined>>();
+assertType<Equal<ReturnType<typeof useMessageIds>, string[] | undefined>>();
+assertType<Equal<ReturnType<typeof useMessage>, Message | null | undefined>>();
+assertType<Equal<ReturnType<typeof useCount>, number | undefined>>();
+assertType<Equal<ReturnType<typeof useFolders>, Folder[] | undefined>>();
+assertType<Equal<ReturnType<typeof useStatus>, SyncStatus | undefined>>();
+assertNotAny<IsAny<NonNullable<ReturnType<typeof useThread>>>>();
+assertNotAny<IsAny<NonNullable<ReturnType<typeof useSearch>>['hits']>>();
+assertNotAny<IsAny<NonNullable<ReturnType<typeof useContent>>>>();
+assertNotAny<IsAny<ReturnType<typeof useOutcomes>[number]>>();
+assertType<Equal<ReturnType<typeof useMailboxSync>, MailboxSync>>();
+
+/** A component over the hooks: the engine passed first, or taken from the provider. */
+export function Inbox({ sync }: { sync: MailboxSync }): ReactElement {
+  const rows = useMessages(sync, { folderId: 'inbox', limit: 50 });
+  const unread = useCount({ unread: true });
+  const status = useStatus();
+  const content = useContent(sync, rows?.[0]?.id);
+  // @ts-expect-error a row is a Message, not a number (fails if the hooks degrade to any)
+  const n: number | undefined = rows?.[0];
+  // @ts-expect-error the engine comes first or not at all
+  useMessages({ limit: 1 }, sync);
+  const body = content?.status === 'ready' ? content.content.body.text : null;
+  void n;
+  return createElement('p', null, `${status?.phase ?? '…'}: ${rows?.length ?? '…'} rows, ${unread ?? '…'} unread, ${body ?? ''}`);
+}
+
+/** The provider around it. */
+export function App({ sync }: { sync: MailboxSync }): ReactElement {
+  return createElement(MailboxSyncProvider, { sync }, createElement(Inbox, { sync }));
+}
 
 export async function main(): Promise<void> {
   const sim = await startSimulator({ port: 0, seed: 1, messages: 10 });
