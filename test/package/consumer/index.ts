@@ -61,13 +61,21 @@ export function Inbox({ sync }: { sync: MailboxSync }): ReactElement {
   const unread = useCount({ unread: true });
   const status = useStatus();
   const content = useContent(sync, rows?.[0]?.id);
+  const folders = useFolders(sync);
+  const ids = useMessageIds({ folderId: folders?.[0]?.id, limit: 5 });
+  const first = useMessage(sync, ids?.[0]);
+  const thread = useThread(first?.thread_id);
+  const search = useSearch(useMailboxSync(), 'invoice', { server: false });
+  const outcomes = useOutcomes(sync, { limit: 5 });
+  const subjects: (string | null)[] = [...(thread?.messages ?? []), ...(search?.hits ?? [])].map((m) => m.subject);
+  const failed = outcomes.filter((o) => o.status === 'rolled_back').length;
   // @ts-expect-error a row is a Message, not a number (fails if the hooks degrade to any)
   const n: number | undefined = rows?.[0];
   // @ts-expect-error the engine comes first or not at all
   useMessages({ limit: 1 }, sync);
   const body = content?.status === 'ready' ? content.content.body.text : null;
   void n;
-  return createElement('p', null, `${status?.phase ?? '…'}: ${rows?.length ?? '…'} rows, ${unread ?? '…'} unread, ${body ?? ''}`);
+  return createElement('p', null, `${status?.phase ?? '…'}: ${rows?.length ?? '…'} rows, ${unread ?? '…'} unread, ${failed} failed, ${subjects.length} related, ${body ?? ''}`);
 }
 
 /** The provider around it. */
