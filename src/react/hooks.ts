@@ -30,12 +30,12 @@ import { StoreCache, WAITING, stableKey, type ObservableStore, type StoreSnapsho
 const cache = new StoreCache();
 const serverSnapshot = (): StoreSnapshot<never> => WAITING;
 
-/** The shared store of (engine, key); exported for tests. */
-export function storeOf<T>(sync: MailboxSync, key: readonly unknown[], make: () => Observable<T>): ObservableStore<T> {
+/** The shared store of (engine, key). */
+function storeOf<T>(sync: MailboxSync, key: readonly unknown[], make: () => Observable<T>): ObservableStore<T> {
   return cache.get(sync, stableKey(key), make);
 }
 
-/** How many stores an engine has in the hooks' cache (subscribed, or created by a render and not yet subscribed). */
+/** How many stores an engine has in the hooks' cache (subscribed, or created by a render and not yet subscribed); for tests. */
 export function storeCount(sync: MailboxSync): number {
   return cache.size(sync);
 }
