@@ -1,16 +1,35 @@
+/**
+ * Gmail's shortcuts, where the Sendmux API allows them. Archive (`e`), Move to (`v`)
+ * and restoring from Trash need moving a message between folders, which the API
+ * cannot do (batch-update sets flags and keywords; batch-delete only moves to Trash).
+ */
 export const SHORTCUTS: [string, string][] = [
   ['j / k', 'Next / previous message'],
   ['o or Enter', 'Open message'],
-  ['e or #', 'Move to trash'],
-  ['s', 'Flag / unflag'],
-  ['u', 'Mark read / unread'],
-  ['x', 'Select / deselect'],
+  ['u', 'Toggle read / unread'],
+  ['Shift+I', 'Mark as read'],
+  ['Shift+U', 'Mark as unread'],
+  ['s', 'Star / unstar'],
+  ['#', 'Move to Trash (cannot be undone)'],
   ['l', 'Add a label'],
-  ['c', 'Compose'],
+  ['z', 'Undo the last read, star or label change'],
+  ['x', 'Select / deselect'],
   ['r', 'Reply'],
+  ['a', 'Reply all'],
+  ['f', 'Forward'],
+  ['c', 'Compose'],
+  ['g then i', 'Go to Inbox'],
+  ['g then s', 'Go to Sent'],
+  ['g then t', 'Go to Trash'],
   ['/', 'Search'],
-  ['Esc', 'Close / clear selection'],
+  ['Esc', 'Close / clear selection / back to the list'],
   ['?', 'This help'],
+];
+
+/** Gmail shortcuts left out because the API cannot do what they do. */
+export const UNSUPPORTED: [string, string][] = [
+  ['e', 'Archive'],
+  ['v', 'Move to'],
 ];
 
 export function HelpOverlay(props: { onClose: () => void }) {
@@ -35,6 +54,10 @@ export function HelpOverlay(props: { onClose: () => void }) {
             ))}
           </tbody>
         </table>
+        <p className="muted" data-testid="help-unsupported">
+          Not available: {UNSUPPORTED.map(([k, what]) => `${what} (${k})`).join(', ')}, and restoring from Trash. The Sendmux API cannot move
+          messages between folders.
+        </p>
         <p className="muted">Ctrl/⌘-click or shift-click rows to select several; actions apply to the selection.</p>
       </div>
     </div>

@@ -4,7 +4,7 @@
 // loaded; we tell it which range is visible so it can fetch that page.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Message } from './types.js';
-import { isUnread, labelsOf, senderName, shortDate } from './format.js';
+import { highlightRuns, isUnread, labelsOf, longDate, senderName, shortDate } from './format.js';
 import { Icon } from './Icon.js';
 
 export const ROW_HEIGHT = 68;
@@ -22,6 +22,14 @@ export interface MessageListProps {
   openId: string | null;
   selection: ReadonlySet<string>;
   emptyText: string;
+  /** Nothing to list yet because the engine is still starting: placeholder rows. */
+  loading: boolean;
+  /** Show the recipients ("To: …") instead of the sender (the Sent and Drafts folders). */
+  showRecipients: boolean;
+  /** Search terms to highlight in subject and preview. */
+  highlight: readonly string[];
+  /** The folder a row lives in, when the list spans folders (search); null otherwise. */
+  folderOf: ((message: Message) => string | null) | null;
   onRange: (range: VisibleRange) => void;
   onOpen: (index: number, message: Message) => void;
   onToggleSelect: (message: Message, index: number, shift: boolean) => void;
@@ -84,7 +92,15 @@ export function MessageList(props: MessageListProps) {
       aria-multiselectable
       onScroll={(e) => setViewport({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
     >
-      {total === 0 ? (
+      {total === 0 && props.loading ? (
+        <div className="list-spacer" data-testid="list-skeleton" aria-busy>
+          {Array.from({ length: 12 }, (_, i) => (
+            <div key={i} className="row placeholder" style={{ top: i * ROW_HEIGHT }} aria-hidden>
+              <div className="skeleton" />
+            </div>
+          ))}
+        </div>
+      ) : total === 0 ? (
         <div className="muted pad" data-testid="message-list-empty">
           {props.emptyText}
         </div>
@@ -97,8 +113,28 @@ export function MessageList(props: MessageListProps) {
   );
 }
 
+function Marked(props: { text: string; terms: readonly string[] }) {
+  return (
+    <>
+      {highlightRuns(props.text, props.terms).map((run, i) =>
+        run.hit ? (
+          <mark key={i} data-testid="hit">
+            {run.text}
+          </mark>
+        ) : (
+          run.text
+        ),
+      )}
+    </>
+  );
+}
+
 function Row(props: MessageListProps & { index: number; message: Message }) {
   const { message: m, index } = props;
+  const who = props.showRecipients
+    ? `To: ${m.to.map((a) => senderName(a)).join(', ') || '(no recipients)'}`
+    : senderName(m.from);
+  const folder = props.folderOf?.(m) ?? null;
   const unread = isUnread(m);
   const selected = props.selection.has(m.id);
   const classes = ['row', unread ? 'unread' : '', m.id === props.openId ? 'open' : '', index === props.cursor ? 'cursor' : '', selected ? 'selected' : ''];
@@ -139,8 +175,17 @@ function Row(props: MessageListProps & { index: number; message: Message }) {
       />
       <div className="row-main">
         <div className="row-top">
-          <span className="from">{senderName(m.from)}</span>
-          <span className="date">{shortDate(m.received_at)}</span>
+          <span className="from" data-testid="row-who">
+            {who}
+          </span>
+          {folder && (
+            <span className="row-folder" data-testid="row-folder">
+              {folder}
+            </span>
+          )}
+          <span className="date" data-testid="row-date" title={longDate(m.received_at)}>
+            {shortDate(m.received_at)}
+          </span>
         </div>
         <div className="subject">
           {m.has_attachments && (
@@ -153,9 +198,11 @@ function Row(props: MessageListProps & { index: number; message: Message }) {
               {l}
             </span>
           ))}
-          {m.subject || '(no subject)'}
+          <Marked text={m.subject || '(no subject)'} terms={props.highlight} />
         </div>
-        <div className="preview">{m.preview}</div>
+        <div className="preview">
+          <Marked text={m.preview ?? ''} terms={props.highlight} />
+        </div>
       </div>
       <button
         type="button"

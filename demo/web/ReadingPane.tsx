@@ -4,7 +4,9 @@
 // WITHOUT allow-scripts and WITHOUT allow-same-origin (so even markup the sanitizer
 // missed cannot run code or reach this page), with a CSP that blocks every
 // network load except inline data:/blob: images: remote images and tracking pixels
-// never load.
+// never load, unless the user asks to show them for one message ("Show images":
+// that message is sanitized again with allowRemoteImages and its CSP admits
+// http(s) images; nothing else changes).
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ContentState, MailEngine } from './engine.js';
 import type { Message } from './types.js';
@@ -14,24 +16,31 @@ import { Icon } from './Icon.js';
 import { cidResolver, useInlineImages } from './useInlineImages.js';
 
 export const BODY_CSP = "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'";
+/** The CSP of a body whose remote images the user chose to show. */
+export const BODY_CSP_REMOTE_IMAGES = "default-src 'none'; img-src data: blob: https: http:; style-src 'unsafe-inline'";
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The iframe document for a body: CSP first, then the sanitized markup. */
-export function bodyDocument(inner: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${BODY_CSP}"><base target="_blank"><style>
+export function bodyDocument(inner: string, remoteImages = false): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${remoteImages ? BODY_CSP_REMOTE_IMAGES : BODY_CSP}"><base target="_blank"><style>
 body{font:14px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:16px 20px;word-wrap:break-word}
 pre.plain{white-space:pre-wrap;font:inherit;margin:0}img{max-width:100%}a{color:#0b57d0}
+img[data-sendmux-blocked]{display:inline-block;box-sizing:border-box;min-width:48px;min-height:32px;background:#eef0f3;border:1px dashed #b8bec6;border-radius:4px}
 </style></head><body>${inner}</body></html>`;
 }
+
+export type ReplyMode = 'reply' | 'reply-all' | 'forward';
 
 export interface ReadingPaneProps {
   engine: MailEngine;
   messageId: string | null;
-  onReply: (m: Message) => void;
-  onToast: (text: string, kind?: 'info' | 'error') => void;
+  onReply: (m: Message, mode: ReplyMode) => void;
+  /** Back to the list (the phone layout shows one pane at a time). */
+  onBack: () => void;
+  onToast: (text: string, kind?: 'info' | 'warn' | 'error') => void;
   onTrash: (ids: string[]) => void;
   onToggleRead: (m: Message) => void;
   onToggleFlag: (m: Message) => void;
@@ -87,15 +96,21 @@ export function ReadingPane(props: ReadingPaneProps) {
     null,
   );
   const [label, setLabel] = useState('');
+  // The one message whose remote images the user chose to show (reset by opening another).
+  const [remoteImagesFor, setRemoteImagesFor] = useState<string | null>(null);
+  const remoteImages = remoteImagesFor !== null && remoteImagesFor === messageId;
   const html = content?.state === 'ready' ? content.html : null;
   const images = useInlineImages(engine, messageId, message?.attachments, html);
   const body = useMemo(() => {
     if (!content || content.state !== 'ready') return null;
     if (!content.html) return { doc: bodyDocument(`<pre class="plain">${escapeHtml(content.text ?? '')}</pre>`), blocked: 0 };
     // Inline images still downloading (or offline) render blank first, then fill in.
-    const clean = engine.sanitize(content.html, images && images !== 'loading' ? cidResolver(images) : undefined);
-    return { doc: bodyDocument(clean.html), blocked: clean.blockedRemoteImages };
-  }, [engine, content, images]);
+    const clean = engine.sanitize(content.html, {
+      ...(images && images !== 'loading' ? { resolveCid: cidResolver(images) } : {}),
+      ...(remoteImages ? { allowRemoteImages: true } : {}),
+    });
+    return { doc: bodyDocument(clean.html, remoteImages), blocked: clean.blockedRemoteImages };
+  }, [engine, content, images, remoteImages]);
 
   if (!messageId) {
     return (
@@ -134,10 +149,21 @@ export function ReadingPane(props: ReadingPaneProps) {
   return (
     <section className="reading" data-testid="reading-pane" data-id={message.id}>
       <header className="reading-head">
-        <h1 data-testid="reading-subject">{message.subject || '(no subject)'}</h1>
+        <div className="reading-title">
+          <button type="button" className="ghost back" data-testid="back" onClick={props.onBack} aria-label="Back to the list">
+            ←
+          </button>
+          <h1 data-testid="reading-subject">{message.subject || '(no subject)'}</h1>
+        </div>
         <div className="toolbar">
-          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message)} data-testid="reply">
+          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message, 'reply')} data-testid="reply" title="Reply (r)">
             <Icon name="reply" size={14} /> Reply
+          </button>
+          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message, 'reply-all')} data-testid="reply-all" title="Reply all (a)">
+            Reply all
+          </button>
+          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message, 'forward')} data-testid="forward" title="Forward (f)">
+            Forward
           </button>
           <button
             type="button"
@@ -155,7 +181,7 @@ export function ReadingPane(props: ReadingPaneProps) {
           >
             {message.flags.flagged ? '★ Unflag' : '☆ Flag'}
           </button>
-          <button type="button" className="danger" data-testid="reading-trash" disabled={!mutations} onClick={() => props.onTrash([message.id])}>
+          <button type="button" className="danger" data-testid="reading-trash" disabled={!mutations} onClick={() => props.onTrash([message.id])} title="Move to Trash (#)">
             <Icon name="trash" size={14} /> Trash
           </button>
         </div>
@@ -166,7 +192,7 @@ export function ReadingPane(props: ReadingPaneProps) {
           </div>
           <div className="muted">To: {message.to.map(formatAddress).join(', ') || '—'}</div>
           {message.cc.length > 0 && <div className="muted">Cc: {message.cc.map(formatAddress).join(', ')}</div>}
-          <div className="muted">{longDate(message.received_at)}</div>
+          <div className="muted" data-testid="reading-date">{longDate(message.received_at)}</div>
         </div>
         <div className="labels" data-testid="labels">
           {labels.map((l) => (
@@ -234,10 +260,13 @@ export function ReadingPane(props: ReadingPaneProps) {
             {body && body.blocked > 0 && (
               <div className="blocked-note" data-testid="blocked-images">
                 <Icon name="shield" size={13} /> {body.blocked} remote image{body.blocked === 1 ? '' : 's'} blocked to protect your privacy
+                <button type="button" data-testid="show-images" onClick={() => setRemoteImagesFor(message.id)}>
+                  Show images
+                </button>
               </div>
             )}
             <iframe
-              key={message.id}
+              key={`${message.id}:${remoteImages ? 'remote' : 'blocked'}`}
               title="Message body"
               data-testid="message-body"
               sandbox="allow-popups allow-popups-to-escape-sandbox"

@@ -1,6 +1,12 @@
-// Non-blocking notifications: errors stay until dismissed (or retried); info and
-// warnings (failures the engine retries by itself) fade.
+// Non-blocking notifications, only for what the user may act on: an action that
+// can be undone, a change or a send the server refused for good, a problem that
+// needs the user. Failures the engine retries by itself are the status bar's job.
 export type ToastKind = 'info' | 'warn' | 'error';
+
+export interface ToastAction {
+  label: string;
+  run: () => void;
+}
 
 export interface Toast {
   id: number;
@@ -10,7 +16,7 @@ export interface Toast {
   text: string;
   /** How many times the same message was raised (shown as ×N instead of stacking). */
   count: number;
-  retry?: () => void;
+  action?: ToastAction;
 }
 
 export function Toasts(props: { toasts: Toast[]; onDismiss: (id: number) => void }) {
@@ -18,18 +24,18 @@ export function Toasts(props: { toasts: Toast[]; onDismiss: (id: number) => void
     <div className="toasts" aria-live="polite">
       {props.toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`} data-testid="toast" data-kind={t.kind} role={t.kind === 'error' ? 'alert' : 'status'}>
-          <span>{t.text}</span>
+          <span data-testid="toast-text">{t.text}</span>
           {t.count > 1 && <span className="toast-count">×{t.count}</span>}
-          {t.retry && (
+          {t.action && (
             <button
               type="button"
-              data-testid="toast-retry"
+              data-testid="toast-action"
               onClick={() => {
-                t.retry?.();
+                t.action?.run();
                 props.onDismiss(t.id);
               }}
             >
-              Retry
+              {t.action.label}
             </button>
           )}
           <button type="button" className="ghost" aria-label="Dismiss" onClick={() => props.onDismiss(t.id)}>

@@ -1,6 +1,6 @@
 // Builds the UI's MailEngine from the real sync engine (`createMailboxSync`),
 // configured by the dev server (GET /__demo/config).
-import { combineLatest, filter, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
+import { combineLatest, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
 import { createMailboxSync, sanitizeHtml, type MailboxSync } from '../../src/index.js';
 import type { ContentState, EngineStatus, MailEngine, OutboxItem } from './engine.js';
 import type { DemoClientConfig } from './types.js';
@@ -12,6 +12,9 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
     apiKey: config.apiKey,
     baseUrl,
     ...(config.mailboxId ? { mailboxId: config.mailboxId } : {}),
+    // A dropped event stream is reopened after 15 s instead of the default 60 s,
+    // so the demo's "cut the network" recovers visibly; polling covers the gap.
+    pushRetryMs: 15_000,
   });
 
   const outbox$: Observable<OutboxItem[]> = sync.outbox$.pipe(
@@ -27,7 +30,7 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
   );
 
   // The engine pauses while the platform reports offline but keeps its last
-  // phase until a request fails; show the platform's signal right away.
+  // phase until a request fails; the status bar shows the platform's signal too.
   const online$ = merge(fromEvent(window, 'online'), fromEvent(window, 'offline')).pipe(
     map(() => navigator.onLine),
     startWith(navigator.onLine),
@@ -35,6 +38,10 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
   const status$: Observable<EngineStatus> = combineLatest([sync.status$, online$, outbox$.pipe(startWith([]))]).pipe(
     map(([s, online, sends]) => ({
       phase: !online && s.phase === 'live' ? 'offline' : s.phase,
+      push: s.push,
+      error: s.error ? { code: s.error.code, message: s.error.message, retryable: s.error.retryable } : null,
+      paused: s.paused,
+      online,
       progress: s.progress,
       lastSyncedAt: s.lastSyncedAt,
       pendingMutations: s.pendingMutations,
@@ -70,19 +77,23 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
       return bytes instanceof Blob ? bytes : new Blob([bytes as Uint8Array<ArrayBuffer>]);
     },
     sending: {
-      send: async (draft) => {
-        await sync.send(draft);
-      },
+      send: async (draft) => (await sync.send(draft)).seq,
       outbox$,
-      failures$: sync.sendOutcomes$.pipe(
-        filter((o) => o.status === 'failed'),
-        map((o) => ({ seq: o.seq, message: o.status === 'failed' ? o.error.message : '' })),
+      outcomes$: sync.sendOutcomes$.pipe(
+        map((o) => (o.status === 'failed' ? { seq: o.seq, status: 'failed' as const, message: o.error.message } : { seq: o.seq, status: 'sent' as const })),
       ),
       retry: (seq) => sync.retrySend(seq),
       discard: (seq) => sync.discardSend(seq),
     },
     search$: (text) => sync.search$(text, { limit: 200 }).pipe(map((s) => ({ hits: s.hits, localHits: s.localHits, server: s.server }))),
-    sanitize: (html, resolveCid) => sanitizeHtml(html, resolveCid ? { resolveCid } : {}),
+    sanitize: (html, options = {}) =>
+      sanitizeHtml(html, {
+        ...(options.resolveCid ? { resolveCid: options.resolveCid } : {}),
+        ...(options.allowRemoteImages ? { allowRemoteImages: true } : {}),
+      }),
+    // The replica keeps identities but has no view of them; its snapshot has them.
+    // Read once per compose (a full snapshot: cheap for a demo mailbox, not for 100k).
+    identities: async () => (await sync.snapshot()).identities,
     syncNow: () => sync.syncNow(),
     start: () => sync.start(),
     stop: () => sync.stop(),

@@ -2,7 +2,7 @@
 // client uses. Components depend on this interface only, so it documents exactly
 // what a mail UI needs from the engine.
 import type { Observable } from 'rxjs';
-import type { Draft, Folder, Message } from './types.js';
+import type { Draft, Folder, Identity, Message } from './types.js';
 
 export interface MailQuery {
   folderId?: string;
@@ -19,9 +19,19 @@ export interface MailQuery {
 
 export type Phase = 'idle' | 'bootstrapping' | 'catching_up' | 'live' | 'offline' | 'error';
 
-/** What the status bar shows. */
+/** State of the event stream (the engine's `status$.push`). */
+export type PushState = 'off' | 'connecting' | 'connected' | 'unavailable';
+
+/** What the status bar shows (the engine's `status$`, plus the platform's online signal). */
 export interface EngineStatus {
   phase: Phase;
+  push: PushState;
+  /** The error behind an offline or error phase. */
+  error: { code: string; message: string; retryable: boolean } | null;
+  /** 'unauthorized' while a rejected key holds the network until syncNow(). */
+  paused: 'unauthorized' | null;
+  /** The platform's signal (navigator.onLine). */
+  online: boolean;
   progress: { done: number; total: number | null } | null;
   lastSyncedAt: number | null;
   pendingMutations: number;
@@ -67,6 +77,12 @@ export interface SearchResult {
   server: 'loading' | 'ready' | 'off';
 }
 
+/** A draft to send: the API's fields, attachments as bytes (the engine uploads them). */
+export type SendDraft = Omit<Draft, 'attachments'> & {
+  related_message_ids?: string[];
+  attachments?: { filename: string; content_type: string; data: Blob }[];
+};
+
 /** Flag/keyword patch of `update()` (absolute values). */
 export interface MessagePatch {
   seen?: boolean;
@@ -108,18 +124,24 @@ export interface MailEngine {
   attachment: ((messageId: string, attachmentId: string) => Promise<Blob>) | null;
   /** Sending: queue a draft (durable at once), the queue itself, and its failures. */
   sending: {
-    send(draft: Draft & { related_message_ids?: string[] }): Promise<void>;
+    /** Queues a send; resolves with its outbox sequence number once it is durable. */
+    send(draft: SendDraft): Promise<number>;
     /** Sends not yet delivered, oldest first. */
     outbox$: Observable<OutboxItem[]>;
-    /** Sends that failed for good (shown with Retry). */
-    failures$: Observable<{ seq: number; message: string }>;
+    /** What became of each send: delivered, or failed for good (shown with Retry). */
+    outcomes$: Observable<{ seq: number; status: 'sent' } | { seq: number; status: 'failed'; message: string }>;
     retry(seq: number): Promise<void>;
     discard(seq: number): Promise<boolean>;
   } | null;
   /** Local hits at once, server hits merged as they arrive (the engine's search$). */
   search$: ((text: string) => Observable<SearchResult>) | null;
   /** `sanitizeHtml` from src/content: inert HTML, remote images removed and counted. */
-  sanitize(html: string, resolveCid?: (contentId: string) => string | undefined): { html: string; blockedRemoteImages: number };
+  sanitize(
+    html: string,
+    options?: { resolveCid?: (contentId: string) => string | undefined; allowRemoteImages?: boolean },
+  ): { html: string; blockedRemoteImages: number };
+  /** The mailbox's sending identities (from the replica). */
+  identities(): Promise<Identity[]>;
   syncNow(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;

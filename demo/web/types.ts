@@ -8,6 +8,7 @@ export type Folder = S['MailboxFolder'];
 export type Attachment = S['MailboxAttachment'];
 export type Address = S['MailboxAddress'];
 export type Draft = S['SendMailboxMessageBody'];
+export type Identity = S['MailboxIdentity'];
 
 /** What `GET /__demo/config` answers (see demo/server.ts). */
 export interface DemoClientConfig {

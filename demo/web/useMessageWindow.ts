@@ -19,6 +19,8 @@ export interface MessageWindow {
   idAt(index: number): string | undefined;
   /** The record at a position, when its slice is loaded. */
   rowAt(index: number): Message | undefined;
+  /** The position of a message in the list, -1 when it is not in it. */
+  indexOf(id: string): number;
 }
 
 export function useMessageWindow(engine: MailEngine, query: MailQuery | null, range: VisibleRange): MessageWindow {
@@ -57,7 +59,10 @@ export function useMessageWindow(engine: MailEngine, query: MailQuery | null, ra
   }, [engine, key, sliceKey]);
 
   const byId = loaded.key === key ? loaded.byId : new Map<string, Message>();
+  // Built once per order change, so the cursor can follow a message as rows shift.
+  const positions = useMemo(() => new Map(ids.map((id, i) => [id, i])), [ids]);
   return {
+    indexOf: (id) => positions.get(id) ?? -1,
     total: ids.length,
     idAt: (index) => ids[index],
     rowAt: (index) => {

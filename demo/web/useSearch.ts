@@ -11,6 +11,17 @@ import { useObservable } from './hooks.js';
 
 export const LOCAL_SCAN = 5000;
 
+/** The words of a query worth highlighting: operators' values, not `is:`/`has:` flags. */
+export function highlightTerms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.match(/"[^"]*"|\S+/g) ?? []) {
+    if (/^-/.test(raw) || /^(is|has|in|before|after|older|newer):/i.test(raw)) continue;
+    const value = raw.replace(/^[a-z]+:/i, '').replace(/^"|"$/g, '').trim();
+    if (value.length > 1) out.push(value);
+  }
+  return out;
+}
+
 export interface SearchResults {
   rows: Message[];
   summary: string;
@@ -47,16 +58,19 @@ export function useSearch(engine: MailEngine, text: string, folderId: string | u
     if (search$) {
       if (!engineResult) return { rows: [], summary: 'searching…', scope: 'mailbox' };
       const server = engineResult.hits.length - engineResult.localHits;
+      // Local hits come from the replica (this browser's copy of the mailbox); the
+      // server's full-text search adds the ones the replica could not match.
+      const local = `${engineResult.localHits.toLocaleString()} in this mailbox`;
       const summary =
         engineResult.server === 'loading'
-          ? `${engineResult.localHits} local · server…`
+          ? `${local} · server search: searching…`
           : engineResult.server === 'ready'
-            ? `${engineResult.localHits} local + ${server} server`
-            : `${engineResult.localHits} local`;
+            ? `${local} · server search: ${server.toLocaleString()} more`
+            : local;
       return { rows: engineResult.hits, summary, scope: 'mailbox' };
     }
     const terms = q.toLowerCase().split(/\s+/);
     const local = scanned.filter((m) => matches(m, terms));
-    return { rows: local, summary: `${local.length} local`, scope: 'folder' };
+    return { rows: local, summary: `${local.length.toLocaleString()} in this folder`, scope: 'folder' };
   }, [q, search$, engineResult, scanned]);
 }

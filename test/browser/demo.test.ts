@@ -205,7 +205,7 @@ describe.skipIf(!chromiumAvailable)('demo web client in Chromium', { timeout: 60
       await context.setOffline(true);
       await page.locator('[data-testid="status-bar"][data-phase="offline"]').waitFor({ timeout: 15_000 });
       for (const id of ids) await rowById(page, id).click({ modifiers: ['Control'] });
-      await page.keyboard.press('e');
+      await page.keyboard.press('#');
       for (const id of ids) await rowById(page, id).waitFor({ state: 'detached' });
 
       // Reload while the API is still unreachable: Chromium's offline mode would
