@@ -1,6 +1,6 @@
 // Builds the UI's MailEngine from the real sync engine (`createMailboxSync`),
 // configured by the dev server (GET /__demo/config).
-import { combineLatest, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
+import { combineLatest, firstValueFrom, fromEvent, map, merge, startWith, type Observable } from 'rxjs';
 import { createMailboxSync, sanitizeHtml, type MailboxSync } from '../../src/index.js';
 import type { ContentState, EngineStatus, MailEngine, OutboxItem } from './engine.js';
 import type { DemoClientConfig } from './types.js';
@@ -91,9 +91,7 @@ export function createEngine(config: DemoClientConfig): { engine: MailEngine; sy
         ...(options.resolveCid ? { resolveCid: options.resolveCid } : {}),
         ...(options.allowRemoteImages ? { allowRemoteImages: true } : {}),
       }),
-    // The replica keeps identities but has no view of them; its snapshot has them.
-    // Read once per compose (a full snapshot: cheap for a demo mailbox, not for 100k).
-    identities: async () => (await sync.snapshot()).identities,
+    identities: () => firstValueFrom(sync.identities$()),
     syncNow: () => sync.syncNow(),
     start: () => sync.start(),
     stop: () => sync.stop(),

@@ -5,7 +5,7 @@
 // when the engine stops.
 import { liveQuery } from 'dexie';
 import { Observable, distinctUntilChanged, takeUntil } from 'rxjs';
-import type { Folder, Message, Thread } from '../api/index.js';
+import type { Folder, Identity, Message, Thread } from '../api/index.js';
 import type { MailboxDb } from '../store/db.js';
 import { sameRecord } from '../store/overlay.js';
 import {
@@ -25,6 +25,8 @@ import {
 export interface MailboxViews {
   /** Every folder, in folder-list order (sort_order, name). */
   folders$(): Observable<Folder[]>;
+  /** The mailbox's sending identities (From addresses), sorted by id. */
+  identities$(): Observable<Identity[]>;
   /** Messages matching a local query (default: all, newest first). */
   messages$(query?: MessageQuery): Observable<Message[]>;
   /** One message (undefined while absent). */
@@ -127,6 +129,7 @@ export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>):
   // mixes two commits.
   return {
     folders$: () => view((d) => listFolders(d)),
+    identities$: () => view((d) => d.identities.orderBy('id').toArray()),
     messages$: (query = {}) => view((d) => d.transaction('r', [d.memberships, d.messages], () => queryMessages(d, query))),
     message$: (id) => view((d) => d.messages.get(id)),
     threads$: (query = {}) => view((d) => queryThreads(d, query)),

@@ -166,4 +166,20 @@ describe('views', () => {
     await expect(e.sync.start()).rejects.toMatchObject({ code: 'stopped' });
     await expect(e.sync.syncNow()).rejects.toMatchObject({ code: 'stopped' });
   });
+
+  it('identities$ lists the server\'s identities and re-emits when another device edits one', async () => {
+    s = await sim({ messages: 5 });
+    const e = engine(s);
+    engines.push(e);
+    await e.sync.start();
+    const seen: string[][] = [];
+    const sub = e.sync.identities$().subscribe((list) => seen.push(list.map((i) => i.name ?? '')));
+    const server = (await s.snapshot()).identities;
+    await eventually(() => seen.length > 0, 5_000, 'first identities');
+    expect(seen[0]).toEqual(server.map((i) => i.name ?? ''));
+    await s.control.updateIdentity({ name: 'Renamed by another device' });
+    await e.sync.syncNow();
+    await eventually(() => seen.at(-1)?.includes('Renamed by another device') ?? false, 5_000, 'the renamed identity');
+    sub.unsubscribe();
+  });
 });
