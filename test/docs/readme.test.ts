@@ -15,7 +15,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 const root = resolve(import.meta.dirname, '../..');
 const dir = join(root, 'test', '.readme-blocks');
 
-export interface Block {
+interface Block {
   /** 1-based README line of the block's first code line. */
   line: number;
   run: boolean;
@@ -25,7 +25,7 @@ export interface Block {
 }
 
 /** The README's TypeScript blocks, in order. */
-export function readmeBlocks(markdown: string): Block[] {
+function readmeBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -40,14 +40,20 @@ export function readmeBlocks(markdown: string): Block[] {
   return blocks;
 }
 
+/** The package's entries and the sources they point at. */
+const ENTRY_SOURCES: Record<string, string> = {
+  'sendmux-sync': 'src/index.ts',
+  'sendmux-sync/api': 'src/api/index.ts',
+  'sendmux-sync/sim': 'src/sim/index.ts',
+  'sendmux-sync/react': 'src/react/index.ts',
+};
+
 /** Points the package's own name at its sources (the tarball's types are checked by check:package). */
 function localImports(code: string): string {
-  const to = (target: string) => resolve(root, target).replace(/\.ts$/, '.js');
-  return code
-    .replace(/from '(sendmux-sync)'/g, () => `from '${to('src/index.ts')}'`)
-    .replace(/from 'sendmux-sync\/api'/g, () => `from '${to('src/api/index.ts')}'`)
-    .replace(/from 'sendmux-sync\/sim'/g, () => `from '${to('src/sim/index.ts')}'`)
-    .replace(/from 'sendmux-sync\/react'/g, () => `from '${to('src/react/index.ts')}'`);
+  return code.replace(/from '(sendmux-sync(?:\/[a-z]+)?)'/g, (whole, name: string) => {
+    const source = ENTRY_SOURCES[name];
+    return source ? `from '${resolve(root, source).replace(/\.ts$/, '.js')}'` : whole;
+  });
 }
 
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
