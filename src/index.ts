@@ -141,6 +141,7 @@ export type {
   SanitizeOptions,
   SanitizeResult,
   SendDraft,
+  SendOptions,
   SendOutcome,
   ThreadContentOptions,
   ThreadContentState,

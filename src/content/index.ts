@@ -18,7 +18,7 @@ export { threadContent$, threadContentPages } from './threadContent.js';
 export type { ThreadContentDeps, ThreadContentMeta, ThreadContentOptions, ThreadContentState, ThreadMessageContent } from './threadContent.js';
 export type { AttachmentFile, AttachmentReadOptions } from './attachments.js';
 export { createSendQueue } from './send.js';
-export type { DraftAttachment, OutboxSend, SendDraft, SendOutcome, SendQueue, SendQueueOptions } from './send.js';
+export type { DraftAttachment, OutboxSend, SendDraft, SendOptions, SendOutcome, SendQueue, SendQueueOptions } from './send.js';
 export { buildSendRequest, isSendEntry, reduceSend } from './sendState.js';
 export type { SendEntry, SendEvent, SendFailure, SendIntent, SendRequestBody, StoredAttachment, StoredDraft } from './sendState.js';
 export { createPrefetcher, newestUnreadIds } from './prefetch.js';

@@ -17,7 +17,7 @@ import { SendmuxApiError, newIdempotencyKey } from '../api/index.js';
 import type { Identity, MailboxApi } from '../api/index.js';
 import type { OutboxEntry } from '../store/db.js';
 import { ContentError } from './errors.js';
-import { buildSendRequest, isSendEntry, reduceSend } from './sendState.js';
+import { buildSendRequest, isSendEntry, reduceSend, sendDueAt } from './sendState.js';
 import type { DraftFields, SendEntry, SendEvent, SendFailure, SendRequestBody, StoredAttachment, StoredDraft } from './sendState.js';
 
 /** An attachment of a draft: bytes to upload, an uploaded blob id, or small inline base64. */
@@ -42,6 +42,18 @@ export interface OutboxSend {
   created_at: number;
   error?: SendFailure;
   next_attempt_at?: number;
+  /** Held by a send delay until this time (ms since epoch); `discardSend(seq)` cancels it until then. */
+  hold_until?: number;
+}
+
+/** Options of {@link SendQueue.send}. */
+export interface SendOptions {
+  /**
+   * Hold the send this long before the first attempt ("undo send"); the delay is kept
+   * in the outbox, so it survives a reload, and `discard(seq)` cancels the send while
+   * it runs: the server never sees it. Default 0 (send at once). At most 1 hour.
+   */
+  delayMs?: number;
 }
 
 /** What happened to a send. */
@@ -90,7 +102,7 @@ export interface SendQueueOptions {
 /** The send queue. */
 export interface SendQueue {
   /** Writes the send to the outbox (durable at once) and wakes the flusher. */
-  send(draft: SendDraft): Promise<{ seq: number; idempotency_key: string }>;
+  send(draft: SendDraft, options?: SendOptions): Promise<{ seq: number; idempotency_key: string }>;
   /** Pending, sending and failed sends, oldest first (live). */
   readonly outbox$: Observable<OutboxSend[]>;
   /** Sent, linked and failed sends, as they happen. */
@@ -99,7 +111,10 @@ export interface SendQueue {
   flush(): Promise<void>;
   /** Puts a failed send back in the queue (same Idempotency-Key). */
   retry(seq: number): Promise<void>;
-  /** Removes a send that is not being sent right now. Returns false when it is in flight or gone. */
+  /**
+   * Removes a send that is not being sent right now (a failed one, or one still held by
+   * its send delay: undo send). Returns false when it is in flight, sent, or gone.
+   */
   discard(seq: number): Promise<boolean>;
   /** Stops the flusher and completes the observables. The outbox keeps every unsent entry. */
   stop(): void;
@@ -107,6 +122,7 @@ export interface SendQueue {
 
 const ACTIVE = ['pending', 'sending', 'failed'] as const;
 const DAY = 24 * 60 * 60 * 1000;
+const MAX_SEND_DELAY_MS = 60 * 60 * 1000;
 
 function failureOf(error: unknown): SendFailure {
   if (error instanceof SendmuxApiError) return { code: error.code, message: error.message, status: error.status };
@@ -149,6 +165,7 @@ function viewOf(e: SendEntry): OutboxSend {
     created_at: e.created_at,
     ...(e.send.error ? { error: e.send.error } : {}),
     ...(e.send.next_attempt_at !== undefined ? { next_attempt_at: e.send.next_attempt_at } : {}),
+    ...(e.send.hold_until !== undefined ? { hold_until: e.send.hold_until } : {}),
   };
 }
 
@@ -316,15 +333,15 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     let wakeAt: number | undefined;
     for (const e of queue) {
       if (stopped || !leader || !online) return;
-      const due = e.send.next_attempt_at ?? 0;
+      const due = sendDueAt(e);
       if (due > now()) {
         wakeAt = Math.min(wakeAt ?? Infinity, due);
         continue;
       }
       await deliver(e.seq as number);
       const after = await outbox.get(e.seq as number);
-      if (after && isSendEntry(after) && after.status === 'pending' && after.send.next_attempt_at !== undefined) {
-        wakeAt = Math.min(wakeAt ?? Infinity, after.send.next_attempt_at);
+      if (after && isSendEntry(after) && after.status === 'pending' && sendDueAt(after) > now()) {
+        wakeAt = Math.min(wakeAt ?? Infinity, sendDueAt(after));
       }
     }
     if (wakeAt !== undefined && !stopped) {
@@ -385,7 +402,9 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   subs.add(
     active$.subscribe({
       next: (entries) => {
-        if (entries.some((e) => e.status === 'pending' && (e.send.next_attempt_at ?? 0) <= now())) void flush();
+        // Any pending send: due ones go now; for the rest (a backoff, or a send delay
+        // written by another tab) the flush arms the timer of the earliest.
+        if (entries.some((e) => e.status === 'pending')) void flush();
         if (options.pins) {
           const wanted = new Set(entries.filter((e) => e.status !== 'failed').flatMap((e) => e.send.draft.related_message_ids ?? []));
           const added = [...wanted].filter((id) => !pinned.has(id));
@@ -404,10 +423,14 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
   void flush();
 
   return {
-    async send(draft) {
+    async send(draft, sendOptions = {}) {
       if (stopped) throw new ContentError('stopped', 'send queue stopped');
       if (!Array.isArray(draft.to) || typeof draft.subject !== 'string') {
         throw new TypeError('send(draft): draft.to (array of { email, name }) and draft.subject are required');
+      }
+      const delayMs = sendOptions.delayMs ?? 0;
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_SEND_DELAY_MS) {
+        throw new TypeError(`send(draft, { delayMs }): delayMs must be a number of milliseconds from 0 to ${MAX_SEND_DELAY_MS} (1 hour), e.g. 5000`);
       }
       const attachments: StoredAttachment[] = [];
       for (const a of draft.attachments ?? []) {
@@ -423,7 +446,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
         status: 'pending',
         attempts: 0,
         created_at: now(),
-        send: { idempotency_key: idempotencyKey, draft: { ...fields, attachments } },
+        send: { idempotency_key: idempotencyKey, draft: { ...fields, attachments }, ...(delayMs > 0 ? { hold_until: now() + delayMs } : {}) },
       };
       const seq = await outbox.add(entry);
       void flush();
@@ -439,7 +462,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     async discard(seq) {
       return outbox.db.transaction('rw', outbox, async () => {
         const cur = await outbox.get(seq);
-        if (!cur || !isSendEntry(cur) || cur.status === 'sending') return false;
+        if (!cur || !isSendEntry(cur) || (cur.status !== 'pending' && cur.status !== 'failed')) return false;
         await outbox.delete(seq);
         return true;
       });

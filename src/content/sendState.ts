@@ -74,6 +74,12 @@ export interface SendIntent {
   error?: SendFailure;
   /** Earliest time of the next attempt (ms since epoch). */
   next_attempt_at?: number;
+  /**
+   * Not sent before this time (ms since epoch): the send delay of "undo send"
+   * (`send(draft, { delayMs })`). Persisted, so a reload keeps holding it; until it is
+   * sent, `discardSend(seq)` cancels it without the server ever seeing it.
+   */
+  hold_until?: number;
   /** Time of the acknowledgement. */
   acked_at?: number;
 }
@@ -103,6 +109,11 @@ export type SendEvent =
   /** Found in 'sending' at start-up: the tab that sent it is gone; try again (same key). */
   | { type: 'recover' };
 
+/** When a pending send may be attempted: after its backoff and after its send delay. */
+export function sendDueAt(entry: SendEntry): number {
+  return Math.max(entry.send.next_attempt_at ?? 0, entry.send.hold_until ?? 0);
+}
+
 /** Whether `entry` is a send entry. */
 export function isSendEntry(entry: OutboxEntry): entry is SendEntry {
   return entry.kind === 'send' && entry.send !== undefined;
@@ -114,7 +125,7 @@ export function reduceSend(entry: SendEntry, event: SendEvent): SendEntry {
   const to = (status: OutboxStatus, send: SendIntent, attempts = entry.attempts): SendEntry => ({ ...entry, status, attempts, send });
   switch (event.type) {
     case 'attempt': {
-      if (entry.status !== 'pending') return entry;
+      if (entry.status !== 'pending' || (s.hold_until ?? 0) > event.at) return entry;
       const { next_attempt_at: _n, ...rest } = s;
       return to('sending', rest, entry.attempts + 1);
     }

@@ -18,6 +18,7 @@ import {
   type RawBodyReadOptions,
   type RawPart,
   type SendDraft,
+  type SendOptions,
   type SendOutcome,
   type ThreadContentOptions,
   type ThreadContentState,
@@ -55,15 +56,20 @@ export interface MailboxContent {
   thread$(id: string, options: ThreadContentOptions & { withContent: true }): Observable<ThreadWithContent | undefined>;
   /** An attachment's bytes (Blob in browsers, Uint8Array in Node), resumed with Range after an interruption. */
   attachment(messageId: string, attachmentId: string): Promise<Blob | Uint8Array>;
-  /** Queues a send (durable at once, Idempotency-Key kept across retries and reloads); resolves when queued. */
-  send(draft: SendDraft): Promise<{ seq: number; idempotency_key: string }>;
+  /**
+   * Queues a send (durable at once, Idempotency-Key kept across retries and reloads);
+   * resolves when queued. With `{ delayMs }` the outbox holds it that long (undo send:
+   * `discardSend(seq)` while it waits, and the server never sees it); the delay
+   * survives a reload.
+   */
+  send(draft: SendDraft, options?: SendOptions): Promise<{ seq: number; idempotency_key: string }>;
   /** Sends not yet delivered (pending, sending, failed), oldest first: the "Outbox". */
   readonly outbox$: Observable<OutboxSend[]>;
   /** Send outcomes as they happen (sent, linked to a submission, failed). */
   readonly sendOutcomes$: Observable<SendOutcome>;
   /** Puts a failed send back in the queue with the same Idempotency-Key. */
   retrySend(seq: number): Promise<void>;
-  /** Drops a send that is not in flight. */
+  /** Drops a send that is not in flight: a failed one, or one its send delay still holds (undo send). False when in flight, sent or gone. */
   discardSend(seq: number): Promise<boolean>;
 }
 
@@ -156,7 +162,7 @@ export function attachContent(
     rawBody$: (id, part) => lazy((p) => p.content.rawBody$(id, part ?? 'both')),
     thread$: threadWith as MailboxContent['thread$'],
     attachment: async (m, a) => (await ready).content.attachment(m, a),
-    send: async (draft) => (await ready).sends.send(draft),
+    send: async (draft, options) => (await ready).sends.send(draft, options),
     outbox$: lazy((p) => p.sends.outbox$),
     sendOutcomes$: lazy((p) => p.sends.outcomes$),
     retrySend: async (seq) => (await ready).sends.retry(seq),

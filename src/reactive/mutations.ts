@@ -15,7 +15,21 @@ export type { MessagePatch } from '../store/pending.js';
 export interface RemoveOptions {
   /** Delete for good instead of moving to Trash (docs/search-and-batch.md). Default false. */
   permanent?: boolean;
+  /**
+   * Undo window: the messages leave their folders at once, but the outbox holds the
+   * request this long (kept across reloads) before the leader sends it. Default 0, at
+   * most 1 hour.
+   */
+  delayMs?: number;
+  /**
+   * Undo: aborting it before the request is sent cancels the remove; the messages come
+   * back exactly as they were and the promise resolves with `rolled_back` outcomes of
+   * reason `cancelled`. The server never sees it. Aborting later changes nothing.
+   */
+  signal?: AbortSignal;
 }
+
+const MAX_DELAY_MS = 60 * 60 * 1000;
 
 /** Optimistic, durable, guarded mutations of messages. */
 export interface MailboxMutations {
@@ -98,7 +112,22 @@ export function createMutations(outbox: Promise<Outbox>, until: Observable<unkno
       const list = checkIds('remove', ids);
       const permanent = options.permanent ?? false;
       if (typeof permanent !== 'boolean') throw new TypeError('remove: options.permanent must be a boolean');
-      return settled(outbox.then((o) => o.submit({ kind: 'remove', ids: list, permanent })));
+      const delayMs = options.delayMs ?? 0;
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+        throw new TypeError(`remove: options.delayMs must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (1 hour), e.g. 5000`);
+      }
+      const { signal } = options;
+      if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
+        throw new TypeError('remove: options.signal must be an AbortSignal (from new AbortController().signal)');
+      }
+      return settled(
+        outbox.then((o) =>
+          o.submit(
+            { kind: 'remove', ids: list, permanent, ...(delayMs > 0 ? { delayMs } : {}) },
+            signal ? { signal } : {},
+          ),
+        ),
+      );
     },
     outcomes$: from(outbox).pipe(
       switchMap((o) => o.outcomes$),

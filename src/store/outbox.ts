@@ -25,7 +25,9 @@ export type MutationReason =
   /** The server rejected the whole request (400, 403, 413, 422, …). */
   | 'rejected'
   /** Conflicts persisted past the bounded rebases under conflict policy `fail`. */
-  | 'conflict';
+  | 'conflict'
+  /** Cancelled by the app while its delay held it (undo): never sent. */
+  | 'cancelled';
 
 /** A serialisable error detail (outcomes are stored in IndexedDB for other tabs). */
 export interface MutationErrorDetail {
@@ -56,6 +58,12 @@ export interface MutationMeta {
   outcomes?: MutationOutcome[];
   /** When the last id settled (terminal entries kept for another tab are pruned after a while). */
   settled_at?: number;
+  /**
+   * Not sent before this time (ms since epoch): the delay of an undoable mutation
+   * (`remove(ids, { delayMs })`). Its optimistic effect shows at once; until it is
+   * sent, {@link cancelMutation} rolls it back without the server ever seeing it.
+   */
+  hold_until?: number;
 }
 
 declare module './db.js' {
@@ -74,9 +82,13 @@ export function isMutationEntry(entry: OutboxEntry): entry is MutationEntry {
 }
 
 /** A mutation to enqueue. */
-export type NewMutation =
+export type NewMutation = (
   | { kind: 'update'; ids: readonly string[]; patch: MessagePatch }
-  | { kind: 'remove'; ids: readonly string[]; permanent: boolean };
+  | { kind: 'remove'; ids: readonly string[]; permanent: boolean }
+) & {
+  /** Hold it in the outbox this long from its commit (undo window): see {@link MutationMeta.hold_until}. */
+  delayMs?: number;
+};
 
 const ACTIVE: readonly OutboxStatus[] = ['pending', 'sending', 'rebasing'];
 const TERMINAL: readonly OutboxStatus[] = ['acked', 'failed'];
@@ -122,7 +134,8 @@ export async function enqueueMutations(db: MailboxDb, mutations: readonly NewMut
         op = { kind: 'remove', permanent: m.permanent, trashFolderId: m.permanent ? null : (trash ?? null) };
       }
       const ids = [...new Set(m.ids)];
-      const entry: OutboxEntry = { kind: m.kind, ids, op, status: 'pending', attempts: 0, created_at: now, mutation: { origin } };
+      const mutation: MutationMeta = m.delayMs !== undefined && m.delayMs > 0 ? { origin, hold_until: now + m.delayMs } : { origin };
+      const entry: OutboxEntry = { kind: m.kind, ids, op, status: 'pending', attempts: 0, created_at: now, mutation };
       seqs.push(await db.outbox.add(entry));
       touched.push(...ids);
     }
@@ -137,17 +150,42 @@ export async function activeMutations(db: MailboxDb): Promise<MutationEntry[]> {
   return entries.filter(isMutationEntry).sort((a, b) => a.seq - b.seq);
 }
 
-/** Sets the status (and optionally bumps `attempts`) of mutation entries. */
-export async function setMutationStatus(db: MailboxDb, seqs: readonly number[], status: OutboxStatus, countAttempt = false): Promise<void> {
-  if (seqs.length === 0) return;
-  await db.transaction('rw', db.outbox, async () => {
+/**
+ * Sets the status (and optionally bumps `attempts`) of the given mutation entries that
+ * are still active, and returns the seqs it moved: an entry cancelled meanwhile (by
+ * any tab) is not among them, so the caller does not send it.
+ */
+export async function setMutationStatus(db: MailboxDb, seqs: readonly number[], status: OutboxStatus, countAttempt = false): Promise<number[]> {
+  if (seqs.length === 0) return [];
+  return db.transaction('rw', db.outbox, async () => {
     const entries = await db.outbox.bulkGet([...seqs]);
-    const next = entries.filter((e): e is OutboxEntry => e !== undefined && isMutationEntry(e) && ACTIVE.includes(e.status));
+    const next = entries.filter((e): e is MutationEntry => e !== undefined && isMutationEntry(e) && ACTIVE.includes(e.status));
     for (const e of next) {
       e.status = status;
       if (countAttempt) e.attempts += 1;
     }
     if (next.length > 0) await db.outbox.bulkPut(next);
+    return next.map((e) => e.seq);
+  });
+}
+
+/**
+ * Cancels a mutation the leader has not sent yet (undo), in one transaction: every id
+ * it still holds settles as `rolled_back` with reason `cancelled`, and the visible
+ * records and counters are recomputed without its op. Returns the entry's outcomes,
+ * or undefined when it is in flight (`sending`/`rebasing`), settled or gone.
+ */
+export async function cancelMutation(db: MailboxDb, seq: number, options: Omit<SettleOptions, 'fastForward'>): Promise<MutationOutcome[] | undefined> {
+  return db.transaction('rw', db.overlayTables, async () => {
+    const entry = await db.outbox.get(seq);
+    if (!entry || !isMutationEntry(entry) || entry.status !== 'pending') return undefined;
+    const ids = entry.ids;
+    const outcomes = [...(entry.mutation.outcomes ?? []), ...ids.map((id): MutationOutcome => ({ id, status: 'rolled_back', reason: 'cancelled' }))];
+    const done: MutationEntry = { ...entry, ids: [], status: 'failed', mutation: { ...entry.mutation, outcomes, settled_at: options.now } };
+    if (options.keepSettled(done)) await db.outbox.put(done);
+    else await db.outbox.delete(seq);
+    await recomputeVisible(db, ids);
+    return outcomes;
   });
 }
 

@@ -9,7 +9,7 @@
 // settled entries of other tabs until their origin takes them) when it follows.
 import { liveQuery } from 'dexie';
 import { Subject, type Observable } from 'rxjs';
-import { enqueueMutations, takeSettled, type MutationOutcome, type NewMutation } from '../store/outbox.js';
+import { cancelMutation, enqueueMutations, takeSettled, type MutationOutcome, type NewMutation } from '../store/outbox.js';
 import type { SyncContext } from './context.js';
 import { SyncError, toSyncError } from './errors.js';
 import { startOutboxFlusher, type OutboxFlusher, type OutboxFlusherOptions, type SettledOutcomes } from './outbox.js';
@@ -27,13 +27,29 @@ export interface Outbox {
    * (`storage_failed`) or when the engine stops first (`stopped`: the entry stays
    * queued and the next engine on this database sends it).
    */
-  submit(mutation: NewMutation): Promise<MutationOutcome[]>;
+  submit(mutation: NewMutation, options?: SubmitOptions): Promise<MutationOutcome[]>;
+  /**
+   * Cancels entry `seq` if no leader has sent it yet (undo): its ids settle as
+   * `rolled_back` / `cancelled` and the optimistic effect is undone. Returns the
+   * outcomes, or undefined when it was already sent, in flight or settled.
+   */
+  cancel(seq: number): Promise<MutationOutcome[] | undefined>;
   /** Every outcome this engine learns: all it settles as leader, and its own as follower. */
   readonly outcomes$: Observable<MutationOutcome>;
   /** Flushes now, skipping any backoff (leader only; resolves when the run ends). */
   flush(): Promise<void>;
   /** Stops the flusher and watchers; pending promises reject with `stopped`. Also runs when the engine's signal aborts. */
   stop(): void;
+}
+
+/** Options of {@link Outbox.submit}. */
+export interface SubmitOptions {
+  /**
+   * Aborting it cancels the mutation while it is not sent yet (with `holdUntil`, during
+   * its delay): the promise then resolves with `rolled_back` / `cancelled` outcomes.
+   * Once sent, aborting changes nothing.
+   */
+  signal?: AbortSignal;
 }
 
 interface Waiter {
@@ -156,14 +172,43 @@ export function createOutbox(ctx: SyncContext, options: OutboxOptions = {}): Out
   ctx.stopped.addEventListener('abort', stop, { once: true });
   if (ctx.stopped.aborted) stop();
 
+  async function cancel(seq: number): Promise<MutationOutcome[] | undefined> {
+    const all = await cancelMutation(ctx.db, seq, {
+      // Another tab's entry: kept for its origin to take, like any settled one.
+      keepSettled: (entry) => entry.mutation.origin !== origin,
+      now: ctx.clock.now(),
+    });
+    if (!all) return undefined;
+    flusher.nudge(); // entries that waited behind it (same ids) may go now
+    const waiter = waiters.get(seq);
+    if (waiter) {
+      for (const o of all) outcomes.next(o);
+      waiters.delete(seq);
+      waiter.resolve(all);
+    }
+    return all;
+  }
+
+  function cancelOnAbort(seq: number, signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    const onAbort = () => {
+      cancel(seq).catch((error: unknown) => ctx.reportError(toSyncError('storage_failed', 'outbox: cancelling a mutation', error)));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+
   return {
-    submit(mutation) {
+    submit(mutation, submitOptions = {}) {
       if (stopped) return Promise.reject(new SyncError('stopped', 'the engine is stopped: create a new engine to mutate', { retryable: false }));
       if (mutation.ids.length === 0) return Promise.resolve([]);
       return new Promise<MutationOutcome[]>((resolve, reject) => {
         queue.push({
           mutation,
-          done: (seq) => waiters.set(seq, { resolve, reject }),
+          done: (seq) => {
+            waiters.set(seq, { resolve, reject });
+            cancelOnAbort(seq, submitOptions.signal);
+          },
           fail: reject,
         });
         release ??= flusher.hold();
@@ -174,6 +219,7 @@ export function createOutbox(ctx: SyncContext, options: OutboxOptions = {}): Out
         }
       });
     },
+    cancel,
     outcomes$: outcomes.asObservable(),
     flush: () => flusher.flush(),
     stop,

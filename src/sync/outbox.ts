@@ -151,6 +151,27 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     }, outboxBackoff(failures, backoff, clock.random, retryAfterMs));
   }
 
+  /** Wakes the flusher when the earliest delay (undo window) of `entries` ends. */
+  let holdTimer: unknown;
+  let holdAt = Infinity;
+  function armHold(entries: readonly MutationEntry[], now: number): void {
+    let next = Infinity;
+    for (const e of entries) {
+      const until = e.mutation.hold_until ?? 0;
+      if (until > now && until < next) next = until;
+    }
+    if (next === holdAt) return;
+    if (holdTimer !== undefined) clock.clearTimeout(holdTimer);
+    holdTimer = undefined;
+    holdAt = next;
+    if (next === Infinity || stopped) return;
+    holdTimer = clock.setTimeout(() => {
+      holdTimer = undefined;
+      holdAt = Infinity;
+      nudge();
+    }, next - now);
+  }
+
   function clearBackoff(): void {
     if (backoffTimer !== undefined) clock.clearTimeout(backoffTimer);
     backoffTimer = undefined;
@@ -202,11 +223,13 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     if (entries.length === 0) return;
     // Never synced: no token to guard with yet. The watcher nudges when one lands.
     if ((await ctx.messageState()) === undefined) return;
+    const now = clock.now();
     const plan = planRound(
-      entries.map((e) => ({ seq: e.seq, ids: e.ids, op: e.op, force: stateOf(e.seq).force })),
+      entries.map((e) => ({ seq: e.seq, ids: e.ids, op: e.op, force: stateOf(e.seq).force, held: (e.mutation.hold_until ?? 0) > now })),
       ctx.limits().batchIds,
     );
     if (plan.deferred.length > 0) dirty = true;
+    armHold(entries, now);
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
     for (const batch of plan.batches) {
       if (stopped || !leader) return;
@@ -220,11 +243,15 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
   }
 
   /** Sends one batch and handles the answer; false ends the round. */
-  async function send(batch: PlannedBatch, bySeq: ReadonlyMap<number, MutationEntry>): Promise<boolean> {
-    const seqs = [...new Set(batch.items.map((i) => i.seq))];
+  async function send(planned: PlannedBatch, bySeq: ReadonlyMap<number, MutationEntry>): Promise<boolean> {
+    // Claim the entries; one cancelled since the round read it (undo, from any tab) is
+    // not claimed and not sent.
+    const claimed = new Set(await setMutationStatus(db, [...new Set(planned.items.map((i) => i.seq))], 'sending', true));
+    const batch: PlannedBatch = { ...planned, items: planned.items.filter((i) => claimed.has(i.seq)) };
+    if (batch.items.length === 0) return true;
+    const seqs = [...claimed];
     const ids = batch.items.map((i) => i.id);
     dispatchAll(seqs, { type: 'send' });
-    await setMutationStatus(db, seqs, 'sending', true);
     const token = await ctx.messageState();
     const guard = batch.force || token === undefined ? {} : { if_in_state: token };
     let result: { ok: string[]; not_found: string[]; failed: { id: string; code: string; message: string }[]; states: { old_state: string | null; new_state: string | null } };
@@ -450,6 +477,8 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     stopped = true;
     leader = false;
     clearBackoff();
+    if (holdTimer !== undefined) clock.clearTimeout(holdTimer);
+    holdTimer = undefined;
     watcher?.unsubscribe();
     leaderSub.unsubscribe();
     pausedSub.unsubscribe();

@@ -6,7 +6,8 @@
 // Ordering per id: within a round every id appears at most once. An entry touching an
 // id that an earlier entry of the round already claimed (or that a deferred entry
 // blocks) waits for the next round, and blocks its own ids for the rest of this one,
-// so the ops of one id reach the server in `seq` order.
+// so the ops of one id reach the server in `seq` order. An entry held by its delay
+// (undo) is not sent, and the entries after it that share an id wait with it.
 import { canonicalPatch } from '../store/outbox.js';
 import type { PendingOp } from '../store/pending.js';
 
@@ -17,6 +18,8 @@ export interface PlanEntry {
   op: PendingOp;
   /** Send without `if_in_state` (conflict policy `force`). */
   force?: boolean;
+  /** Held by its delay (undo): not sent this round, and it blocks its ids for the entries after it. */
+  held?: boolean;
 }
 
 /** One batch call: ids with the op they share. */
@@ -32,6 +35,12 @@ export interface Plan {
   batches: PlannedBatch[];
   /** Seqs of entries that wait for the next round (an id of theirs is busy). */
   deferred: number[];
+  /**
+   * Seqs of entries that wait for a held entry: held ones, and later ones sharing an id
+   * with one (their ops must not overtake it). They go once the hold ends or the held
+   * entry is cancelled, not in the next round.
+   */
+  waiting: number[];
 }
 
 /** A string equal for two ops exactly when one batch call can carry both. */
@@ -48,9 +57,16 @@ export function planRound(entries: readonly PlanEntry[], maxIds: number): Plan {
   const blocked = new Set<string>();
   const groups = new Map<string, { op: PendingOp; force: boolean; items: { seq: number; id: string }[] }>();
   const deferred: number[] = [];
+  const waiting: number[] = [];
+  const held = new Set<string>();
   for (const entry of entries) {
     const ids = [...new Set(entry.ids)];
     if (ids.length === 0) continue;
+    if (entry.held || ids.some((id) => held.has(id))) {
+      waiting.push(entry.seq);
+      for (const id of ids) held.add(id);
+      continue;
+    }
     if (ids.some((id) => claimed.has(id) || blocked.has(id))) {
       deferred.push(entry.seq);
       for (const id of ids) blocked.add(id);
@@ -71,5 +87,5 @@ export function planRound(entries: readonly PlanEntry[], maxIds: number): Plan {
       batches.push({ op: group.op, force: group.force, items: group.items.slice(i, i + maxIds) });
     }
   }
-  return { batches, deferred };
+  return { batches, deferred, waiting };
 }

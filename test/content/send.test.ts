@@ -315,6 +315,86 @@ describe.skipIf(!specAvailable)('send(): attachments, identity, leadership', () 
   });
 });
 
+describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('holds a delayed send in the Outbox; discarding it during the delay means the server never sees it', async () => {
+    const sim = await withSim({ messages: 10 });
+    const net = new NetLog();
+    const q = queue({ outbox: openDb(new IDBFactory()).outbox, api: apiFor(sim, net) });
+    const at = Date.now();
+    const { seq } = await q.send(draft('Undo me'), { delayMs: 60_000 });
+    const shown = await firstValueFrom(q.outbox$.pipe(filter((list) => list.length > 0)));
+    expect(shown[0]).toMatchObject({ seq, status: 'pending' });
+    expect(shown[0]?.hold_until).toBeGreaterThanOrEqual(at + 60_000);
+    await q.flush();
+    await sleep(100);
+    expect(net.requests).toHaveLength(0);
+    expect(await q.discard(seq)).toBe(true);
+    await firstValueFrom(q.outbox$.pipe(filter((list) => list.length === 0)));
+    await q.flush();
+    expect(net.requests).toHaveLength(0);
+    expect((await submissionsFor(sim, 'Undo me')).messages).toHaveLength(0);
+  });
+
+  it('sends once the delay ends, not before; discard then answers false', async () => {
+    const sim = await withSim({ messages: 10 });
+    const net = new NetLog();
+    const q = queue({ outbox: openDb(new IDBFactory()).outbox, api: apiFor(sim, net) });
+    const at = Date.now();
+    const { seq } = await q.send(draft('Delayed'), { delayMs: 400 });
+    const sent = await outcome(q, 'sent', seq);
+    expect(Date.now() - at).toBeGreaterThanOrEqual(390);
+    expect(sent.status).toBe('sent');
+    expect(net.matching('POST', SEND)).toHaveLength(1);
+    expect(await q.discard(seq)).toBe(false);
+    expect((await submissionsFor(sim, 'Delayed')).messages).toHaveLength(1);
+  });
+
+  it('the delay survives a reload, and a delayed send written by a follower tab is sent by the leader when it ends', async () => {
+    const sim = await withSim({ messages: 10 });
+    const factory = new IDBFactory();
+    const net = new NetLog();
+    const db1 = openDb(factory);
+    const q1 = queue({ outbox: db1.outbox, api: apiFor(sim, net), leader$: new BehaviorSubject(false) });
+    const at = Date.now();
+    const { seq } = await q1.send(draft('Held across a reload'), { delayMs: 1200 });
+    q1.stop();
+    db1.close();
+
+    // The next tab leads at once, while the delay still runs.
+    const db2 = openDb(factory);
+    const q2 = queue({ outbox: db2.outbox, api: apiFor(sim, net) });
+    await q2.flush();
+    expect(net.matching('POST', SEND)).toHaveLength(0);
+    await waitFor(async () => (await db2.outbox.get(seq))?.status === 'acked', 10_000);
+    expect(Date.now() - at).toBeGreaterThanOrEqual(1150);
+    expect(net.matching('POST', SEND)).toHaveLength(1);
+
+    // A follower tab (same database) queues a delayed send: the leader arms its timer.
+    const follower = queue({ outbox: openDb(factory).outbox, api: apiFor(sim, net), leader$: new BehaviorSubject(false) });
+    const second = await follower.send(draft('From a follower, delayed'), { delayMs: 300 });
+    await waitFor(async () => (await db2.outbox.get(second.seq))?.status === 'acked', 10_000);
+    expect(net.matching('POST', SEND)).toHaveLength(2);
+  });
+
+  it('refuses a bad delay with a TypeError that names the range', async () => {
+    const sim = await withSim({ messages: 10 });
+    const q = queue({ outbox: openDb(new IDBFactory()).outbox, api: apiFor(sim, new NetLog()) });
+    await expect(q.send(draft('x'), { delayMs: -5 })).rejects.toThrow(/delayMs must be a number of milliseconds from 0/);
+    await expect(q.send(draft('x'), { delayMs: Number.NaN })).rejects.toThrow(TypeError);
+  });
+
+  it('reduceSend does not attempt a send before its hold ends', () => {
+    const held: SendEntry = {
+      seq: 1, kind: 'send', ids: [], status: 'pending', attempts: 0, created_at: 0,
+      send: { idempotency_key: 'k', draft: { to: [], subject: 's', attachments: [] }, hold_until: 5_000 },
+    };
+    expect(reduceSend(held, { type: 'attempt', at: 4_999 })).toBe(held);
+    expect(reduceSend(held, { type: 'attempt', at: 5_000 }).status).toBe('sending');
+  });
+});
+
 describe.skipIf(!specAvailable)('send(): pins', () => {
   it('pins the messages a pending send relates to until it is delivered', async () => {
     const sim = await withSim({ messages: 10 });
