@@ -9,7 +9,7 @@ import { ReplaySubject } from 'rxjs';
 import { attachContent, type ContentOptions, type MailboxContent } from './reactive/content.js';
 import { createMutations, type MailboxMutations } from './reactive/mutations.js';
 import { attachWindows, type MailboxWindows, type WindowsOptions } from './reactive/windows.js';
-import { createSyncEngine, type MailboxSync as EngineSync, type MailboxSyncOptions as EngineOptions } from './sync/engine.js';
+import { createSyncEngine, type MailboxSync as EngineSync, type MailboxSyncOptions as EngineOptions } from './engine.js';
 import { createOutbox, type OutboxOptions } from './sync/mutations.js';
 import { startFolderOrder } from './sync/folderOrder.js';
 import { createPartialReplica, type PartialReplica, type ReplicaMode } from './sync/partialReplica.js';
@@ -55,11 +55,16 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   if (replica?.mode === 'windowed' && !(Number.isInteger(replica.perFolder) && replica.perFolder > 0)) {
     throw new TypeError('createMailboxSync: replica.perFolder must be a positive integer, e.g. { mode: "windowed", perFolder: 200 }');
   }
-  const engine = createSyncEngine(engineOptions);
-  // Partial replica: the scope must be on the context before start() bootstraps, so
-  // it is set in the first callback on the context (registered before start() can be
-  // called); the replica itself is created once the window manager exists.
+  // The parts built on the core (content, the partial replica) are handed to it now
+  // as calls; they run only after start(), when every part exists.
   let partial: Promise<PartialReplica> | undefined;
+  const engine = createSyncEngine(engineOptions, {
+    // Out of storage, the engine evicts cached content before giving up.
+    relieveStorage: () => content.relieve(),
+    ...(replica?.mode === 'windowed'
+      ? { messageScope: { held: async (ids: readonly string[]) => (await (partial as Promise<PartialReplica>)).held(ids) } }
+      : {}),
+  });
   // Replays the stop so outcomes$ subscribed after stop() completes at once.
   const stop$ = new ReplaySubject<void>(1);
   const outbox = engine.context.then((ctx) =>
@@ -80,20 +85,14 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     core.thread$,
   );
   const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText);
-  // Out of storage, the engine evicts cached content before giving up.
-  void engine.context.then((ctx) => (ctx.relieveStorage = content.relieve), () => undefined);
   // The server's folder-list order, kept by the leader (folders/query-changes).
   let stopFolderOrder: (() => void) | undefined;
   void engine.context.then((ctx) => (stopFolderOrder = startFolderOrder(ctx)), () => undefined);
   if (replica?.mode === 'windowed') {
-    void engine.context.then((ctx) => {
-      const made = windows.manager.then((m) =>
-        createPartialReplica(ctx, m, { perFolder: replica.perFolder, activeForMs: windowActiveMs ?? DEFAULT_WINDOW_ACTIVE_MS }),
-      );
-      made.catch(() => undefined);
-      partial = made;
-      ctx.messageScope = { held: async (ids) => (await made).held(ids) };
-    }, () => undefined);
+    partial = Promise.all([engine.context, windows.manager]).then(([ctx, m]) =>
+      createPartialReplica(ctx, m, { perFolder: replica.perFolder, activeForMs: windowActiveMs ?? DEFAULT_WINDOW_ACTIVE_MS }),
+    );
+    partial.catch(() => undefined);
   }
   const stop = async () => {
     await core.stop(); // aborts the context signal: the outbox flusher stops with it

@@ -2,8 +2,7 @@
 // attachments). The choice of victims is a pure function (selectEvictions) so it is
 // unit-tested without IndexedDB; the shell below reads the small index rows, picks,
 // and deletes index + payload in one transaction.
-import type { Table } from 'dexie';
-import type { CacheIndexRow, CacheKind, ContentDb } from '../store/contentDb.js';
+import type { CacheIndexRow, CacheKind, ContentDb, PayloadTable } from '../store/contentDb.js';
 
 /** An index row as eviction sees it. */
 export type EvictionCandidate = Pick<CacheIndexRow, 'key' | 'message_id' | 'bytes' | 'last_used'>;
@@ -34,7 +33,7 @@ export interface CacheBudgetOptions {
   db: ContentDb;
   kind: CacheKind;
   /** The payload table whose rows share keys with the index rows. */
-  payload: Table<{ key: string }, string>;
+  payload: PayloadTable;
   budgetBytes: number;
   isPinned: (messageId: string) => boolean;
   now: () => number;

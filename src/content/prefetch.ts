@@ -3,8 +3,8 @@
 // message of a thread the user opened. Driven by live queries over the replica
 // (src/store/db.ts, read only), run at background priority so user requests overtake
 // it in the client's rate limiter, and only by the network leader (invariant 7).
-import { liveQuery } from 'dexie';
-import { BehaviorSubject, Subscription, combineLatest, from } from 'rxjs';
+import { live } from '../store/live.js';
+import { BehaviorSubject, Subscription, combineLatest } from 'rxjs';
 import type { Observable } from 'rxjs';
 import type { MailboxDb } from '../store/db.js';
 import { ContentError } from './errors.js';
@@ -104,7 +104,7 @@ export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
   if (policy.newestUnread) {
     const { limit, folderId } = policy.newestUnread;
     subs.add(
-      from(liveQuery(() => newestUnreadIds(db, limit, folderId))).subscribe({
+      live(() => newestUnreadIds(db, limit, folderId)).subscribe({
         next: (ids) => {
           wanted.set('unread', ids);
           run();
@@ -119,7 +119,7 @@ export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
       if (policy.openThreads === false || stopped) return () => undefined;
       const source = `thread:${threadId}`;
       let pinned: string[] = [];
-      const sub = from(liveQuery(() => db.messages.where('thread_id').equals(threadId).primaryKeys())).subscribe({
+      const sub = live(() => db.messages.where('thread_id').equals(threadId).primaryKeys()).subscribe({
         next: (ids) => {
           content.pin(ids);
           content.unpin(pinned);

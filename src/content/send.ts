@@ -9,13 +9,12 @@
 // (docs/idempotency.md: "Treat 409 idempotency_conflict on an in-flight request as
 // retryable after a short wait"; the body under the key is frozen, so a conflict
 // means the first request with that key is still running).
-import { liveQuery } from 'dexie';
-import type { Table } from 'dexie';
-import { Subject, Subscription, from, map, shareReplay, takeUntil } from 'rxjs';
+import { Subject, Subscription, map, shareReplay, takeUntil } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { SendmuxApiError, newIdempotencyKey } from '../api/index.js';
 import type { Identity, MailboxApi } from '../api/index.js';
-import type { OutboxEntry } from '../store/db.js';
+import type { OutboxTable } from '../store/db.js';
+import { live } from '../store/live.js';
 import { ContentError } from './errors.js';
 import { buildSendRequest, isSendEntry, reduceSend, sendDueAt } from './sendState.js';
 import type { DraftFields, SendEntry, SendEvent, SendFailure, SendRequestBody, StoredAttachment, StoredDraft } from './sendState.js';
@@ -65,7 +64,7 @@ export type SendOutcome =
 /** Options of {@link createSendQueue}. */
 export interface SendQueueOptions {
   /** The engine's outbox table (`MailboxDb.outbox`); send entries live beside mutations. */
-  outbox: Table<OutboxEntry, number>;
+  outbox: OutboxTable;
   /** Client members the queue calls. */
   api: Pick<MailboxApi, 'sendMessage' | 'uploadAttachment' | 'getIdentity' | 'listSubmissions'>;
   /** Leadership (current value first). Only the leader sends (invariant 7). Default: always leader. */
@@ -374,14 +373,14 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     return flushing;
   }
 
-  const active$ = from(liveQuery(() => outbox.where('status').anyOf([...ACTIVE]).toArray())).pipe(
+  const active$ = live(() => outbox.where('status').anyOf([...ACTIVE]).toArray()).pipe(
     map((rows) => rows.filter(isSendEntry).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))),
     takeUntil(stop$),
     shareReplay({ bufferSize: 1, refCount: true }),
   );
 
   // Wake the flusher on leadership, connectivity, and any new pending send (also
-  // ones written by other tabs: liveQuery sees them through the shared database).
+  // ones written by other tabs: the change feed shows them through the shared database).
   if (options.leader$) {
     subs.add(
       options.leader$.subscribe((v) => {

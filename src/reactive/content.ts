@@ -26,7 +26,7 @@ import {
 import type { ContentError } from '../content/errors.js';
 import type { ThreadWithMessages } from '../store/queries.js';
 import { SyncError } from '../sync/errors.js';
-import type { SyncEngine } from '../sync/engine.js';
+import type { SyncCoreParts } from '../sync/engine.js';
 import { defaultEnvironment, type EnvironmentSignals } from '../sync/poll.js';
 
 /** Content options of createMailboxSync. */
@@ -87,7 +87,7 @@ export function contentDbName(replicaName: string): string {
 }
 
 export function attachContent(
-  engine: SyncEngine,
+  engine: Pick<SyncCoreParts, 'context'>,
   options: ContentOptions & { environment?: EnvironmentSignals; indexedDB?: IDBFactory; IDBKeyRange?: typeof IDBKeyRange },
   stop$: Observable<unknown>,
   thread$: (id: string) => Observable<ThreadWithMessages | undefined>,

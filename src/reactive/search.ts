@@ -5,7 +5,7 @@
 // index pages, never a scan of a 100k-message table. The server side is an ordinary
 // query window on `q`, so it stays fresh with query-changes and resumes after a
 // reload like any window.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import { Observable, combineLatest, distinctUntilChanged, map, of, startWith, takeUntil } from 'rxjs';
 import type { Message } from '../api/index.js';
 import { ALL_MESSAGES, type MailboxDb } from '../store/db.js';
@@ -111,7 +111,7 @@ export function createSearchViews(deps: SearchDeps): SearchViews {
       deps.db.then(
         (db) => {
           if (closed) return;
-          inner = liveQuery(() => searchLocal(db, trimmed, { limit, scanLimit, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) })).subscribe({
+          inner = live(() => searchLocal(db, trimmed, { limit, scanLimit, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) })).subscribe({
             next: (v) => subscriber.next(v),
             error: (e: unknown) => subscriber.error(e),
           });

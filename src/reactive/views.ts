@@ -1,9 +1,9 @@
-// RxJS views over the replica (issue 5 "Views"). Each view is a Dexie `liveQuery`
+// RxJS views over the replica (issue 5 "Views"). Each view is a read on the store's change feed (`live`)
 // wrapped as a cold Observable: subscribing runs the query, and it re-runs only when
 // a write (from this engine, another engine instance or another tab) touches what
 // it read. Results that did not change are not emitted again; every view completes
 // when the engine stops.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import { Observable, distinctUntilChanged, takeUntil } from 'rxjs';
 import type { Folder, Identity, Message, Thread } from '../api/index.js';
 import type { MailboxDb } from '../store/db.js';
@@ -79,7 +79,7 @@ export function liveView<T>(db: Promise<MailboxDb>, read: (db: MailboxDb) => Pro
     const watch = (d: MailboxDb) => {
       const startedAt = performance.now();
       let first = true;
-      inner = liveQuery(() => read(d)).subscribe({
+      inner = live(() => read(d)).subscribe({
         next: (value) => {
           subscriber.next(value);
           const now = performance.now();

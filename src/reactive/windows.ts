@@ -1,7 +1,7 @@
 // Server query windows and search on a MailboxSync (issue 7), created once the
 // engine's database is open and stopped with it.
 import { defer, from, switchMap, takeUntil, type Observable } from 'rxjs';
-import type { SyncEngine } from '../sync/engine.js';
+import type { SyncCoreParts } from '../sync/engine.js';
 import { DEFAULT_WINDOW_SORT, windowKey, type WindowFilter } from '../sync/queryWindow.js';
 import { createWindowManager, type MessageWindow, type WindowManager, type WindowOptions } from '../sync/windows.js';
 import { createSearchViews, type SearchOptions, type SearchState } from './search.js';
@@ -25,7 +25,7 @@ export interface WindowsOptions {
 }
 
 export function attachWindows(
-  engine: SyncEngine,
+  engine: Pick<SyncCoreParts, 'context'>,
   options: WindowsOptions,
   stop$: Observable<unknown>,
   bodyText?: (ids: readonly string[]) => Promise<ReadonlyMap<string, string>>,

@@ -86,3 +86,6 @@ export class ContentDb extends Dexie {
     });
   }
 }
+
+/** A payload table of the content cache (rows keyed like their index rows). */
+export type PayloadTable = Table<{ key: string }, string>;

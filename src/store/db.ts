@@ -279,3 +279,6 @@ export class MailboxDb extends Dexie {
     return [...this.overlayTables, this.identities, this.submissions, this.quotas, this.syncState];
   }
 }
+
+/** The outbox table (mutations and sends share it). */
+export type OutboxTable = MailboxDb['outbox'];

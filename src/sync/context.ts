@@ -2,7 +2,7 @@
 // poll) and the outbox flusher share. Not part of the public API (never re-exported
 // from src/index.ts); the outbox module receives it from the engine.
 import type { Observable } from 'rxjs';
-import type { MailboxApi, Session } from '../api/index.js';
+import type { MailboxApi } from '../api/index.js';
 import type { MailboxDb } from '../store/db.js';
 import type { SyncError } from './errors.js';
 import type { SyncAction } from './status.js';
@@ -30,7 +30,7 @@ export interface EngineLimits {
  * - `db` (enqueue in a rw transaction over `db.overlayTables`, then `recomputeVisible`),
  * - `api` (batch-update / batch-delete / send with `priority: 'user'`),
  * - `pullChanges()` before rebasing on a 409,
- * - `messageState()` for `if_in_state`, and `setMessageState()` to fast-forward,
+ * - `messageState()` for `if_in_state` (fast-forwards go through `settleMutations`),
  * - `isLeader()` / `leader$` (only the leader flushes; invariant 7),
  * - `reportError()` and `dispatch()` (errors$ / status$),
  * - `unauthorized()` on a 401, and `isPaused()` / `paused$` (no requests while paused),
@@ -44,8 +44,6 @@ export interface SyncContext {
   readonly stopped: AbortSignal;
   /** Current limits (defaults until the session is known). */
   limits(): EngineLimits;
-  /** The last session read from the server (undefined before the first). */
-  session(): Session | undefined;
   /** True while this engine holds the network leadership. */
   isLeader(): boolean;
   /** Emits the leadership state (current value first). */
@@ -58,13 +56,6 @@ export interface SyncContext {
   pullChanges(reason?: string): Promise<void>;
   /** The replica's committed message state token (the `if_in_state` to send). */
   messageState(): Promise<string | undefined>;
-  /**
-   * Fast-forwards the message token from `oldState` to `newState` when the replica
-   * is still at `oldState` (a batch-update whose `states.old_state` matched).
-   * Returns false (and changes nothing) otherwise. Call inside or outside a
-   * transaction; it opens its own over `syncState`.
-   */
-  setMessageState(oldState: string, newState: string): Promise<boolean>;
   /** Applies a status action (status$). */
   dispatch(action: SyncAction): void;
   /** Reports a background failure on errors$ (never throws). */
@@ -81,16 +72,26 @@ export interface SyncContext {
   isPaused(): boolean;
   /**
    * Partial replica mode (issue 7): which messages the replica holds. Absent = every
-   * message (a full replica). Set once by the package entry when the context is
-   * created, before `start()` runs: bootstrap then lists no messages (folder windows
-   * fill the replica) and catch-up fetches only held messages.
+   * message (a full replica). Given by the composition root ({@link CoreWiring}):
+   * bootstrap then lists no messages (folder windows fill the replica) and catch-up
+   * fetches only held messages.
    */
-  messageScope?: MessageScope;
+  readonly messageScope?: MessageScope;
   /**
    * Frees local storage when IndexedDB's quota is exhausted (DESIGN.md invariant 8:
-   * the body cache gives way to the replica). Set by the package entry to evict cached
-   * message content; resolves with the bytes freed.
+   * the body cache gives way to the replica). Given by the composition root to evict
+   * cached message content; resolves with the bytes freed.
    */
+  readonly relieveStorage?: () => Promise<number>;
+}
+
+/**
+ * What the composition root hands the sync core at construction for parts built on
+ * top of it (the content cache, the partial replica). They are called only after
+ * `start()`, so they may close over parts created after the core.
+ */
+export interface CoreWiring {
+  messageScope?: MessageScope;
   relieveStorage?: () => Promise<number>;
 }
 

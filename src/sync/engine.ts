@@ -2,16 +2,15 @@
 // a network leader, bootstraps or resumes, catches up, then stays live with SSE plus
 // adaptive polling. Followers only read the replica. Background failures become
 // status and errors$ entries; nothing here throws into the void.
-import { Dexie, liveQuery } from 'dexie';
 import { BehaviorSubject, ReplaySubject, Subject, type Observable } from 'rxjs';
+import { live, writeSyncValueDetached } from '../store/live.js';
 import { SendmuxApiError, createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
-import { createViews, type MailboxViews } from '../reactive/views.js';
 import { getSyncValue, getTokens, setSyncValue } from '../store/apply.js';
 import { ACTIVE_OUTBOX_STATUSES, MailboxDb, defaultDbName } from '../store/db.js';
 import { readSnapshot, type ReplicaSnapshot } from '../store/snapshot.js';
 import { readBootstrapState, runBootstrap } from './bootstrap.js';
 import { pullChanges } from './changes.js';
-import type { EngineClock, EngineLimits, SyncContext } from './context.js';
+import type { CoreWiring, EngineClock, EngineLimits, SyncContext } from './context.js';
 import { SyncError, isAuthFailure, isNetworkFailure, isQuotaError, toSyncError } from './errors.js';
 import { electLeader, type LeaderElection, type LeaderMode, type LockManagerLike } from './leader.js';
 import { leaseElection } from './lease.js';
@@ -65,8 +64,8 @@ export interface MailboxSyncOptions {
   pushIntake?: PushIntakeOptions;
 }
 
-/** The engine and its read views. */
-export interface MailboxSync extends MailboxViews {
+/** The sync engine's lifecycle and status (the read views are added by the composition root, src/engine.ts). */
+export interface SyncCore {
   /**
    * Opens the replica and starts syncing. Resolves once the replica has caught up
    * with the server (followers: once the leader has completed a sync). Rejects when
@@ -95,11 +94,15 @@ export interface MailboxSync extends MailboxViews {
   snapshot(): Promise<ReplicaSnapshot>;
 }
 
-/** An engine plus the internal context the outbox layer builds on. */
-export interface SyncEngine {
-  sync: MailboxSync;
+/** The engine's core plus what the layers above build on. */
+export interface SyncCoreParts {
+  sync: SyncCore;
   /** Internal: see {@link SyncContext}. Resolves once the database is open. */
   context: Promise<SyncContext>;
+  /** The replica, once open (rejects when it cannot be opened). */
+  db: Promise<MailboxDb>;
+  /** Emits (and replays) once when the engine stops. */
+  stopped$: Observable<void>;
 }
 
 const DEFAULT_LIMITS: EngineLimits = { listLimit: 100, changesLimit: 500, batchIds: 100 };
@@ -119,8 +122,12 @@ const SESSION_KEY = 'session';
 /** The leader's published network state (see publishStatus). */
 export const LEADER_STATUS_KEY = 'leaderStatus';
 
-/** Creates an engine and exposes its internal context (used by the outbox layer). */
-export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
+/**
+ * Creates the engine's core (session, leadership, sync loop, push, status) and exposes
+ * its internal context. The views, outbox, content and windows are composed on top
+ * by src/engine.ts and src/index.ts; src/sync never imports src/reactive.
+ */
+export function createSyncCore(options: MailboxSyncOptions, wiring: CoreWiring = {}): SyncCoreParts {
   if (!options || (typeof options.apiKey !== 'string' && !options.api)) {
     throw new TypeError('createMailboxSync: options.apiKey (or options.api) is required');
   }
@@ -292,22 +299,17 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       clock,
       stopped: abort.signal,
       limits: () => limitsFrom(session, options.pageSize),
-      session: () => session,
       isLeader: () => election?.isLeader() ?? false,
       leader$: leader$.asObservable(),
       pullChanges: (reason = 'request') => requestPull(reason),
       messageState: async () => (await getTokens(db)).messages,
-      setMessageState: (oldState, newState) =>
-        db.transaction('rw', db.syncState, async () => {
-          if ((await getTokens(db)).messages !== oldState) return false;
-          await db.syncState.put({ key: 'state:messages', value: newState });
-          return true;
-        }),
       dispatch,
       reportError,
       unauthorized: (error) => void pauseForAuth(error, 'a background request'),
       paused$: paused$.asObservable(),
       isPaused: () => paused !== undefined,
+      ...(wiring.messageScope ? { messageScope: wiring.messageScope } : {}),
+      ...(wiring.relieveStorage ? { relieveStorage: wiring.relieveStorage } : {}),
     };
     return ctx;
   });
@@ -434,7 +436,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       if (same || stopped) return;
       last = next;
       // dispatch() may run inside someone's transaction: write in a fresh one.
-      Dexie.ignoreTransaction(() => ctx.db.transaction('rw', ctx.db.syncState, () => setSyncValue(ctx.db, LEADER_STATUS_KEY, next))).catch(() => undefined);
+      writeSyncValueDetached(ctx.db, LEADER_STATUS_KEY, next).catch(() => undefined);
     });
   }
 
@@ -476,7 +478,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   function follow(ctx: SyncContext): void {
     // A follower is "synced" when the leader has committed a complete bootstrap; from
     // then on it mirrors the status the leader publishes.
-    followSub = liveQuery(async () => ({
+    followSub = live(async () => ({
       boot: await getSyncValue(ctx.db, 'bootstrap'),
       tokens: await getTokens(ctx.db),
       leaderStatus: await getSyncValue<LeaderStatus>(ctx.db, LEADER_STATUS_KEY),
@@ -492,8 +494,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
   }
 
   let started: Promise<void> | undefined;
-  const sync: MailboxSync = {
-    ...createViews(dbReady, stop$),
+  const sync: SyncCore = {
     status$: status.asObservable(),
     errors$: errors.asObservable(),
     start() {
@@ -503,7 +504,7 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
         // stop() may have run while the database was opening: electing now would take
         // the leader lock for good and no other tab could ever lead (chaos seed 3, 150 steps).
         if (stopped) throw new SyncError('stopped', 'the engine was stopped before it started', { retryable: false });
-        pendingSub = liveQuery(() => ctx.db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count()).subscribe({
+        pendingSub = live(() => ctx.db.outbox.where('status').anyOf([...ACTIVE_OUTBOX_STATUSES]).count()).subscribe({
           next: (count) => dispatch({ type: 'pending', at: clock.now(), count }),
           error: () => undefined,
         });
@@ -569,5 +570,5 @@ export function createSyncEngine(options: MailboxSyncOptions): SyncEngine {
       return readSnapshot(await dbReady);
     },
   };
-  return { sync, context: contextPromise };
+  return { sync, context: contextPromise, db: dbReady, stopped$: stop$.asObservable() };
 }

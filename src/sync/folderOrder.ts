@@ -4,7 +4,7 @@
 // list (its rules for ties, case, roles are its own), so the leader keeps the ordered
 // ids beside the query state in `syncState`, and `folders$()` follows them. The same
 // RFC 8620 §5.6 delta as message windows applies.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import { SendmuxApiError } from '../api/index.js';
 import { getSyncValue, setSyncValue } from '../store/apply.js';
 import { FOLDER_ORDER_KEY } from '../store/queries.js';
@@ -91,7 +91,7 @@ export function startFolderOrder(ctx: SyncContext): () => void {
     token?.unsubscribe();
     token = undefined;
     if (!leading) return;
-    token = liveQuery(() => ctx.db.syncState.get('state:folders')).subscribe({
+    token = live(() => ctx.db.syncState.get('state:folders')).subscribe({
       next: () => run(),
       error: (e: unknown) => ctx.reportError(new SyncError('storage_failed', 'Watching the folder state failed', { cause: e })),
     });

@@ -7,7 +7,7 @@
 // acknowledged or rolled back every id. Outcomes of entries written by this engine
 // reach it directly when it leads, or through the outbox table (the leader keeps
 // settled entries of other tabs until their origin takes them) when it follows.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import { Subject, type Observable } from 'rxjs';
 import { cancelMutation, enqueueMutations, takeSettled, type MutationOutcome, type NewMutation } from '../store/outbox.js';
 import type { SyncContext } from './context.js';
@@ -122,7 +122,7 @@ export function createOutbox(ctx: SyncContext, options: OutboxOptions = {}): Out
         }
       });
   }
-  const settledWatch = liveQuery(() => ctx.db.outbox.where('status').anyOf(['acked', 'failed']).primaryKeys()).subscribe({
+  const settledWatch = live(() => ctx.db.outbox.where('status').anyOf(['acked', 'failed']).primaryKeys()).subscribe({
     next: takeOurs,
     error: (error: unknown) => ctx.reportError(toSyncError('storage_failed', 'outbox: watching settled mutations', error)),
   });

@@ -18,7 +18,7 @@
 //
 // Every effect is reported: outcomes to `onOutcomes`, failures to the engine's
 // errors sink. Nothing throws into the void.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import { SendmuxApiError } from '../api/index.js';
 import { getTokens } from '../store/apply.js';
 import {
@@ -432,7 +432,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
   function startWatching(): void {
     let lastSeq = -1;
     let hadToken = false;
-    watcher = liveQuery(async () => ({
+    watcher = live(async () => ({
       last: ((await db.outbox.orderBy(':id').lastKey()) as number | undefined) ?? 0,
       token: (await getTokens(db)).messages !== undefined,
     })).subscribe({

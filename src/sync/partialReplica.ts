@@ -7,7 +7,7 @@
 // Updates and destroys of held messages still come from `/mailbox/changes`: the
 // changes loop asks `held()` which changed ids to fetch. Messages that leave every
 // window are evicted.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import type { Subscription } from 'rxjs';
 import { ACTIVE_OUTBOX_STATUSES } from '../store/db.js';
 import { putServerMessages } from '../store/overlay.js';
@@ -90,7 +90,7 @@ export function createPartialReplica(ctx: SyncContext, windows: WindowManager, o
   }
 
   // One newest-N window per folder, opened and closed as folders come and go.
-  const folders = liveQuery(() => db.folders.toCollection().primaryKeys()).subscribe({
+  const folders = live(() => db.folders.toCollection().primaryKeys()).subscribe({
     next: (ids) => {
       const current = new Set(ids as string[]);
       for (const [id, sub] of folderSubs) {
@@ -113,7 +113,7 @@ export function createPartialReplica(ctx: SyncContext, windows: WindowManager, o
   });
 
   // Whenever windows move (and this engine leads), drop what left all of them.
-  const rows = liveQuery(() => db.windows.toArray()).subscribe({
+  const rows = live(() => db.windows.toArray()).subscribe({
     next: () => {
       if (!ctx.isLeader()) return;
       evict().catch((e: unknown) => ctx.reportError(new SyncError('storage_failed', 'Evicting messages failed', { cause: e })));

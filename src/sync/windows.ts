@@ -4,12 +4,12 @@
 // replica.
 //
 // Every window is a row of the `windows` table. Views in any tab read rows and
-// records with liveQuery and write only `size`/`used_at`; the leader alone talks to
+// records through the store's change feed and write only `size`/`used_at`; the leader alone talks to
 // the server (DESIGN.md invariant 7): it loads new rows, grows rows whose `size`
 // went up (loadMore), and refreshes recently used rows whenever the replica's
 // message state moves (SSE, poll and local mutations all move it), coalesced per
 // window.
-import { liveQuery } from 'dexie';
+import { live } from '../store/live.js';
 import { Observable, distinctUntilChanged, takeUntil } from 'rxjs';
 import { SendmuxApiError, type Message, type MethodInput } from '../api/index.js';
 import type { WindowRow } from '../store/db.js';
@@ -246,7 +246,7 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
   function startLeader(): void {
     if (leaderSubs.length > 0) return;
     // New rows, grown rows and freshly used rows: the views' requests, from any tab.
-    const rows = liveQuery(() => db.windows.toArray()).subscribe({
+    const rows = live(() => db.windows.toArray()).subscribe({
       next: (all) => {
         for (const row of all) {
           const wantsLoad = row.query_state === null || (row.ids.length < row.size && row.has_more);
@@ -262,7 +262,7 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
     // The replica's message state moved (changes pull, SSE confirmation, a local
     // mutation's fast-forward): refresh the windows in use.
     let lastToken: unknown;
-    const token = liveQuery(() => db.syncState.get('state:messages')).subscribe({
+    const token = live(() => db.syncState.get('state:messages')).subscribe({
       next: (row) => {
         const value = row?.value;
         if (lastToken !== undefined && value !== lastToken) void refreshAll();
@@ -331,7 +331,7 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
       touch().then(
         () => {
           if (closed) return;
-          inner = liveQuery(read).subscribe({
+          inner = live(read).subscribe({
             next: (v) => subscriber.next(v),
             error: (e: unknown) => subscriber.error(e),
           });
@@ -356,7 +356,7 @@ export function createWindowManager(ctx: SyncContext, options: WindowManagerOpti
       });
       // Resolve when the leader has grown the row (or the server has no more rows).
       await new Promise<void>((resolve, reject) => {
-        const sub = liveQuery(() => db.windows.get(key)).subscribe({
+        const sub = live(() => db.windows.get(key)).subscribe({
           next: (row) => {
             if (!row || row.ids.length >= target || (!row.has_more && row.size >= target && row.query_state !== null && !running.has(key))) {
               sub.unsubscribe();

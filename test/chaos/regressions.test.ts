@@ -7,7 +7,7 @@ import { createMailboxApi } from '../../src/api/index.js';
 import type { SyncError } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { getTokens } from '../../src/store/apply.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import { createSyncEngine, type SyncEngine } from '../../src/engine.js';
 import { snapshotDiff, tokenProblems } from './checks.js';
 import { InProcessLocks } from './locks.js';
 import { describeFailure, runSchedule } from './runner.js';

@@ -2,7 +2,7 @@
 // engine on a fresh fake-indexeddb factory.
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom, filter, timeout } from 'rxjs';
-import { createSyncEngine, type MailboxSync, type MailboxSyncOptions, type SyncEngine } from '../../src/sync/engine.js';
+import { createSyncEngine, type MailboxSync, type MailboxSyncOptions, type SyncEngine } from '../../src/engine.js';
 import type { SyncStatus } from '../../src/sync/status.js';
 import type { EnvironmentEvent } from '../../src/sync/poll.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';

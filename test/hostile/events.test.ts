@@ -6,7 +6,7 @@ import { Subject, firstValueFrom, filter, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncError } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import { createSyncEngine, type SyncEngine } from '../../src/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
 import type { MailboxStreamEvent } from '../../src/api/index.js';
 import { MailboxDb } from '../../src/store/db.js';

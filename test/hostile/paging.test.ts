@@ -7,7 +7,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type SyncError } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import type { SyncEngine } from '../../src/sync/engine.js';
+import type { SyncEngine } from '../../src/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
 import { HostileFetch } from './hostileFetch.js';
 import { startHostileRig } from './rig.js';

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { SYNC_TYPES, getTokens, type SyncType } from '../../src/store/apply.js';
-import type { SyncEngine } from '../../src/sync/engine.js';
+import type { SyncEngine } from '../../src/engine.js';
 import {
   checkFolder,
   checkIdentity,

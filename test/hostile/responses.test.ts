@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError, type SyncErrorCode } from '../../src/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { getTokens } from '../../src/store/apply.js';
-import type { SyncEngine } from '../../src/sync/engine.js';
+import type { SyncEngine } from '../../src/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
 import { editJson, type HostileFetch, type RealResponse } from './hostileFetch.js';
 import { startHostileRig } from './rig.js';

@@ -4,7 +4,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import type { SyncError } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import { createSyncEngine, type SyncEngine } from '../../src/engine.js';
 import { HostileFetch } from './hostileFetch.js';
 
 export interface HostileRig {

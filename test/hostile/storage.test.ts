@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { getSyncValue, getTokens } from '../../src/store/apply.js';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/engine.js';
+import { createSyncEngine, type SyncEngine } from '../../src/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
 import { deepText } from '../security/dump.js';
 

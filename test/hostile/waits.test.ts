@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncError } from '../../src/index.js';
 import type { Simulator } from '../../src/sim/index.js';
-import type { SyncEngine } from '../../src/sync/engine.js';
+import type { SyncEngine } from '../../src/engine.js';
 import { snapshotDiff } from '../chaos/checks.js';
 import type { HostileFetch } from './hostileFetch.js';
 import { startHostileRig } from './rig.js';

@@ -5,7 +5,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { Subject, firstValueFrom, filter, timeout, type Observable } from 'rxjs';
 import { createMutations, type MailboxMutations } from '../../src/reactive/mutations.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
-import { createSyncEngine, type MailboxSync, type MailboxSyncOptions } from '../../src/sync/engine.js';
+import { createSyncEngine, type MailboxSync, type MailboxSyncOptions } from '../../src/engine.js';
 import { createOutbox, type Outbox, type OutboxOptions } from '../../src/sync/mutations.js';
 import type { EnvironmentEvent, EnvironmentSignals } from '../../src/sync/poll.js';
 
