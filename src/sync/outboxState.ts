@@ -27,16 +27,12 @@ export type ConflictPolicy = 'rebase' | 'force' | 'fail';
 /** In-memory state of one outbox entry while a leader flushes it. */
 export interface OutboxEntryState {
   status: OutboxStatus;
-  /** Sends attempted (every status change to `sending`). */
-  attempts: number;
   /** 409 conflicts met so far. */
   conflicts: number;
   /** True once the entry was rebased at least once (its outcome is then `rebased`). */
   rebased: boolean;
   /** True when the next send omits `if_in_state` (policy `force` after the bounded rebases). */
   force: boolean;
-  /** Consecutive transient failures (network, 5xx, 429); reset by an answer. */
-  transientFailures: number;
 }
 
 /** Everything that changes an entry's state. */
@@ -60,7 +56,7 @@ export type OutboxAction =
 
 /** The state of a newly enqueued (or reloaded) entry. */
 export function initialEntryState(status: OutboxStatus = 'pending'): OutboxEntryState {
-  return { status, attempts: 0, conflicts: 0, rebased: false, force: false, transientFailures: 0 };
+  return { status, conflicts: 0, rebased: false, force: false };
 }
 
 /** True for statuses that end an entry's life (it no longer overlays records). */
@@ -77,23 +73,22 @@ export function reduceEntry(state: OutboxEntryState, action: OutboxAction): Outb
   switch (action.type) {
     case 'send':
       if (state.status !== 'pending') return state;
-      return { ...state, status: 'sending', attempts: state.attempts + 1 };
+      return { ...state, status: 'sending' };
     case 'acked':
       if (state.status !== 'sending') return state;
-      return { ...state, status: 'acked', transientFailures: 0 };
+      return { ...state, status: 'acked' };
     case 'conflict': {
       if (state.status !== 'sending') return state;
       const conflicts = state.conflicts + 1;
       // The bounded guarded retries are spent: the policy decides (force / keep rebasing / fail).
       const exhausted = conflicts > action.maxRebases;
-      if (exhausted && action.policy === 'fail') return { ...state, status: 'failed', conflicts, transientFailures: 0 };
+      if (exhausted && action.policy === 'fail') return { ...state, status: 'failed', conflicts };
       return {
         ...state,
         status: 'rebasing',
         conflicts,
         rebased: true,
         force: state.force || (exhausted && action.policy === 'force'),
-        transientFailures: 0,
       };
     }
     case 'rebased':
@@ -101,11 +96,11 @@ export function reduceEntry(state: OutboxEntryState, action: OutboxAction): Outb
       return { ...state, status: 'pending' };
     case 'retry_later':
       if (state.status !== 'sending' && state.status !== 'rebasing') return state;
-      return { ...state, status: 'pending', transientFailures: state.transientFailures + 1 };
+      return { ...state, status: 'pending' };
     case 'paused':
-      // Queued again as it was: the attempt does not count (the key, not the entry, failed).
+      // Queued again as it was (the key, not the entry, failed).
       if (state.status !== 'sending' && state.status !== 'rebasing') return state;
-      return { ...state, status: 'pending', attempts: Math.max(0, state.attempts - 1) };
+      return { ...state, status: 'pending' };
     case 'rejected':
       return { ...state, status: 'failed' };
     case 'recovered':
