@@ -91,11 +91,18 @@ export async function runBootstrap(
     if (step === 'inbox' && !extra) continue;
     let guard = stepGuard(ctx, type, state.total, cursor);
     let restarted = false;
+    const filter = extra ? { folder_id: extra } : {};
+    // The next page is requested while this one is written (fetch n+1 overlaps write
+    // n), so a bootstrap costs about the larger of listing and writing, not their sum.
+    // At most one page is held ahead (invariant 8).
+    let ahead: { cursor: string; page: ReturnType<typeof listPage> } | undefined;
     for (;;) {
       ctx.stopped.throwIfAborted();
       let page;
       try {
-        page = await listPage(ctx, type, cursor, extra ? { folder_id: extra } : {});
+        const pending = ahead !== undefined && ahead.cursor === cursor ? ahead.page : listPage(ctx, type, cursor, filter);
+        ahead = undefined;
+        page = await pending;
       } catch (error) {
         // A saved cursor can expire across a reload; restart this step's listing
         // (pages already stored are simply written again).
@@ -127,6 +134,11 @@ export async function runBootstrap(
         ? { tokens: state.tokens, step: nextStep ?? step, done, total: state.total }
         : { tokens: state.tokens, step, cursor: page.next, done, total: state.total };
       const records = page.records;
+      if (!finished && page.next !== undefined) {
+        const nextPage = listPage(ctx, type, page.next, filter);
+        nextPage.catch(() => undefined); // awaited (and its failure handled) by the next turn
+        ahead = { cursor: page.next, page: nextPage };
+      }
       await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
         await putServerRecords(ctx.db, type, records);
         await setSyncValue(ctx.db, BOOTSTRAP_KEY, next);

@@ -69,3 +69,40 @@ describe('bootstrap progress', () => {
     e = undefined;
   });
 });
+
+describe('bootstrap pipelining', () => {
+  it('requests the next page of messages before it commits the page it has (fetch n+1 overlaps write n)', async () => {
+    s = await sim({ messages: 150 });
+    const log: string[] = [];
+    const logged: typeof fetch = (input, init) => {
+      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      const cursor = url.searchParams.get('cursor');
+      if (url.pathname.endsWith('/mailbox/messages') && !url.searchParams.has('folder_id') && cursor) log.push(`fetch ${cursor}`);
+      return fetch(input, init);
+    };
+    e = engine(s, { events: false, pageSize: 40, fetch: logged });
+    const ctx = await e.context;
+    // The saved cursor of a committed page is the next page's cursor.
+    const saved = (value: unknown) => {
+      const v = value as { step?: string; cursor?: string } | undefined;
+      if (v?.step === 'messages' && v.cursor) log.push(`write ${v.cursor}`);
+    };
+    const put = ctx.db.syncState.put.bind(ctx.db.syncState);
+    ctx.db.syncState.put = ((row: { key: string; value: unknown }, key?: string) => {
+      if (row.key === 'bootstrap') saved(row.value);
+      return put(row, key);
+    }) as typeof ctx.db.syncState.put;
+    await e.sync.start();
+    const cursors = [...new Set(log.map((l) => l.split(' ')[1]))];
+    expect(cursors.length).toBeGreaterThanOrEqual(2); // 150 messages, 40 a page: 3 cursors
+    for (const c of cursors) {
+      const fetched = log.indexOf(`fetch ${c}`);
+      const written = log.indexOf(`write ${c}`);
+      expect(fetched, `page after cursor ${c} was requested (log: ${log.join(', ')})`).toBeGreaterThanOrEqual(0);
+      expect(written).toBeGreaterThanOrEqual(0);
+      expect(fetched, `the next page is requested before the page before it commits: ${log.join(', ')}`).toBeLessThan(written);
+    }
+    const [local, remote] = await Promise.all([e.sync.snapshot(), s.snapshot()]);
+    expect(local).toEqual(remote);
+  });
+});
