@@ -10,23 +10,42 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS, describeFailure, runSchedule, summarize, type ScheduleResult } from './runner.js';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    seeds: { type: 'string', default: '20' },
-    from: { type: 'string', default: '1' },
-    steps: { type: 'string', default: '300' },
-    verbose: { type: 'boolean', default: false },
-    validate: { type: 'boolean', default: false },
-    'no-local': { type: 'boolean', default: false },
-    'max-minutes': { type: 'string' },
-    out: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run chaos -- [--seed N | --seeds N [--from S]] [--steps N] [--verbose] [--validate]
+                     [--no-local] [--max-minutes M] [--out file.json]`;
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        seed: { type: 'string' },
+        seeds: { type: 'string', default: '20' },
+        from: { type: 'string', default: '1' },
+        steps: { type: 'string', default: '300' },
+        verbose: { type: 'boolean', default: false },
+        validate: { type: 'boolean', default: false },
+        'no-local': { type: 'boolean', default: false },
+        'max-minutes': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`chaos: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parse();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const int = (v: string | undefined, name: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer (got ${v})`);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`chaos: --${name} must be a non-negative integer (got ${v})\n${USAGE}`);
+    process.exit(2);
+  }
   return n;
 };
 

@@ -48,4 +48,18 @@ describe('command-line errors without stack traces', () => {
     expect(bad.stderr.trim()).toMatch(/^demo:agent: .*--nope/);
     expect(hasStack(bad.stderr)).toBe(false);
   });
+
+  it('npm run chaos --help prints usage and exits 0; a bad option or number exits 2 without a stack', () => {
+    const help = run([tsx, 'test/chaos/cli.ts', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--seeds N');
+    const bad = run([tsx, 'test/chaos/cli.ts', '--nope']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^chaos: .*--nope/);
+    expect(hasStack(bad.stderr)).toBe(false);
+    const nan = run([tsx, 'test/chaos/cli.ts', '--steps', 'x']);
+    expect(nan.status).toBe(2);
+    expect(nan.stderr).toMatch(/^chaos: --steps must be a non-negative integer/);
+    expect(hasStack(nan.stderr)).toBe(false);
+  });
 });
