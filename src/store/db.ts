@@ -31,7 +31,12 @@ const MAX_KEY: IndexableType = [[]];
  * middleware, above it, records there the full range a browser's Dexie records for
  * such a batch: every key of the primary key and of each index, up to the real max
  * key. (It used to record every key exactly, which cost Dexie's range trees about
- * half of a bootstrap's time in Node.) Only installed where the max key came out wrong.
+ * half of a bootstrap's time in Node.) A `count()` over an index watches deletions
+ * over that same wrong "full range", which never holds an array key, so a row
+ * leaving a compound index range (a message marked read leaving the unread range)
+ * did not re-run it; every smaller write and every delete therefore also marks the
+ * minimum key as possibly deleted, which that range holds, as a browser's full range
+ * holds any key. Only installed where the max key came out wrong.
  */
 const observableBatches = {
   stack: 'dbcore' as const,
@@ -46,13 +51,13 @@ const observableBatches = {
         return {
           ...table,
           mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
+            const withParts = req as DBCoreMutateRequest & { mutatedParts?: Record<string, RangeSet> };
+            const parts = (withParts.mutatedParts ??= {});
+            const rangeOf = (name: string) => (parts[`idb://${dbName}/${tableName}/${name}`] ??= new RangeSet());
             if ((req.type === 'put' || req.type === 'add') && req.values.length >= OBSERVED_BATCH) {
-              const withParts = req as DBCoreMutateRequest & { mutatedParts?: Record<string, RangeSet> };
-              const parts = (withParts.mutatedParts ??= {});
-              for (const name of names) {
-                const part = `idb://${dbName}/${tableName}/${name}`;
-                (parts[part] ??= new RangeSet()).add({ from: down.MIN_KEY, to: MAX_KEY });
-              }
+              for (const name of names) rangeOf(name).add({ from: down.MIN_KEY, to: MAX_KEY });
+            } else {
+              rangeOf(':dels').addKey(down.MIN_KEY);
             }
             return table.mutate(req);
           },

@@ -246,11 +246,10 @@ export async function getMessagesById(db: MailboxDb, ids: readonly string[]): Pr
 export async function countMessages(db: MailboxDb, q: MessageQuery = {}): Promise<number> {
   if (q.threadId === undefined) {
     const { rows, indexed } = plan(db, q);
-    // Not rows.count(): Dexie's liveQuery does not re-run a count() over a compound
-    // index range when a row moves out of it (a message marked read leaves the
-    // unread range, and count$ stayed stale). Reading the range's keys registers it
-    // properly; keys only, no records.
-    if (postFilters(q, indexed).length === 0) return (await rows.primaryKeys()).length;
+    // A native count over the index range: no key reaches JavaScript. A live count
+    // re-runs on any write to the table that may delete a row (db.ts makes that hold
+    // in Node too), so a row leaving the range is seen.
+    if (postFilters(q, indexed).length === 0) return rows.count();
   }
   const { limit: _limit, offset: _offset, ...rest } = q;
   return (await queryMessages(db, rest)).length;
