@@ -40,7 +40,7 @@ describe.skipIf(!chromiumAvailable)('demo undo windows (trash, send) in Chromium
     await expect.poll(() => cursorRowId(page)).toBe(id);
   }
 
-  it('# then Undo on the toast, and # then z, within the window: the message is back in the inbox and no batch-delete reached the server', async () => {
+  it('# then Undo on the toast, # then z, and the reading pane\'s Trash then Undo, within the window: the message is back in the inbox and no batch-delete reached the server', async () => {
     const browser = await openBrowser();
     try {
       const page = await browser.context.newPage();
@@ -63,6 +63,15 @@ describe.skipIf(!chromiumAvailable)('demo undo windows (trash, send) in Chromium
       await rowById(page, id).waitFor({ state: 'detached' });
       await toastWith(page, 'Moved to Trash').waitFor();
       await page.keyboard.press('z');
+      await rowById(page, id).waitFor();
+
+      // And from the reading pane's Trash button.
+      await cursorTo(page, id);
+      await page.keyboard.press('Enter');
+      await page.locator(`[data-testid="reading-pane"][data-id="${id}"]`).waitFor();
+      await page.click('[data-testid="reading-trash"]');
+      await rowById(page, id).waitFor({ state: 'detached' });
+      await toastWith(page, 'Moved to Trash').locator('[data-testid="toast-action"]', { hasText: 'Undo' }).click();
       await rowById(page, id).waitFor();
 
       // Past the window: nothing was ever sent, and the server still has it in the inbox.
@@ -154,7 +163,8 @@ describe.skipIf(!chromiumAvailable)('demo undo windows (trash, send) in Chromium
       await composeAndSend(page, second);
       await toastWith(page, 'Sending…').waitFor();
       await page.keyboard.press('z');
-      await toastWith(page, 'Sending undone').waitFor();
+      // (The first send's "Sending undone" may still be showing.)
+      await toastWith(page, 'Sending undone').last().waitFor();
       await page.locator('[data-testid="compose"]').waitFor();
       expect(await page.inputValue('[data-testid="compose-subject"]')).toBe(second);
       await page.click('[data-testid="compose"] button[aria-label="Close"]');
