@@ -1,16 +1,18 @@
 // The mail client: folders | windowed message list | reading pane, with a status
 // bar, toasts, compose, keyboard shortcuts and (on the simulator) the outside-world
 // panel. Every view is an engine observable; every action is an optimistic engine
-// mutation, so the UI never waits for the network.
+// mutation, so the UI never waits for the network. Views come from the package's
+// React hooks (src/react) over the engine of <MailboxSyncProvider> (see main.tsx).
 //
 // The keyboard cursor, the selection and the open message are message ids, never
 // row numbers: new mail shifts the rows, and an action must still hit the message
 // the user was looking at.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { firstValueFrom } from 'rxjs';
-import type { MailEngine, MailQuery, MessagePatch, MutationOutcome, SendDraft } from './engine.js';
-import type { DemoClientConfig, Identity, Message } from './types.js';
-import { useObservable } from './hooks.js';
+import type { MailboxSync, MessagePatch, MessageQuery, MutationOutcome, SendDraft } from '../../src/index.js';
+import { useFolders, useMailboxSync } from '../../src/react/index.js';
+import type { DemoClientConfig, Folder, Identity, Message } from './types.js';
+import { useEngineStatus } from './hooks.js';
 import { FolderList } from './FolderList.js';
 import { MessageList, type VisibleRange } from './MessageList.js';
 import { ReadingPane, type ReplyMode } from './ReadingPane.js';
@@ -21,7 +23,7 @@ import { OutsideWorld } from './OutsideWorld.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { useMessageWindow } from './useMessageWindow.js';
 import { isUnread } from './format.js';
-import { LOCAL_SCAN, highlightTerms, useSearch } from './useSearch.js';
+import { highlightTerms, useSearch } from './useSearch.js';
 import { Icon } from './Icon.js';
 import { OutboxList } from './OutboxList.js';
 import type { RecentFailure } from './connection.js';
@@ -48,9 +50,19 @@ interface ToastOptions {
   action?: ToastAction;
   /** Notices with the same key replace each other. Default: the text. */
   key?: string;
+  /** How long it stays (not for errors, which stay until dismissed). Default 8 s with an action, else 4 s. */
+  durationMs?: number;
 }
 
 const UNDO_MS = 8000;
+/**
+ * The undo window of a move to Trash and of a send: the engine holds the request
+ * this long (`remove(ids, { delayMs, signal })`, `send(draft, { delayMs })`), and
+ * Undo cancels it before the server sees it. After it, Trash is final: the API
+ * cannot take a message out of Trash.
+ */
+export const UNDO_WINDOW_MS = 5000;
+const NO_FOLDERS: Folder[] = [];
 
 // errors$ codes the status bar reports (requests failing and retried); the rest of
 // the retryable ones are shown where they happen (a body, a download) or not at all.
@@ -70,10 +82,11 @@ function revertPatch(m: Message, patch: MessagePatch): MessagePatch {
 
 const samePatch = (a: MessagePatch, b: MessagePatch) => JSON.stringify(a) === JSON.stringify(b);
 
-export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
-  const { engine, config } = props;
-  const folders = useObservable(() => engine.folders$(), [engine], []);
-  const status = useObservable(() => engine.status$, [engine], null);
+export function App(props: { config: DemoClientConfig }) {
+  const { config } = props;
+  const sync = useMailboxSync();
+  const folders = useFolders() ?? NO_FOLDERS;
+  const status = useEngineStatus();
   const [folderId, setFolderId] = useState<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
   const [cursorId, setCursorId] = useState<string | null>(null);
@@ -92,43 +105,43 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   const [view, setView] = useState<'list' | 'reading'>('list');
   const [foldersOpen, setFoldersOpen] = useState(false);
   const searchBox = useRef<HTMLInputElement>(null);
-  // The last reversible change (read/unread, star, label), for `z` and the toast's Undo.
-  const undo = useRef<{ run: () => void; at: number } | null>(null);
+  // The last reversible action (read/unread, star, label, trash, send) and until when
+  // it can be undone, for `z` and the toast's Undo.
+  const undo = useRef<{ run: () => void; until: number } | null>(null);
   // `g` waits for its second key (g i, g s, g t).
   const goPrefix = useRef(0);
 
   const toast = useCallback((text: string, options: ToastOptions = {}) => {
-    const { kind = 'info', action, key = text } = options;
+    const { kind = 'info', action, key = text, durationMs = action ? UNDO_MS : 4000 } = options;
     const id = ++toastSeq;
     setToasts((ts) => {
       const same = ts.find((t) => t.key === key);
       const next: Toast = { id, key, kind, text, count: same && same.text === text ? same.count + 1 : 1, ...(action ? { action } : {}) };
       return same ? ts.map((t) => (t === same ? next : t)) : [...ts.slice(-3), next];
     });
-    if (kind !== 'error') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), action ? UNDO_MS : 4000);
+    if (kind !== 'error') setTimeout(() => setToasts((ts) => ts.filter((t) => t.id !== id)), durationMs);
   }, []);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
   // Sends: "Sending…" when queued (see onSend), then "Sent", or a final failure with Retry.
+  // (Events, not state: every outcome is a toast, so this subscribes instead of using a hook.)
   useEffect(() => {
-    const sending = engine.sending;
-    if (!sending) return undefined;
-    const sub = sending.outcomes$.subscribe((o) => {
-      if (o.status === 'sent') toast('Sent', { key: `send:${o.seq}` });
+    const sub = sync.sendOutcomes$.subscribe((o) => {
+      if (o.status !== 'failed') toast('Sent', { key: `send:${o.seq}` });
       else
-        toast(`Couldn't send: ${o.message}`, {
+        toast(`Couldn't send: ${o.error.message}`, {
           kind: 'error',
           key: `send:${o.seq}`,
-          action: { label: 'Retry', run: () => void sending.retry(o.seq) },
+          action: { label: 'Retry', run: () => void sync.retrySend(o.seq) },
         });
     });
     return () => sub.unsubscribe();
-  }, [engine, toast]);
+  }, [sync, toast]);
 
   // Background failures: what the engine retries by itself goes to the status bar;
   // a toast only for what needs the user.
   useEffect(() => {
-    const sub = engine.errors$.subscribe((e) => {
+    const sub = sync.errors$.subscribe((e) => {
       if (e.retryable) {
         if (SYNC_FAILURES.has(e.code)) setLastFailure({ at: Date.now(), kind: 'sync', message: e.message });
         else if (e.code === 'mutation_failed') setLastFailure({ at: Date.now(), kind: 'mutation', message: e.message });
@@ -138,7 +151,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
         toast('The server rejected the API key, so syncing is paused.', {
           kind: 'error',
           key: 'engine:unauthorized',
-          action: { label: 'Try again', run: () => void engine.syncNow().catch(() => undefined) },
+          action: { label: 'Try again', run: () => void sync.syncNow().catch(() => undefined) },
         });
       } else if (e.code === 'storage_failed') {
         toast('This browser could not save mail locally (is the disk full?).', { kind: 'error', key: 'engine:storage' });
@@ -147,7 +160,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
       // refused responses the engine already ignored; content errors show in place.
     });
     return () => sub.unsubscribe();
-  }, [engine, toast]);
+  }, [sync, toast]);
 
   // Default to the inbox once folders are known.
   const inbox = folders.find((f) => f.role === 'inbox') ?? folders[0];
@@ -155,12 +168,12 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
   const currentFolder = folders.find((f) => f.id === currentFolderId) ?? null;
   const folderNames = useMemo(() => new Map(folders.map((f) => [f.id, f.name])), [folders]);
 
-  const baseQuery = useMemo<MailQuery | null>(
+  const baseQuery = useMemo<MessageQuery | null>(
     () => (currentFolderId ? { folderId: currentFolderId, sortBy: 'received_at', direction: 'desc' } : null),
     [currentFolderId],
   );
-  const page = useMessageWindow(engine, baseQuery, range);
-  const searchResults = useSearch(engine, search, currentFolderId ?? undefined);
+  const page = useMessageWindow(baseQuery, range);
+  const searchResults = useSearch(search);
   const searchRows = searchResults.rows;
   const searchIndex = useMemo(() => new Map(searchRows.map((m, i) => [m.id, i])), [searchRows]);
 
@@ -209,10 +222,10 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     async (ids: readonly string[], known: readonly Message[]): Promise<Message[]> => {
       const byId = new Map(known.map((m) => [m.id, m]));
       const missing = ids.filter((id) => !byId.has(id));
-      if (missing.length > 0) for (const m of await firstValueFrom(engine.messagesById$(missing))) if (m) byId.set(m.id, m);
+      if (missing.length > 0) for (const m of await firstValueFrom(sync.messagesById$(missing))) if (m) byId.set(m.id, m);
       return ids.map((id) => byId.get(id)).filter((m): m is Message => m !== undefined);
     },
-    [engine],
+    [sync],
   );
 
   // ---- actions (apply to the selection when there is one, else the cursor row) ----
@@ -239,17 +252,17 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     [toast],
   );
   // Fire and forget: the views already show the change. Only a refusal (rolled
-  // back, so the change visibly reverts) or a local failure is worth a toast.
+  // back, so the change visibly reverts) or a local failure is worth a toast; an
+  // undo the user asked for (reason 'cancelled') is not a refusal. `settled` sees
+  // the outcomes of the first attempt.
   const act = useCallback(
-    (what: string, run: (m: NonNullable<MailEngine['mutations']>) => Promise<MutationOutcome[]>) => {
-      const mutations = engine.mutations;
-      if (!mutations) {
-        toast(`Can't ${what}: this engine build has no outbox (update/remove).`, { kind: 'error' });
-        return;
-      }
+    (what: string, run: (s: MailboxSync) => Promise<MutationOutcome[]>, settled?: (outcomes: MutationOutcome[]) => void) => {
+      let first = true;
       const go = async (): Promise<void> => {
-        const outcomes = await run(mutations);
-        const failed = outcomes.filter((o) => o.status === 'rolled_back');
+        const outcomes = await run(sync);
+        if (first) settled?.(outcomes);
+        first = false;
+        const failed = outcomes.filter((o) => o.status === 'rolled_back' && o.reason !== 'cancelled');
         if (failed.length > 0) {
           const n = failed.length;
           toast(`Couldn't ${what} (${n} message${n === 1 ? '' : 's'}): the server refused, so the change was undone.`, {
@@ -261,7 +274,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
       };
       go().catch(report(what, go));
     },
-    [engine, report, toast],
+    [sync, report, toast],
   );
 
   /**
@@ -287,7 +300,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
             undo.current = null;
             toast('Undone', { key: 'undo' });
           };
-          undo.current = { run: revert, at: Date.now() };
+          undo.current = { run: revert, until: Date.now() + 60_000 };
           toast(ids.length === 1 ? done : `${done} (${ids.length} messages)`, { key: 'undo', action: { label: 'Undo', run: revert } });
         })
         .catch(report(what, async () => undefined));
@@ -319,7 +332,12 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
     [change],
   );
 
-  // Trash cannot be undone: the API has no way to move a message out of Trash.
+  /**
+   * Move to Trash, with Undo (also `z`) for UNDO_WINDOW_MS: the messages leave the
+   * list at once, the engine holds the request that long, and Undo aborts it, so the
+   * messages come back exactly as they were and the server never sees it. After the
+   * window the request is sent, and the API has no way to take a message out of Trash.
+   */
   const trash = useCallback(
     (ids: string[]) => {
       if (ids.length === 0) return;
@@ -331,14 +349,33 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
         for (let i = cursor - 1; i >= 0 && !next; i--) if (!gone.has(list.idAt(i) ?? '')) next = list.idAt(i);
         setCursorId(next ?? null);
       }
-      act('move to Trash', (m) => m.remove(ids));
+      const controller = new AbortController();
+      let undoAsked = false;
+      const revert = () => {
+        if (undo.current?.run === revert) undo.current = null;
+        undoAsked = true;
+        controller.abort();
+      };
+      act(
+        'move to Trash',
+        (s) => s.remove(ids, { delayMs: UNDO_WINDOW_MS, signal: controller.signal }),
+        (outcomes) => {
+          if (!undoAsked) return;
+          if (outcomes.every((o) => o.status === 'rolled_back' && o.reason === 'cancelled')) toast('Undone', { key: 'undo' });
+          else toast("Too late to undo: it is in Trash, and the Sendmux API can't take messages out of Trash.", { kind: 'warn', key: 'undo' });
+        },
+      );
       if (openId && gone.has(openId)) {
         setOpenId(null);
         setView('list');
       }
       setSelection(new Set());
-      undo.current = null;
-      toast(ids.length === 1 ? 'Moved to Trash' : `Moved ${ids.length} messages to Trash`, { key: 'undo' });
+      undo.current = { run: revert, until: Date.now() + UNDO_WINDOW_MS };
+      toast(ids.length === 1 ? 'Moved to Trash' : `Moved ${ids.length} messages to Trash`, {
+        key: 'undo',
+        action: { label: 'Undo', run: revert },
+        durationMs: UNDO_WINDOW_MS,
+      });
     },
     [act, cursor, cursorId, list, openId, toast],
   );
@@ -392,27 +429,57 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
 
   const loadIdentities = useCallback(() => {
     if (identities !== null) return;
-    engine
-      .identities()
+    firstValueFrom(sync.identities$())
       .then(setIdentities)
       .catch(() => setIdentities([]));
-  }, [engine, identities]);
+  }, [sync, identities]);
 
   const startCompose = useCallback(
     (draft: ComposeDraft) => {
-      if (!engine.sending) return;
       loadIdentities();
       setCompose(draft);
     },
-    [engine, loadIdentities],
+    [loadIdentities],
   );
   const reply = useCallback(
     (m: Message, mode: ReplyMode) => {
-      if (!engine.sending) return;
       loadIdentities();
-      void replyDraft(engine, m, mode, identities).then(setCompose);
+      void replyDraft(sync, m, mode, identities).then(setCompose);
     },
-    [engine, identities, loadIdentities],
+    [sync, identities, loadIdentities],
+  );
+
+  /**
+   * Send, with Undo (also `z`) for UNDO_WINDOW_MS: the engine holds the send that
+   * long; Undo discards it before the server sees it and reopens the draft. Too late
+   * (already sent, or on its way) and the toast says so.
+   */
+  const send = useCallback(
+    async (draft: SendDraft, edited: ComposeDraft) => {
+      const { seq } = await sync.send(draft, { delayMs: UNDO_WINDOW_MS });
+      const key = `send:${seq}`;
+      const revert = () => {
+        if (undo.current?.run === revert) undo.current = null;
+        sync.discardSend(seq).then(
+          (discarded) => {
+            if (!discarded) {
+              toast('Too late to undo: the message was already sent.', { kind: 'warn', key });
+              return;
+            }
+            toast('Sending undone', { key });
+            setCompose((open) => open ?? edited);
+          },
+          (err: unknown) => toast(`Couldn't undo the send: ${err instanceof Error ? err.message : String(err)}`, { kind: 'error', key }),
+        );
+      };
+      undo.current = { run: revert, until: Date.now() + UNDO_WINDOW_MS };
+      toast(status?.online === false ? 'Sending… (when you are back online)' : 'Sending…', {
+        key,
+        action: { label: 'Undo', run: revert },
+        durationMs: UNDO_WINDOW_MS,
+      });
+    },
+    [sync, status?.online, toast],
   );
 
   const goTo = useCallback(
@@ -495,8 +562,8 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           setRead(targets(), false);
           break;
         case 'z':
-          if (undo.current && Date.now() - undo.current.at < 60_000) undo.current.run();
-          else toast('Nothing to undo. (Moving to Trash cannot be undone: the API has no restore.)', { key: 'undo' });
+          if (undo.current && Date.now() < undo.current.until) undo.current.run();
+          else toast('Nothing to undo. (A move to Trash can be undone for 5 seconds; after that the API has no restore.)', { key: 'undo' });
           break;
         case 'x':
           if (current) toggleSelect(current, cursor, false);
@@ -556,7 +623,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           ref={searchBox}
           className="search"
           type="search"
-          placeholder={engine.search$ ? 'Search all mail  ( / )' : `Search ${currentFolder?.name ?? 'mail'}  ( / )`}
+          placeholder="Search all mail  ( / )"
           value={search}
           data-testid="search"
           onChange={(e) => {
@@ -565,7 +632,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           }}
         />
         <div className="top-actions">
-          <button type="button" className="primary" data-testid="compose-open" disabled={!engine.sending} title={engine.sending ? 'Compose (c)' : 'Sending is not available in this engine build'} onClick={() => startCompose(emptyDraft())}>
+          <button type="button" className="primary" data-testid="compose-open" title="Compose (c)" onClick={() => startCompose(emptyDraft())}>
             <Icon name="compose" size={14} /> <span className="wide-only">Compose</span>
           </button>
           {config.simControlUrl && (
@@ -585,16 +652,12 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
       >
         <div className="sidebar" data-testid="sidebar">
           <FolderList folders={folders} selectedId={currentFolderId} onSelect={selectFolder} />
-          {engine.sending && <OutboxList sending={engine.sending} />}
+          <OutboxList />
         </div>
         <section className="list" data-testid="list-pane">
           <div className="list-head">
             <strong data-testid="list-title">{search ? `Search: “${search}”` : currentFolder?.name ?? 'Mail'}</strong>
-            <span
-              className="muted"
-              data-testid="list-count"
-              title={search && searchResults.scope === 'folder' ? `Local search scans the newest ${LOCAL_SCAN.toLocaleString()} messages of the folder` : undefined}
-            >
+            <span className="muted" data-testid="list-count">
               {search ? searchResults.summary : starting && page.total === 0 ? '' : `${page.total.toLocaleString()} messages`}
             </span>
           </div>
@@ -630,7 +693,6 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           />
         </section>
         <ReadingPane
-          engine={engine}
           messageId={openId}
           onReply={reply}
           onBack={() => setView('list')}
@@ -652,11 +714,7 @@ export function App(props: { engine: MailEngine; config: DemoClientConfig }) {
           initial={compose}
           identities={identities}
           onClose={() => setCompose(null)}
-          onSend={async (draft: SendDraft) => {
-            if (!engine.sending) throw new Error('this engine build cannot send yet');
-            const seq = await engine.sending.send(draft);
-            toast(status?.online === false ? 'Sending… (when you are back online)' : 'Sending…', { key: `send:${seq}` });
-          }}
+          onSend={send}
         />
       )}
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

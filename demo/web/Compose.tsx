@@ -1,8 +1,9 @@
 // Compose, reply, reply all, forward. `send()` puts the draft in the engine's outbox
 // at once (with an Idempotency-Key; attachments are uploaded by the engine), so the
-// dialog closes immediately even offline.
+// dialog closes immediately even offline. Undo send reopens the dialog with what
+// was written (see App.tsx `send`).
 import { useState } from 'react';
-import type { SendDraft } from './engine.js';
+import type { SendDraft } from '../../src/index.js';
 import type { Address, Identity } from './types.js';
 import { formatBytes } from './format.js';
 import { Icon } from './Icon.js';
@@ -18,6 +19,8 @@ export interface ComposeDraft {
   cc: string;
   subject: string;
   body: string;
+  /** Files picked to attach (a draft reopened by Undo send keeps them). */
+  files?: File[];
 }
 
 export const emptyDraft = (): ComposeDraft => ({ kind: 'new', to: '', cc: '', subject: '', body: '' });
@@ -43,12 +46,13 @@ export function Compose(props: {
   initial: ComposeDraft;
   /** The mailbox's identities (null while they load). */
   identities: Identity[] | null;
-  onSend: (draft: SendDraft) => Promise<void>;
+  /** Sends `draft`; `edited` is what the dialog holds, to reopen it with. */
+  onSend: (draft: SendDraft, edited: ComposeDraft) => Promise<void>;
   onClose: () => void;
 }) {
   const [draft, setDraft] = useState(props.initial);
   const [fromId, setFromId] = useState<string | null>(null);
-  const [files, setFiles] = useState<File[]>([]);
+  const [files, setFiles] = useState<File[]>(props.initial.files ?? []);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const field = (name: 'to' | 'cc' | 'subject' | 'body') => ({
@@ -79,7 +83,7 @@ export function Compose(props: {
           ? { attachments: files.map((f) => ({ filename: f.name, content_type: f.type || 'application/octet-stream', data: f })) }
           : {}),
         ...(draft.relatedId ? { related_message_ids: [draft.relatedId] } : {}),
-      });
+      }, { ...draft, files, ...(from ? { fromEmail: from.email } : {}) });
       props.onClose();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));

@@ -2,6 +2,8 @@
  * Gmail's shortcuts, where the Sendmux API allows them. Archive (`e`), Move to (`v`)
  * and restoring from Trash need moving a message between folders, which the API
  * cannot do (batch-update sets flags and keywords; batch-delete only moves to Trash).
+ * A move to Trash can still be undone in its first 5 seconds: the engine holds the
+ * request that long, and Undo cancels it before the server sees it.
  */
 export const SHORTCUTS: [string, string][] = [
   ['j / k', 'Next / previous message'],
@@ -10,9 +12,9 @@ export const SHORTCUTS: [string, string][] = [
   ['Shift+I', 'Mark as read'],
   ['Shift+U', 'Mark as unread'],
   ['s', 'Star / unstar'],
-  ['#', 'Move to Trash (cannot be undone)'],
+  ['#', 'Move to Trash (z undoes it within 5 s)'],
   ['l', 'Add a label'],
-  ['z', 'Undo the last read, star or label change'],
+  ['z', 'Undo the last read, star or label change, or (within 5 s) the last trash or send'],
   ['x', 'Select / deselect'],
   ['r', 'Reply'],
   ['a', 'Reply all'],
@@ -56,7 +58,7 @@ export function HelpOverlay(props: { onClose: () => void }) {
         </table>
         <p className="muted" data-testid="help-unsupported">
           Not available: {UNSUPPORTED.map(([k, what]) => `${what} (${k})`).join(', ')}, and restoring from Trash. The Sendmux API cannot move
-          messages between folders.
+          messages between folders, so a move to Trash can be undone only in its first 5 seconds (before it is sent).
         </p>
         <p className="muted">Ctrl/⌘-click or shift-click rows to select several; actions apply to the selection.</p>
       </div>

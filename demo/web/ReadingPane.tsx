@@ -8,10 +8,10 @@
 // that message is sanitized again with allowRemoteImages and its CSP admits
 // http(s) images; nothing else changes).
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ContentState, MailEngine } from './engine.js';
+import { sanitizeHtml } from '../../src/index.js';
+import { useContent, useMailboxSync, useMessage, useThread } from '../../src/react/index.js';
 import type { Message } from './types.js';
 import { formatAddress, formatBytes, isUnread, labelsOf, longDate, senderName, shortDate } from './format.js';
-import { useObservable } from './hooks.js';
 import { Icon } from './Icon.js';
 import { cidResolver, useInlineImages } from './useInlineImages.js';
 
@@ -35,7 +35,6 @@ img[data-sendmux-blocked]{display:inline-block;box-sizing:border-box;min-width:4
 export type ReplyMode = 'reply' | 'reply-all' | 'forward';
 
 export interface ReadingPaneProps {
-  engine: MailEngine;
   messageId: string | null;
   onReply: (m: Message, mode: ReplyMode) => void;
   /** Back to the list (the phone layout shows one pane at a time). */
@@ -54,10 +53,9 @@ export interface ReadingPaneProps {
  * compact strip above the body: each entry opens that message. Hidden for a
  * message alone in its thread.
  */
-function Conversation(props: { engine: MailEngine; message: Message; onOpen: (m: Message) => void }) {
-  const { engine, message } = props;
-  const threadId = message.thread_id;
-  const messages = useObservable(() => (threadId ? engine.threadMessages$(threadId) : null), [engine, threadId], [] as Message[]);
+function Conversation(props: { message: Message; onOpen: (m: Message) => void }) {
+  const { message } = props;
+  const messages = useThread(message.thread_id)?.messages ?? NO_MESSAGES;
   const strip = useRef<HTMLOListElement>(null);
   // Keep the open message in view inside a long conversation.
   useEffect(() => {
@@ -87,30 +85,31 @@ function Conversation(props: { engine: MailEngine; message: Message; onOpen: (m:
   );
 }
 
+const NO_MESSAGES: Message[] = [];
+const WITH_HTML = { include_html: true };
+
 export function ReadingPane(props: ReadingPaneProps) {
-  const { engine, messageId } = props;
-  const message = useObservable(() => (messageId ? engine.message$(messageId) : null), [engine, messageId], null);
-  const content = useObservable<ContentState | null>(
-    () => (messageId && engine.content$ ? engine.content$(messageId) : null),
-    [engine, messageId],
-    null,
-  );
+  const { messageId } = props;
+  const sync = useMailboxSync();
+  const message = useMessage(messageId);
+  const content = useContent(messageId, WITH_HTML);
   const [label, setLabel] = useState('');
   // The one message whose remote images the user chose to show (reset by opening another).
   const [remoteImagesFor, setRemoteImagesFor] = useState<string | null>(null);
   const remoteImages = remoteImagesFor !== null && remoteImagesFor === messageId;
-  const html = content?.state === 'ready' ? content.html : null;
-  const images = useInlineImages(engine, messageId, message?.attachments, html);
+  const ready = content?.status === 'ready' ? content.content.body : null;
+  const html = ready?.html ?? null;
+  const images = useInlineImages(messageId, message?.attachments, html);
   const body = useMemo(() => {
-    if (!content || content.state !== 'ready') return null;
-    if (!content.html) return { doc: bodyDocument(`<pre class="plain">${escapeHtml(content.text ?? '')}</pre>`), blocked: 0 };
+    if (!ready) return null;
+    if (!ready.html) return { doc: bodyDocument(`<pre class="plain">${escapeHtml(ready.text ?? '')}</pre>`), blocked: 0 };
     // Inline images still downloading (or offline) render blank first, then fill in.
-    const clean = engine.sanitize(content.html, {
+    const clean = sanitizeHtml(ready.html, {
       ...(images && images !== 'loading' ? { resolveCid: cidResolver(images) } : {}),
       ...(remoteImages ? { allowRemoteImages: true } : {}),
     });
     return { doc: bodyDocument(clean.html, remoteImages), blocked: clean.blockedRemoteImages };
-  }, [engine, content, images, remoteImages]);
+  }, [ready, images, remoteImages]);
 
   if (!messageId) {
     return (
@@ -119,7 +118,14 @@ export function ReadingPane(props: ReadingPaneProps) {
       </section>
     );
   }
-  if (!message) {
+  if (message === undefined) {
+    return (
+      <section className="reading empty" data-testid="reading-pane">
+        <div className="muted">Loading…</div>
+      </section>
+    );
+  }
+  if (message === null) {
     return (
       <section className="reading empty" data-testid="reading-pane">
         <div className="muted">This message is no longer here.</div>
@@ -128,13 +134,12 @@ export function ReadingPane(props: ReadingPaneProps) {
   }
 
   const labels = labelsOf(message);
-  const mutations = engine.mutations;
   const toggleLabel = (name: string, on: boolean) => props.onLabel(message, name, on);
 
   const download = async (attachmentId: string, filename: string) => {
-    if (!engine.attachment) return;
     try {
-      const blob = await engine.attachment(message.id, attachmentId);
+      const bytes = await sync.attachment(message.id, attachmentId);
+      const blob = bytes instanceof Blob ? bytes : new Blob([bytes as Uint8Array<ArrayBuffer>]);
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;
@@ -156,19 +161,18 @@ export function ReadingPane(props: ReadingPaneProps) {
           <h1 data-testid="reading-subject">{message.subject || '(no subject)'}</h1>
         </div>
         <div className="toolbar">
-          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message, 'reply')} data-testid="reply" title="Reply (r)">
+          <button type="button" onClick={() => props.onReply(message, 'reply')} data-testid="reply" title="Reply (r)">
             <Icon name="reply" size={14} /> Reply
           </button>
-          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message, 'reply-all')} data-testid="reply-all" title="Reply all (a)">
+          <button type="button" onClick={() => props.onReply(message, 'reply-all')} data-testid="reply-all" title="Reply all (a)">
             Reply all
           </button>
-          <button type="button" disabled={!engine.sending} onClick={() => props.onReply(message, 'forward')} data-testid="forward" title="Forward (f)">
+          <button type="button" onClick={() => props.onReply(message, 'forward')} data-testid="forward" title="Forward (f)">
             Forward
           </button>
           <button
             type="button"
             data-testid="reading-toggle-read"
-            disabled={!mutations}
             onClick={() => props.onToggleRead(message)}
           >
             {message.flags.seen ? 'Mark unread' : 'Mark read'}
@@ -176,12 +180,11 @@ export function ReadingPane(props: ReadingPaneProps) {
           <button
             type="button"
             data-testid="reading-toggle-flag"
-            disabled={!mutations}
             onClick={() => props.onToggleFlag(message)}
           >
             {message.flags.flagged ? '★ Unflag' : '☆ Flag'}
           </button>
-          <button type="button" className="danger" data-testid="reading-trash" disabled={!mutations} onClick={() => props.onTrash([message.id])} title="Move to Trash (#)">
+          <button type="button" className="danger" data-testid="reading-trash" onClick={() => props.onTrash([message.id])} title="Move to Trash (#)">
             <Icon name="trash" size={14} /> Trash
           </button>
         </div>
@@ -213,8 +216,7 @@ export function ReadingPane(props: ReadingPaneProps) {
             }}
           >
             <input
-              disabled={!mutations}
-              value={label}
+                value={label}
               onChange={(e) => setLabel(e.target.value)}
               placeholder="+ label"
               aria-label="Add label"
@@ -229,7 +231,6 @@ export function ReadingPane(props: ReadingPaneProps) {
                 <button
                   type="button"
                   data-testid="attachment"
-                  disabled={!engine.attachment}
                   onClick={() => void download(a.id, a.filename ?? 'attachment')}
                   title="Download"
                 >
@@ -239,21 +240,16 @@ export function ReadingPane(props: ReadingPaneProps) {
             ))}
           </ul>
         )}
-        <Conversation engine={engine} message={message} onOpen={props.onOpenMessage} />
+        <Conversation message={message} onOpen={props.onOpenMessage} />
       </header>
       <div className="body">
-        {!engine.content$ ? (
-          <div className="muted pad" data-testid="body-unavailable">
-            {message.preview}
-            <p>(Bodies need the engine's content$; this engine build does not have it yet.)</p>
-          </div>
-        ) : content === null || content.state === 'loading' ? (
+        {content === undefined || content.status === 'loading' ? (
           <div className="muted pad" data-testid="body-loading">
             Loading…
           </div>
-        ) : content.state === 'error' ? (
+        ) : content.status === 'error' ? (
           <div className="error pad" data-testid="body-error">
-            Could not load this message: {content.message}
+            Could not load this message: {content.error.message}
           </div>
         ) : (
           <>

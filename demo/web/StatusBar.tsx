@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { EngineStatus } from './engine.js';
-import { connectionView, type RecentFailure } from './connection.js';
+import { connectionView, type EngineStatus, type RecentFailure } from './connection.js';
 import { relativeTime } from './format.js';
 
 /**

@@ -10,7 +10,25 @@
 //   error     needs the user: the key was rejected, or a failure the engine will not retry
 //
 // Never "live" while the stream is cut or requests fail.
-import type { EngineStatus } from './engine.js';
+import type { PushState, SyncPhase } from '../../src/index.js';
+
+/** What the status bar shows (the engine's `status$`, plus the platform's online signal); see hooks.ts useEngineStatus. */
+export interface EngineStatus {
+  phase: SyncPhase;
+  push: PushState;
+  /** The error behind an offline or error phase. */
+  error: { code: string; message: string; retryable: boolean } | null;
+  /** 'unauthorized' while a rejected key holds the network until syncNow(). */
+  paused: 'unauthorized' | null;
+  /** The platform's signal (navigator.onLine). */
+  online: boolean;
+  progress: { done: number; total: number | null } | null;
+  lastSyncedAt: number | null;
+  pendingMutations: number;
+  /** Sends waiting in the outbox. */
+  outbox: number;
+  role: 'leader' | 'follower' | null;
+}
 
 export type ConnectionState = 'starting' | 'syncing' | 'live' | 'offline' | 'degraded' | 'error';
 

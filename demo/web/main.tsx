@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { MailboxSyncProvider } from '../../src/react/index.js';
 import { App } from './App.js';
 import { createEngine } from './createEngine.js';
 import type { DemoClientConfig } from './types.js';
@@ -10,18 +11,20 @@ async function main(): Promise<void> {
   const res = await fetch('/__demo/config', { cache: 'no-store' });
   if (!res.ok) throw new Error(`GET /__demo/config: HTTP ${res.status}`);
   const config = (await res.json()) as DemoClientConfig;
-  const { engine } = createEngine(config);
+  const sync = createEngine(config);
   root.render(
     <StrictMode>
-      <App engine={engine} config={config} />
+      <MailboxSyncProvider sync={sync}>
+        <App config={config} />
+      </MailboxSyncProvider>
     </StrictMode>,
   );
   // start() rejects only on a rejected credential (or stop); the status bar and
   // toasts show everything else.
-  engine.start().catch((err: unknown) => console.error('sendmux demo: engine did not start:', err));
+  sync.start().catch((err: unknown) => console.error('sendmux demo: engine did not start:', err));
   // Leaving the page stops the engine, which releases leadership to another tab
   // at once. A page restored from the back/forward cache starts afresh.
-  window.addEventListener('pagehide', () => void engine.stop());
+  window.addEventListener('pagehide', () => void sync.stop());
   window.addEventListener('pageshow', (e) => {
     if (e.persisted) window.location.reload();
   });

@@ -3,7 +3,7 @@
 import { filter, firstValueFrom, map, race, timer } from 'rxjs';
 import type { ComposeDraft } from './Compose.js';
 import type { ReplyMode } from './ReadingPane.js';
-import type { MailEngine } from './engine.js';
+import { sanitizeHtml, type MailboxSync } from '../../src/index.js';
 import type { Address, Identity, Message } from './types.js';
 import { formatAddress, longDate, senderName } from './format.js';
 
@@ -11,19 +11,18 @@ import { formatAddress, longDate, senderName } from './format.js';
 const BODY_WAIT_MS = 1500;
 
 /** The body as plain text: the text part, else the sanitized HTML's text. */
-async function bodyText(engine: MailEngine, m: Message): Promise<string> {
-  const content$ = engine.content$;
-  if (!content$) return m.preview ?? '';
+async function bodyText(sync: MailboxSync, m: Message): Promise<string> {
   const text = await firstValueFrom(
     race(
-      content$(m.id).pipe(
-        filter((c) => c.state !== 'loading'),
+      sync.content$(m.id, { include_html: true }).pipe(
+        filter((c) => c.status !== 'loading'),
         map((c) => {
-          if (c.state !== 'ready') return null;
-          if (c.text) return c.text;
-          if (!c.html) return '';
+          if (c.status !== 'ready') return null;
+          const { text: plain, html } = c.content.body;
+          if (plain) return plain;
+          if (!html) return '';
           // Inert: sanitized, parsed into a document that is never attached or rendered.
-          const doc = new DOMParser().parseFromString(engine.sanitize(c.html).html, 'text/html');
+          const doc = new DOMParser().parseFromString(sanitizeHtml(html).html, 'text/html');
           return doc.body.textContent ?? '';
         }),
       ),
@@ -38,12 +37,12 @@ const prefixed = (prefix: string, subject: string | null) => {
   return new RegExp(`^${prefix}:`, 'i').test(s) ? s : `${prefix}: ${s}`;
 };
 
-export async function replyDraft(engine: MailEngine, m: Message, mode: ReplyMode, identities: Identity[] | null): Promise<ComposeDraft> {
+export async function replyDraft(sync: MailboxSync, m: Message, mode: ReplyMode, identities: Identity[] | null): Promise<ComposeDraft> {
   const mine = new Set((identities ?? []).map((i) => i.email.toLowerCase()));
   const isMine = (a: Address) => mine.has(a.email.toLowerCase());
   // The identity the message was addressed to answers it.
   const fromEmail = [...m.to, ...m.cc].find(isMine)?.email;
-  const text = await bodyText(engine, m);
+  const text = await bodyText(sync, m);
   const when = longDate(m.received_at);
   if (mode === 'forward') {
     const header = [

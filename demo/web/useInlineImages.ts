@@ -4,7 +4,7 @@
 // allow-same-origin) and its CSP allows only data: and blob: images; a data: URL
 // needs no cross-origin blob lookup.
 import { useEffect, useState } from 'react';
-import type { MailEngine } from './engine.js';
+import { useMailboxSync } from '../../src/react/index.js';
 import type { Attachment } from './types.js';
 
 const normalize = (cid: string) => cid.trim().replace(/^<|>$/g, '');
@@ -22,19 +22,22 @@ async function toDataUrl(blob: Blob, type: string): Promise<string> {
  * they download, null when the body references none.
  */
 export function useInlineImages(
-  engine: MailEngine,
   messageId: string | null,
   attachments: readonly Attachment[] | undefined,
   html: string | null,
 ): ReadonlyMap<string, string> | null | 'loading' {
+  const sync = useMailboxSync();
   const [state, setState] = useState<{ key: string; map: ReadonlyMap<string, string> } | null>(null);
   const inline = (attachments ?? []).filter((a) => a.content_id && RASTER.test(a.content_type));
-  const wanted = html !== null && /cid:/i.test(html) && inline.length > 0 && engine.attachment !== null;
+  const wanted = html !== null && /cid:/i.test(html) && inline.length > 0;
   const key = `${messageId}:${inline.map((a) => a.id).join(',')}`;
 
   useEffect(() => {
-    if (!wanted || !messageId || !engine.attachment) return undefined;
-    const download = engine.attachment;
+    if (!wanted || !messageId) return undefined;
+    const download = async (id: string, attachmentId: string): Promise<Blob> => {
+      const bytes = await sync.attachment(id, attachmentId);
+      return bytes instanceof Blob ? bytes : new Blob([bytes as Uint8Array<ArrayBuffer>]);
+    };
     let cancelled = false;
     void Promise.all(
       inline.map(async (a): Promise<[string, string] | null> => {
@@ -51,7 +54,7 @@ export function useInlineImages(
       cancelled = true;
     };
     // `key` identifies the message and its inline attachments.
-  }, [engine, key, wanted]);
+  }, [sync, key, wanted]);
 
   if (!wanted) return null;
   return state?.key === key ? state.map : 'loading';

@@ -1,16 +1,18 @@
 // The rows of a folder the list is showing, at any depth, for any folder size:
-// `messageIds$` gives the folder's order and length (index keys only, one read),
+// `useMessageIds` gives the folder's order and length (index keys only, one read),
 // and `messagesById$` loads the records of the visible slice, re-subscribing only
 // when the slice crosses a page boundary or the order changes. Jumping to row
 // 90,000 of 100,000 costs one slice of records, not a walk past 90,000 rows.
 // Records already loaded stay on screen until the next slice arrives, so
 // scrolling never flashes empty rows.
-import { useEffect, useMemo, useState } from 'react';
-import type { MailEngine, MailQuery } from './engine.js';
+import { useMemo, useRef } from 'react';
+import { useMailboxObservable, useMailboxSync, useMessageIds } from '../../src/react/index.js';
+import type { MessageQuery } from '../../src/index.js';
 import type { Message } from './types.js';
 import type { VisibleRange } from './MessageList.js';
 
 const PAGE = 50;
+const NO_IDS: string[] = [];
 
 export interface MessageWindow {
   /** Messages in the list (the query's length). */
@@ -23,51 +25,38 @@ export interface MessageWindow {
   indexOf(id: string): number;
 }
 
-export function useMessageWindow(engine: MailEngine, query: MailQuery | null, range: VisibleRange): MessageWindow {
-  const key = query ? JSON.stringify(query) : null;
-  const [order, setOrder] = useState<{ key: string | null; ids: string[] }>({ key: null, ids: [] });
-  const [loaded, setLoaded] = useState<{ key: string | null; byId: Map<string, Message> }>({ key: null, byId: new Map() });
-
-  useEffect(() => {
-    if (!query) return undefined;
-    const sub = engine.messageIds$(query).subscribe({
-      next: (ids) => setOrder({ key, ids }),
-      error: (err: unknown) => console.error('demo: message order view failed', err),
-    });
-    return () => sub.unsubscribe();
-    // `query` is represented by `key`.
-  }, [engine, key]);
-
-  const ids = order.key === key ? order.ids : [];
+export function useMessageWindow(query: MessageQuery | null, range: VisibleRange): MessageWindow {
+  const sync = useMailboxSync();
+  // No folder yet: an id list nothing matches (folders load first), shown as empty.
+  const ids = useMessageIds(sync, query ?? { folderId: '' }) ?? NO_IDS;
+  const shown = query ? ids : NO_IDS;
   const from = Math.max(0, Math.floor(range.first / PAGE) * PAGE - PAGE);
-  const to = Math.min(ids.length, Math.ceil((range.last + 1) / PAGE) * PAGE + PAGE);
-  const slice = useMemo(() => ids.slice(from, to), [ids, from, to]);
-  const sliceKey = slice.join('\n');
+  const to = Math.min(shown.length, Math.ceil((range.last + 1) / PAGE) * PAGE + PAGE);
+  const slice = useMemo(() => shown.slice(from, to), [shown, from, to]);
+  const records = useMailboxObservable(sync, ['messagesById', slice], (s) => s.messagesById$(slice));
 
-  useEffect(() => {
-    if (slice.length === 0) return undefined;
-    const sub = engine.messagesById$(slice).subscribe({
-      next: (records) => {
-        const byId = new Map<string, Message>();
-        for (const m of records) if (m) byId.set(m.id, m);
-        setLoaded({ key, byId });
-      },
-      error: (err: unknown) => console.error('demo: message rows view failed', err),
-    });
-    return () => sub.unsubscribe();
-    // `slice` is represented by `sliceKey`.
-  }, [engine, key, sliceKey]);
+  // The last loaded records of this query stay until the next slice arrives.
+  const queryKey = JSON.stringify(query);
+  const kept = useRef<{ key: string; byId: Map<string, Message> }>({ key: queryKey, byId: new Map() });
+  const byId = useMemo(() => {
+    if (!records) return null;
+    const map = new Map<string, Message>();
+    for (const m of records) if (m) map.set(m.id, m);
+    return map;
+  }, [records]);
+  if (kept.current.key !== queryKey) kept.current = { key: queryKey, byId: new Map() };
+  if (byId) kept.current.byId = byId;
+  const loaded = kept.current.byId;
 
-  const byId = loaded.key === key ? loaded.byId : new Map<string, Message>();
   // Built once per order change, so the cursor can follow a message as rows shift.
-  const positions = useMemo(() => new Map(ids.map((id, i) => [id, i])), [ids]);
+  const positions = useMemo(() => new Map(shown.map((id, i) => [id, i])), [shown]);
   return {
     indexOf: (id) => positions.get(id) ?? -1,
-    total: ids.length,
-    idAt: (index) => ids[index],
+    total: shown.length,
+    idAt: (index) => shown[index],
     rowAt: (index) => {
-      const id = ids[index];
-      return id === undefined ? undefined : byId.get(id);
+      const id = shown[index];
+      return id === undefined ? undefined : loaded.get(id);
     },
   };
 }

@@ -1,15 +1,9 @@
-// Search: local results at once, server results merged as they arrive.
-//
-// With the engine's search$ (replica hits first, then the server's query window
-// for the same text, de-duplicated) the whole mailbox is searched. Without it,
-// the newest LOCAL_SCAN messages of the folder are filtered here by subject,
-// sender and preview, and there are no server results.
+// Search: the engine's search$ (through the package's useSearch hook): replica hits
+// at once, then the server's full-text hits for the same text, de-duplicated. The
+// whole mailbox is searched, whichever folder is open.
 import { useEffect, useMemo, useState } from 'react';
-import type { MailEngine, SearchResult } from './engine.js';
+import { useSearch as useEngineSearch } from '../../src/react/index.js';
 import type { Message } from './types.js';
-import { useObservable } from './hooks.js';
-
-export const LOCAL_SCAN = 5000;
 
 /** The words of a query worth highlighting: operators' values, not `is:`/`has:` flags. */
 export function highlightTerms(text: string): string[] {
@@ -25,52 +19,34 @@ export function highlightTerms(text: string): string[] {
 export interface SearchResults {
   rows: Message[];
   summary: string;
-  /** 'mailbox' with the engine's search$, else the folder. */
-  scope: 'mailbox' | 'folder';
 }
 
-function matches(m: Message, terms: string[]): boolean {
-  const hay = `${m.subject ?? ''} ${m.from?.name ?? ''} ${m.from?.email ?? ''} ${m.preview ?? ''}`.toLowerCase();
-  return terms.every((t) => hay.includes(t));
-}
+const NO_ROWS: Message[] = [];
+const OPTIONS = { limit: 200 };
 
-export function useSearch(engine: MailEngine, text: string, folderId: string | undefined): SearchResults {
+export function useSearch(text: string): SearchResults {
   const [debounced, setDebounced] = useState(text);
   useEffect(() => {
     const t = setTimeout(() => setDebounced(text), 150);
     return () => clearTimeout(t);
   }, [text]);
   const q = debounced.trim();
-  const search$ = engine.search$;
-
-  const engineResult = useObservable<SearchResult | null>(() => (q && search$ ? search$(q) : null), [search$, q], null);
-  const scanned = useObservable(
-    () =>
-      q && !search$
-        ? engine.messages$({ ...(folderId ? { folderId } : {}), sortBy: 'received_at', direction: 'desc', limit: LOCAL_SCAN })
-        : null,
-    [engine, search$, q !== '', folderId],
-    [] as Message[],
-  );
+  // Empty text matches nothing and asks the server nothing (search$ answers [] at once).
+  const result = useEngineSearch(q, OPTIONS);
 
   return useMemo<SearchResults>(() => {
-    if (!q) return { rows: [], summary: '', scope: search$ ? 'mailbox' : 'folder' };
-    if (search$) {
-      if (!engineResult) return { rows: [], summary: 'searching…', scope: 'mailbox' };
-      const server = engineResult.hits.length - engineResult.localHits;
-      // Local hits come from the replica (this browser's copy of the mailbox); the
-      // server's full-text search adds the ones the replica could not match.
-      const local = `${engineResult.localHits.toLocaleString()} in this mailbox`;
-      const summary =
-        engineResult.server === 'loading'
-          ? `${local} · server search: searching…`
-          : engineResult.server === 'ready'
-            ? `${local} · server search: ${server.toLocaleString()} more`
-            : local;
-      return { rows: engineResult.hits, summary, scope: 'mailbox' };
-    }
-    const terms = q.toLowerCase().split(/\s+/);
-    const local = scanned.filter((m) => matches(m, terms));
-    return { rows: local, summary: `${local.length.toLocaleString()} in this folder`, scope: 'folder' };
-  }, [q, search$, engineResult, scanned]);
+    if (!q) return { rows: NO_ROWS, summary: '' };
+    if (!result || result.text !== q) return { rows: NO_ROWS, summary: 'searching…' };
+    const server = result.hits.length - result.localHits;
+    // Local hits come from the replica (this browser's copy of the mailbox); the
+    // server's full-text search adds the ones the replica could not match.
+    const local = `${result.localHits.toLocaleString()} in this mailbox`;
+    const summary =
+      result.server === 'loading'
+        ? `${local} · server search: searching…`
+        : result.server === 'ready'
+          ? `${local} · server search: ${server.toLocaleString()} more`
+          : local;
+    return { rows: result.hits, summary };
+  }, [q, result]);
 }
