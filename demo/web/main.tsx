@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { MailboxSyncProvider } from '../../src/react/index.js';
 import { App } from './App.js';
+import { ErrorBoundary } from './ErrorBoundary.js';
 import { createEngine } from './createEngine.js';
 import type { DemoClientConfig } from './types.js';
 
@@ -14,9 +15,11 @@ async function main(): Promise<void> {
   const sync = createEngine(config);
   root.render(
     <StrictMode>
-      <MailboxSyncProvider sync={sync}>
-        <App config={config} />
-      </MailboxSyncProvider>
+      <ErrorBoundary>
+        <MailboxSyncProvider sync={sync}>
+          <App config={config} />
+        </MailboxSyncProvider>
+      </ErrorBoundary>
     </StrictMode>,
   );
   // start() rejects only on a rejected credential (or stop); the status bar and
