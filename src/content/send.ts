@@ -45,12 +45,12 @@ export interface OutboxSend {
   hold_until?: number;
 }
 
-/** Options of {@link SendQueue.send}. */
+/** Options of `send(draft, options)`. */
 export interface SendOptions {
   /**
    * Hold the send this long before the first attempt ("undo send"); the delay is kept
-   * in the outbox, so it survives a reload, and `discard(seq)` cancels the send while
-   * it runs: the server never sees it. Default 0 (send at once). At most 1 hour.
+   * in the outbox, so it survives a reload, and `discardSend(seq)` cancels the send
+   * while it runs: the server never sees it. Default 0 (send at once). At most 1 hour.
    */
   delayMs?: number;
 }
