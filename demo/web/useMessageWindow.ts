@@ -27,8 +27,8 @@ export interface MessageWindow {
 
 export function useMessageWindow(query: MessageQuery | null, range: VisibleRange): MessageWindow {
   const sync = useMailboxSync();
-  // No folder yet: an id list nothing matches (folders load first), shown as empty.
-  const ids = useMessageIds(sync, query ?? { folderId: '' }) ?? NO_IDS;
+  // No folder yet (folders load first): a null query reads nothing, shown as empty.
+  const ids = useMessageIds(sync, query) ?? NO_IDS;
   const shown = query ? ids : NO_IDS;
   const from = Math.max(0, Math.floor(range.first / PAGE) * PAGE - PAGE);
   const to = Math.min(shown.length, Math.ceil((range.last + 1) / PAGE) * PAGE + PAGE);

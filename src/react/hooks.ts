@@ -68,20 +68,20 @@ export function useMailboxObservable<T>(sync: MailboxSync, key: readonly unknown
  * Messages of a local query, live (`messages$`).
  *
  * @param sync - The engine.
- * @param query - The query; a fresh object each render is fine (it is compared by value).
+ * @param query - The query; a fresh object each render is fine (it is compared by value). `null` reads nothing (and returns `undefined`), e.g. before a folder is chosen.
  * @returns `undefined` until loaded, then the messages (`[]` when none match).
  */
-export function useMessages(sync: MailboxSync, query?: MessageQuery): Message[] | undefined;
+export function useMessages(sync: MailboxSync, query?: MessageQuery | null): Message[] | undefined;
 /**
  * Messages of a local query, live, with the engine of the nearest {@link MailboxSyncProvider}.
  *
- * @param query - The query; a fresh object each render is fine (it is compared by value).
+ * @param query - The query; a fresh object each render is fine (it is compared by value). `null` reads nothing (and returns `undefined`), e.g. before a folder is chosen.
  * @returns `undefined` until loaded, then the messages (`[]` when none match).
  */
-export function useMessages(query?: MessageQuery): Message[] | undefined;
+export function useMessages(query?: MessageQuery | null): Message[] | undefined;
 export function useMessages(...args: unknown[]): Message[] | undefined {
-  const [sync, [query = {}]] = useEngineArgs<[MessageQuery?]>('useMessages', args);
-  return valueOf(useSnapshot(sync, ['messages', query], () => sync.messages$(query)), undefined);
+  const [sync, [query = {}]] = useEngineArgs<[(MessageQuery | null)?]>('useMessages', args);
+  return valueOf(useSnapshot(sync, ['messages', query], () => (query === null ? NEVER : sync.messages$(query))), undefined);
 }
 
 /**
@@ -89,20 +89,20 @@ export function useMessages(...args: unknown[]): Message[] | undefined {
  * lists that render rows by id.
  *
  * @param sync - The engine.
- * @param query - The query, compared by value.
+ * @param query - The query, compared by value. `null` reads nothing (and returns `undefined`).
  * @returns `undefined` until loaded, then the ids (`[]` when none match).
  */
-export function useMessageIds(sync: MailboxSync, query?: MessageQuery): string[] | undefined;
+export function useMessageIds(sync: MailboxSync, query?: MessageQuery | null): string[] | undefined;
 /**
  * The ids of a local query's messages, with the engine of the nearest {@link MailboxSyncProvider}.
  *
- * @param query - The query, compared by value.
+ * @param query - The query, compared by value. `null` reads nothing (and returns `undefined`).
  * @returns `undefined` until loaded, then the ids (`[]` when none match).
  */
-export function useMessageIds(query?: MessageQuery): string[] | undefined;
+export function useMessageIds(query?: MessageQuery | null): string[] | undefined;
 export function useMessageIds(...args: unknown[]): string[] | undefined {
-  const [sync, [query = {}]] = useEngineArgs<[MessageQuery?]>('useMessageIds', args);
-  return valueOf(useSnapshot(sync, ['messageIds', query], () => sync.messageIds$(query)), undefined);
+  const [sync, [query = {}]] = useEngineArgs<[(MessageQuery | null)?]>('useMessageIds', args);
+  return valueOf(useSnapshot(sync, ['messageIds', query], () => (query === null ? NEVER : sync.messageIds$(query))), undefined);
 }
 
 /**
@@ -131,20 +131,20 @@ export function useMessage(...args: unknown[]): Message | null | undefined {
  * The number of messages matching a query, live (`count$`; limit and offset ignored).
  *
  * @param sync - The engine.
- * @param query - The query, compared by value.
+ * @param query - The query, compared by value. `null` reads nothing (and returns `undefined`).
  * @returns `undefined` until counted, then the count.
  */
-export function useCount(sync: MailboxSync, query?: MessageQuery): number | undefined;
+export function useCount(sync: MailboxSync, query?: MessageQuery | null): number | undefined;
 /**
  * The number of messages matching a query, with the engine of the nearest {@link MailboxSyncProvider}.
  *
- * @param query - The query, compared by value.
+ * @param query - The query, compared by value. `null` reads nothing (and returns `undefined`).
  * @returns `undefined` until counted, then the count.
  */
-export function useCount(query?: MessageQuery): number | undefined;
+export function useCount(query?: MessageQuery | null): number | undefined;
 export function useCount(...args: unknown[]): number | undefined {
-  const [sync, [query = {}]] = useEngineArgs<[MessageQuery?]>('useCount', args);
-  return valueOf(useSnapshot(sync, ['count', query], () => sync.count$(query)), undefined);
+  const [sync, [query = {}]] = useEngineArgs<[(MessageQuery | null)?]>('useCount', args);
+  return valueOf(useSnapshot(sync, ['count', query], () => (query === null ? NEVER : sync.count$(query))), undefined);
 }
 
 /**

@@ -104,7 +104,7 @@ export function reactEngine(s: Simulator, options: Partial<MailboxSyncOptions> =
 }
 
 /** Views whose subscriptions {@link counted} counts. */
-type CountedView = 'messages$' | 'count$' | 'folders$' | 'message$' | 'content$' | 'status$';
+type CountedView = 'messages$' | 'messageIds$' | 'count$' | 'folders$' | 'message$' | 'content$' | 'status$';
 
 /**
  * The engine with its views wrapped: `made` counts the observables the hooks asked
@@ -125,6 +125,7 @@ export function counted(sync: MailboxSync) {
   const wrapped: MailboxSync = {
     ...sync,
     messages$: (q) => track('messages$', () => sync.messages$(q)),
+    messageIds$: (q) => track('messageIds$', () => sync.messageIds$(q)),
     count$: (q) => track('count$', () => sync.count$(q)),
     folders$: () => track('folders$', () => sync.folders$()),
     message$: (id) => track('message$', () => sync.message$(id)),

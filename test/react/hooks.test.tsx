@@ -185,6 +185,31 @@ describe('sendmux-sync/react hooks', () => {
     expect(c.active['count$']).toBe(1);
   });
 
+  it('a null query reads nothing (undefined) until a real one is given, for useMessages, useMessageIds and useCount', async () => {
+    const sync = await started();
+    const folderId = await inboxId(sync);
+    const c = counted(sync);
+    let setQuery: (q: { folderId: string } | null) => void = () => undefined;
+    function List() {
+      const [query, set] = useState<{ folderId: string } | null>(null);
+      setQuery = set;
+      const rows = useMessages(c.sync, query);
+      const ids = useMessageIds(c.sync, query);
+      const total = useCount(c.sync, query);
+      return <p>{rows === undefined && ids === undefined && total === undefined ? 'nothing' : `${rows?.length}/${ids?.length}/${total}`}</p>;
+    }
+    const view = await render(<List />);
+    await pass(100);
+    expect(view.text()).toBe('nothing');
+    expect(c.made).toEqual({});
+    await act(async () => setQuery({ folderId }));
+    await waitFor(() => /^\d+\/\d+\/\d+$/.test(view.text()), 'the lists to load');
+    const [rows, ids, total] = view.text().split('/').map(Number);
+    expect(rows).toBe(total);
+    expect(ids).toBe(total);
+    expect(c.made).toEqual({ messages$: 1, messageIds$: 1, count$: 1 });
+  });
+
   it('unmounting the last component unsubscribes: nothing renders or reads after unmount', async () => {
     const sync = await started();
     const c = counted(sync);
