@@ -14,6 +14,7 @@ import type { Observable } from 'rxjs';
 import { SendmuxApiError, newIdempotencyKey } from '../api/index.js';
 import type { Identity, MailboxApi } from '../api/index.js';
 import type { OutboxTable } from '../store/db.js';
+import { checkHoldDelay } from '../store/outbox.js';
 import { live } from '../store/live.js';
 import { ContentError } from './errors.js';
 import { buildSendRequest, isSendEntry, reduceSend, sendDueAt } from './sendState.js';
@@ -121,7 +122,6 @@ export interface SendQueue {
 
 const ACTIVE = ['pending', 'sending', 'failed'] as const;
 const DAY = 24 * 60 * 60 * 1000;
-const MAX_SEND_DELAY_MS = 60 * 60 * 1000;
 
 function failureOf(error: unknown): SendFailure {
   if (error instanceof SendmuxApiError) return { code: error.code, message: error.message, status: error.status };
@@ -427,10 +427,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       if (!Array.isArray(draft.to) || typeof draft.subject !== 'string') {
         throw new TypeError('send(draft): draft.to (array of { email, name }) and draft.subject are required');
       }
-      const delayMs = sendOptions.delayMs ?? 0;
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_SEND_DELAY_MS) {
-        throw new TypeError(`send(draft, { delayMs }): delayMs must be a number of milliseconds from 0 to ${MAX_SEND_DELAY_MS} (1 hour), e.g. 5000`);
-      }
+      const delayMs = checkHoldDelay('send(draft, { delayMs }): delayMs', sendOptions.delayMs);
       const attachments: StoredAttachment[] = [];
       for (const a of draft.attachments ?? []) {
         if ('data' in a) attachments.push({ filename: a.filename, content_type: a.content_type, bytes: await toBytes(a.data) });

@@ -4,7 +4,7 @@
 // server acknowledged or rolled back. The same outcomes stream on `outcomes$`, so an
 // app can show "unsent" and "failed" states.
 import { from, switchMap, takeUntil, type Observable } from 'rxjs';
-import type { MutationOutcome } from '../store/outbox.js';
+import { checkHoldDelay, type MutationOutcome } from '../store/outbox.js';
 import type { MessagePatch } from '../store/pending.js';
 import type { Outbox } from '../sync/mutations.js';
 
@@ -28,8 +28,6 @@ export interface RemoveOptions {
    */
   signal?: AbortSignal;
 }
-
-const MAX_DELAY_MS = 60 * 60 * 1000;
 
 /** Optimistic, durable, guarded mutations of messages. */
 export interface MailboxMutations {
@@ -112,10 +110,7 @@ export function createMutations(outbox: Promise<Outbox>, until: Observable<unkno
       const list = checkIds('remove', ids);
       const permanent = options.permanent ?? false;
       if (typeof permanent !== 'boolean') throw new TypeError('remove: options.permanent must be a boolean');
-      const delayMs = options.delayMs ?? 0;
-      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
-        throw new TypeError(`remove: options.delayMs must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (1 hour), e.g. 5000`);
-      }
+      const delayMs = checkHoldDelay('remove: options.delayMs', options.delayMs);
       const { signal } = options;
       if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
         throw new TypeError('remove: options.signal must be an AbortSignal (from new AbortController().signal)');

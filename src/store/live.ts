@@ -4,7 +4,7 @@
 // watch the replica only through this, so no code outside src/store knows how the
 // database reports changes (here Dexie's liveQuery; another backend brings its own).
 import { Dexie, liveQuery } from 'dexie';
-import { Observable } from 'rxjs';
+import { from, type Observable } from 'rxjs';
 import { setSyncValue } from './apply.js';
 import type { MailboxDb } from './db.js';
 
@@ -14,13 +14,7 @@ import type { MailboxDb } from './db.js';
  * Errors of `read` end the stream with that error.
  */
 export function live<T>(read: () => Promise<T> | T): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const sub = liveQuery(read).subscribe({
-      next: (value) => subscriber.next(value),
-      error: (error: unknown) => subscriber.error(error),
-    });
-    return () => sub.unsubscribe();
-  });
+  return from(liveQuery(read));
 }
 
 /**

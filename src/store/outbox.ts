@@ -73,6 +73,22 @@ declare module './db.js' {
   }
 }
 
+/** The longest a remove or a send may be held in the outbox for undo (1 hour). */
+export const MAX_HOLD_MS = 60 * 60 * 1000;
+
+/**
+ * Checks an undo delay given by the app (`delayMs`, default 0) and returns it; a
+ * TypeError naming `what` when it is not a number of milliseconds within
+ * {@link MAX_HOLD_MS}.
+ */
+export function checkHoldDelay(what: string, value: unknown): number {
+  const ms = value ?? 0;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_HOLD_MS) {
+    throw new TypeError(`${what} must be a number of milliseconds from 0 to ${MAX_HOLD_MS} (1 hour), e.g. 5000`);
+  }
+  return ms;
+}
+
 /** An outbox entry of a message mutation. */
 export type MutationEntry = OutboxEntry & { seq: number; kind: 'update' | 'remove'; op: PendingOp; mutation: MutationMeta };
 

@@ -90,10 +90,7 @@ export interface SyncContext {
  * top of it (the content cache, the partial replica). They are called only after
  * `start()`, so they may close over parts created after the core.
  */
-export interface CoreWiring {
-  messageScope?: MessageScope;
-  relieveStorage?: () => Promise<number>;
-}
+export type CoreWiring = Partial<Pick<SyncContext, 'messageScope' | 'relieveStorage'>>;
 
 /** Which messages a partial replica holds (see src/sync/partialReplica.ts). */
 export interface MessageScope {
