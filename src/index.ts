@@ -78,6 +78,7 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     {
       ...contentOptions,
       ...(options.environment ? { environment: options.environment } : {}),
+      ...(options.storage ? { storage: options.storage } : {}),
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
     },
@@ -149,6 +150,7 @@ export type { MessagePatch, MutationErrorDetail, MutationOutcome, MutationReason
 export type { OutboxOptions } from './sync/mutations.js';
 export type { MessageQuery, MessageSortKey, ThreadQuery, ThreadWithMessages } from './store/queries.js';
 export type { ReplicaSnapshot } from './store/snapshot.js';
+export { indexedDBStorage, type ReplicaStorage, type StorageDriver } from './store/storage.js';
 export { SyncError, type SyncErrorCode } from './sync/errors.js';
 export { initialStatus, reduceStatus, type PushState, type SyncAction, type SyncPhase, type SyncStatus } from './sync/status.js';
 export type { EnvironmentEvent, EnvironmentSignals, PollOptions } from './sync/poll.js';

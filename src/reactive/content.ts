@@ -25,6 +25,7 @@ import {
 } from '../content/index.js';
 import type { ContentError } from '../content/errors.js';
 import type { ThreadWithMessages } from '../store/queries.js';
+import type { ReplicaStorage } from '../store/storage.js';
 import { SyncError } from '../sync/errors.js';
 import type { SyncCoreParts } from '../sync/engine.js';
 import { defaultEnvironment, type EnvironmentSignals } from '../sync/poll.js';
@@ -88,7 +89,7 @@ export function contentDbName(replicaName: string): string {
 
 export function attachContent(
   engine: Pick<SyncCoreParts, 'context'>,
-  options: ContentOptions & { environment?: EnvironmentSignals; indexedDB?: IDBFactory; IDBKeyRange?: typeof IDBKeyRange },
+  options: ContentOptions & { environment?: EnvironmentSignals; storage?: ReplicaStorage; indexedDB?: IDBFactory; IDBKeyRange?: typeof IDBKeyRange },
   stop$: Observable<unknown>,
   thread$: (id: string) => Observable<ThreadWithMessages | undefined>,
 ): {
@@ -111,6 +112,7 @@ export function attachContent(
     const onError = (error: ContentError) =>
       ctx.reportError(new SyncError('content_failed', `content: ${error.message}`, { cause: error }));
     const db = new ContentDb(contentDbName(ctx.db.name), {
+      ...(options.storage ? { storage: options.storage } : {}),
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
     });

@@ -4,6 +4,7 @@
 // 8: body cache within a budget). One database per mailbox, like the replica.
 import { Dexie, type Table } from 'dexie';
 import type { MessageContent, RawBody } from '../api/types.js';
+import type { ReplicaStorage } from './storage.js';
 
 /** Prefix of the default content database name; the mailbox id follows it. */
 export const CONTENT_DB_NAME_PREFIX = 'sendmux-sync-content:';
@@ -64,6 +65,8 @@ export interface ContentDbOptions {
   indexedDB?: IDBFactory;
   /** IDBKeyRange constructor matching `indexedDB`. */
   IDBKeyRange?: typeof IDBKeyRange;
+  /** The storage backend; when given, `indexedDB` and `IDBKeyRange` are its own. */
+  storage?: ReplicaStorage;
 }
 
 /** The content cache database of one mailbox. */
@@ -73,7 +76,9 @@ export class ContentDb extends Dexie {
   declare readonly attachments: Table<AttachmentRow, string>;
   declare readonly partialDownloads: Table<PartialDownloadRow, string>;
 
-  constructor(name: string, options: ContentDbOptions = {}) {
+  constructor(name: string, given: ContentDbOptions = {}) {
+    const driver = given.storage?.driver;
+    const options = driver ? { indexedDB: driver.indexedDB, IDBKeyRange: driver.IDBKeyRange } : given;
     super(name, {
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
@@ -84,6 +89,7 @@ export class ContentDb extends Dexie {
       attachments: 'key, message_id',
       partialDownloads: 'key',
     });
+    driver?.attach?.(this);
   }
 }
 

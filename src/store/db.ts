@@ -9,6 +9,7 @@
 import { Dexie, RangeSet, type DBCore, type DBCoreMutateRequest, type DBCoreMutateResponse, type IndexableType, type Table } from 'dexie';
 import type { Folder, Identity, Message, Quota, Submission, Thread } from '../api/types.js';
 import type { PendingOp } from './pending.js';
+import type { ReplicaStorage } from './storage.js';
 
 /** From this batch size on, Dexie's observability records a "full range" instead of keys. */
 const OBSERVED_BATCH = 50;
@@ -193,6 +194,8 @@ export interface MailboxDbOptions {
   indexedDB?: IDBFactory;
   /** IDBKeyRange constructor matching `indexedDB`. */
   IDBKeyRange?: typeof IDBKeyRange;
+  /** The storage backend; when given, `indexedDB` and `IDBKeyRange` are its own. */
+  storage?: ReplicaStorage;
 }
 
 /**
@@ -214,7 +217,9 @@ export class MailboxDb extends Dexie {
   declare readonly threadBases: Table<ThreadBase, string>;
   declare readonly windows: Table<WindowRow, string>;
 
-  constructor(name: string, options: MailboxDbOptions = {}) {
+  constructor(name: string, given: MailboxDbOptions = {}) {
+    const driver = given.storage?.driver;
+    const options = driver ? { indexedDB: driver.indexedDB, IDBKeyRange: driver.IDBKeyRange } : given;
     // Dexie's liveQuery silently never runs while `Dexie.dependencies.indexedDB` is
     // unset (Node has no global indexedDB). Without a global one, the first injected
     // factory becomes Dexie's default so views work in Node; databases still use
@@ -254,6 +259,7 @@ export class MailboxDb extends Dexie {
     // are a reverse index walk. An index on the record itself (not a side table), so
     // every writer of `threads` keeps it current.
     this.version(4).stores({ threads: 'id, *folder_ids, last_message.received_at' });
+    driver?.attach?.(this);
   }
 
   /**

@@ -7,6 +7,7 @@ import { live, writeSyncValueDetached } from '../store/live.js';
 import { SendmuxApiError, createMailboxApi, type MailboxApi, type MailboxApiOptions, type Session } from '../api/index.js';
 import { getSyncValue, getTokens, setSyncValue } from '../store/apply.js';
 import { ACTIVE_OUTBOX_STATUSES, MailboxDb, defaultDbName } from '../store/db.js';
+import type { ReplicaStorage } from '../store/storage.js';
 import { readSnapshot, type ReplicaSnapshot } from '../store/snapshot.js';
 import { readBootstrapState, runBootstrap } from './bootstrap.js';
 import { pullChanges } from './changes.js';
@@ -26,7 +27,13 @@ export interface MailboxSyncOptions {
   baseUrl?: string;
   /** Mailbox to sync, for credentials granted several mailboxes. */
   mailboxId?: string;
-  /** IndexedDB factory (Node: `new IDBFactory()` from fake-indexeddb). */
+  /**
+   * Where the replica lives: `sqliteStorage({ path })` from `sendmux-sync/sqlite` (Node,
+   * Electron main: a persistent file), or `indexedDBStorage(...)`. Default: the
+   * global `indexedDB` (browsers), or the `indexedDB` option.
+   */
+  storage?: ReplicaStorage;
+  /** IndexedDB factory (in Node, fake-indexeddb's `new IDBFactory()` keeps the replica in memory). */
   indexedDB?: IDBFactory;
   /** IDBKeyRange matching `indexedDB`. */
   IDBKeyRange?: typeof IDBKeyRange;
@@ -131,6 +138,12 @@ export function createSyncCore(options: MailboxSyncOptions, wiring: CoreWiring =
   if (!options || (typeof options.apiKey !== 'string' && !options.api)) {
     throw new TypeError('createMailboxSync: options.apiKey (or options.api) is required');
   }
+  if (!options.storage && !options.indexedDB && typeof indexedDB === 'undefined') {
+    throw new TypeError(
+      "createMailboxSync: no storage for the replica here (no global indexedDB). Pass storage: sqliteStorage({ path }) from 'sendmux-sync/sqlite' " +
+        "for a persistent replica, or indexedDB and IDBKeyRange (for example from 'fake-indexeddb') for one in memory.",
+    );
+  }
   const clock: EngineClock = {
     now: options.now ?? (() => Date.now()),
     setTimeout: options.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
@@ -229,6 +242,7 @@ export function createSyncCore(options: MailboxSyncOptions, wiring: CoreWiring =
       name = defaultDbName(session.mailbox.id);
     }
     const db = new MailboxDb(name, {
+      ...(options.storage ? { storage: options.storage } : {}),
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
     });

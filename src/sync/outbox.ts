@@ -180,7 +180,7 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
 
   async function run(): Promise<void> {
     try {
-      while (dirty && !stopped && leader && !waiting && holds === 0 && !ctx.isPaused()) {
+      while (dirty && !stopped && leader && !waiting && holds === 0 && !ctx.isPaused() && env.isOnline()) {
         dirty = false;
         await round();
       }
@@ -221,6 +221,11 @@ export function startOutboxFlusher(ctx: SyncContext, options: OutboxFlusherOptio
     for (const seq of [...states.keys()]) if (!live.has(seq)) states.delete(seq);
     for (const e of entries) states.set(e.seq, reduceEntry(stateOf(e.seq), { type: 'recovered' }));
     if (entries.length === 0) return;
+    // Went offline while this round read the outbox: send nothing; `online` nudges.
+    if (!env.isOnline()) {
+      dirty = true;
+      return;
+    }
     // Never synced: no token to guard with yet. The watcher nudges when one lands.
     if ((await ctx.messageState()) === undefined) return;
     const now = clock.now();

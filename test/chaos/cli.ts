@@ -1,5 +1,5 @@
 // `npm run chaos -- [--seed N | --seeds N [--from S]] [--steps N] [--verbose] [--validate]
-//                   [--no-local] [--max-minutes M] [--out file.json]`
+//                   [--no-local] [--max-minutes M] [--out file.json] [--storage indexeddb|sqlite]`
 // CHAOS_DEBUG=1 also prints every mutation request/response and, on a diverging
 // message, its outbox rows and shadow.
 // Runs seeded chaos schedules one after another and prints a summary: schedules,
@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { FAULT_KINDS, describeFailure, runSchedule, summarize, type ScheduleResult } from './runner.js';
+import type { ScheduleResult } from './runner.js';
 
 const USAGE = `usage: npm run chaos -- [--seed N | --seeds N [--from S]] [--steps N] [--verbose] [--validate]
-                     [--no-local] [--max-minutes M] [--out file.json]`;
+                     [--no-local] [--max-minutes M] [--out file.json] [--storage indexeddb|sqlite]`;
 
 function parse() {
   try {
@@ -26,6 +26,7 @@ function parse() {
         'no-local': { type: 'boolean', default: false },
         'max-minutes': { type: 'string' },
         out: { type: 'string' },
+        storage: { type: 'string', default: 'indexeddb' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -39,6 +40,14 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
+
+if (values.storage !== 'indexeddb' && values.storage !== 'sqlite') {
+  console.error(`chaos: --storage must be indexeddb or sqlite (got ${values.storage})\n${USAGE}`);
+  process.exit(2);
+}
+// The worlds' replica backend (test/helpers/storage.ts reads it when first imported).
+process.env.SENDMUX_TEST_STORAGE = values.storage;
+const { FAULT_KINDS, describeFailure, runSchedule, summarize } = await import('./runner.js');
 
 const int = (v: string | undefined, name: string): number => {
   const n = Number(v);
@@ -74,7 +83,7 @@ const s = summarize(results);
 const lines = [
   '',
   '== chaos summary ==',
-  `schedules: ${s.schedules}${stoppedEarly ? ` (stopped at the time bound; ${seeds.length - s.schedules} not run)` : ''}, steps: ${s.steps}, wall: ${Math.round((performance.now() - started) / 1000)}s`,
+  `storage: ${values.storage}, schedules: ${s.schedules}${stoppedEarly ? ` (stopped at the time bound; ${seeds.length - s.schedules} not run)` : ''}, steps: ${s.steps}, wall: ${Math.round((performance.now() - started) / 1000)}s`,
   `faults injected: ${FAULT_KINDS.map((k) => `${k} ${s.faults[k]}`).join(', ')}`,
   `remote actions: ${Object.entries(s.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   `local outcomes: ${Object.entries(s.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,

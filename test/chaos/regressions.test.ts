@@ -1,6 +1,6 @@
 // Regression tests for bugs the chaos runner found, each named after the seed that
 // found it (replay with `npm run chaos -- --seed N --steps S`).
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxApi } from '../../src/api/index.js';
@@ -25,8 +25,7 @@ function start(s: Simulator): SyncEngine {
   return createSyncEngine({
     apiKey: s.apiKey,
     baseUrl: s.url,
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
+    ...testStore().options,
     dbName: 'regression',
     leader: 'always',
     events: false,
@@ -69,13 +68,12 @@ describe('chaos regressions', () => {
     {
       const locks = new InProcessLocks();
       sim = await startSimulator({ port: 0, seed: 3, messages: 20, rateLimitPerMinute: 0 });
-      const factory = new IDBFactory();
+      const store = testStore();
       const open = () =>
         createSyncEngine({
           apiKey: (sim as Simulator).apiKey,
           baseUrl: (sim as Simulator).url,
-          indexedDB: factory,
-          IDBKeyRange,
+          ...store.options,
           dbName: 'tabs',
           leader: 'auto',
           locks,
@@ -104,8 +102,7 @@ describe('chaos regressions', () => {
     engine = createSyncEngine({
       apiKey: s.apiKey,
       baseUrl: s.url,
-      indexedDB: new IDBFactory(),
-      IDBKeyRange,
+      ...testStore().options,
       dbName: 'regression-sse',
       leader: 'always',
       pushRetryMs: 100,

@@ -1,7 +1,7 @@
 // One chaos "world": a simulator, a shared fake-indexeddb database, the network, and
 // two tabs (engines on that database; one leads through the Web Locks polyfill, the
 // other follows and takes over when the leader dies).
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import type { Observable, Subscription } from 'rxjs';
 import { createMailboxSync, initialStatus, type MailboxSync, type SyncError, type SyncStatus } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -71,7 +71,7 @@ export interface WorldOptions {
 
 export class ChaosWorld {
   readonly network = new ChaosNetwork();
-  readonly factory = new IDBFactory();
+  readonly store = testStore();
   /** The tabs' shared Web Locks (one origin). */
   readonly locks = new InProcessLocks();
   private inspector: MailboxDb | undefined;
@@ -111,8 +111,7 @@ export class ChaosWorld {
     const sync = createMailboxSync({
       apiKey: this.sim.apiKey,
       baseUrl: this.sim.url,
-      indexedDB: this.factory,
-      IDBKeyRange,
+      ...this.store.options,
       dbName: this.dbName,
       leader: 'auto',
       locks: this.locks,
@@ -175,7 +174,7 @@ export class ChaosWorld {
   /** A separate connection to the shared database, for the checks (never written). */
   async inspect(): Promise<MailboxDb> {
     if (!this.inspector) {
-      this.inspector = new MailboxDb(this.dbName, { indexedDB: this.factory, IDBKeyRange });
+      this.inspector = new MailboxDb(this.dbName, this.store.options);
       await this.inspector.open();
     }
     return this.inspector;

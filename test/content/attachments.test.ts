@@ -120,7 +120,7 @@ describe.skipIf(!specAvailable)('attachment(): Range resume', () => {
       net.online = false;
       return real(url, init).then((res) => truncated(res, CUT));
     };
-    const { db, factory } = contentDb();
+    const { db, store } = contentDb();
     const sleeps: number[] = [];
     const first = track(
       createContentService({
@@ -141,7 +141,7 @@ describe.skipIf(!specAvailable)('attachment(): Range resume', () => {
     net.online = true;
     net.intercept = undefined;
     net.clear();
-    const { db: db2 } = contentDb(factory);
+    const { db: db2 } = contentDb(store);
     const second = track(createContentService({ api: apiFor(sim, net), db: db2, fetch: net.fetch }), db2);
     const got = await second.attachment(messageId, attachment.id);
     expect(Buffer.from(got as Uint8Array).equals(Buffer.from(bytes))).toBe(true);

@@ -99,7 +99,7 @@ describe.skipIf(!specAvailable)('content$: cache, batching, ETags', () => {
 
   it('revalidates with If-None-Match after a reload: 304 keeps the cached body', async () => {
     const sim = await withSim({ messages: 20 });
-    const { db, factory } = contentDb();
+    const { db, store } = contentDb();
     const net1 = new NetLog();
     const first = track(createContentService({ api: apiFor(sim, net1), db }), db);
     const [id] = await newestIds(sim, 1);
@@ -111,7 +111,7 @@ describe.skipIf(!specAvailable)('content$: cache, batching, ETags', () => {
 
     // "Reload": a new client (empty in-memory ETag cache) and service on the same database.
     const clock = manualClock(Date.now() + 60_000);
-    const { db: db2 } = contentDb(factory);
+    const { db: db2 } = contentDb(store);
     const net2 = new NetLog();
     const errors: unknown[] = [];
     const second = track(createContentService({ api: apiFor(sim, net2), db: db2, now: clock.now, onError: (e) => errors.push(e) }), db2);
@@ -277,7 +277,7 @@ describe.skipIf(!specAvailable)('body budget', () => {
 describe.skipIf(!specAvailable)('offline reading', () => {
   it('renders prefetched bodies after going offline and reloading', async () => {
     const sim = await withSim({ messages: 40 });
-    const { db, factory } = contentDb();
+    const { db, store } = contentDb();
     const net = new NetLog();
     const online = track(createContentService({ api: apiFor(sim, net), db }), db);
     const ids = await newestIds(sim, 12);
@@ -289,7 +289,7 @@ describe.skipIf(!specAvailable)('offline reading', () => {
     online.stop();
 
     net.online = false;
-    const { db: db2 } = contentDb(factory);
+    const { db: db2 } = contentDb(store);
     const offline = track(createContentService({ api: apiFor(sim, net, { attempts: 1 }), db: db2 }), db2);
     net.clear();
     const states = await Promise.all(prefetched.map((id) => settled(offline.content$(id))));

@@ -1,6 +1,6 @@
 // Shared setup of the content tests: a counting/offline-able fetch, a fresh
 // fake-indexeddb per test, and a client + content database bound to a simulator.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore, type TestStore } from '../helpers/storage.js';
 import { createMailboxApi } from '../../src/api/index.js';
 import type { MailboxApi } from '../../src/api/index.js';
 import { ContentDb } from '../../src/store/contentDb.js';
@@ -62,9 +62,9 @@ export function apiFor(sim: Simulator, net: NetLog, retry: { attempts?: number }
   });
 }
 
-/** A content database on its own fake IndexedDB (pass the same factory to "reload"). */
-export function contentDb(factory: IDBFactory = new IDBFactory(), name = 'content-test'): { db: ContentDb; factory: IDBFactory } {
-  return { db: new ContentDb(name, { indexedDB: factory, IDBKeyRange }), factory };
+/** A content database on its own fake IndexedDB (pass the same store to "reload"). */
+export function contentDb(store: TestStore = testStore(), name = 'content-test'): { db: ContentDb; store: TestStore } {
+  return { db: new ContentDb(name, store.options), store };
 }
 
 /** A manual clock. */

@@ -47,7 +47,7 @@ describe.skipIf(!specAvailable)('prefetch policy', () => {
     const ctx = await e.context;
 
     const net = new NetLog();
-    const { db, factory } = contentDb();
+    const { db, store } = contentDb();
     const content: ContentService = createContentService({ api: apiFor(s, net), db });
     cleanups.push(() => {
       content.stop();
@@ -77,7 +77,7 @@ describe.skipIf(!specAvailable)('prefetch policy', () => {
     db.close();
     net.online = false;
     net.clear();
-    const { db: db2 } = contentDb(factory);
+    const { db: db2 } = contentDb(store);
     const offline = createContentService({ api: apiFor(s, net, { attempts: 1 }), db: db2 });
     cleanups.push(() => {
       offline.stop();

@@ -3,7 +3,7 @@
 // offline + reload, a tab dying mid-send), rejections are final and carry the
 // server's message, attachments upload once, identity defaults are applied, and only
 // the leader sends. Plus the pure reducer of a send's life.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore, type TestStore } from '../helpers/storage.js';
 import { BehaviorSubject, filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withSim } from '../helpers/sim.js';
@@ -23,8 +23,8 @@ afterEach(() => {
   for (const d of dbs.splice(0)) d.close();
 });
 
-function openDb(factory: IDBFactory, name = 'send-test'): MailboxDb {
-  const db = new MailboxDb(name, { indexedDB: factory, IDBKeyRange });
+function openDb(store: TestStore, name = 'send-test'): MailboxDb {
+  const db = new MailboxDb(name, store.options);
   dbs.push(db);
   return db;
 }
@@ -59,7 +59,7 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
   it('shows a send at once in the Outbox, delivers it when online, links its submission', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const online$ = new BehaviorSubject(false);
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net), online$ });
 
@@ -93,7 +93,7 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
   it('a send retried after a dropped response is delivered once (client retry, same key)', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net) });
     await sim.control.dropNextResponses({ count: 1, path: '/mailbox/messages/send' });
     const { seq, idempotency_key } = await q.send(draft('Dropped once'));
@@ -111,7 +111,7 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
   it('a send whose response is dropped and the client gives up is retried by the queue with the same key, delivered once', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net, { attempts: 1 }) });
     await sim.control.dropNextResponses({ count: 1, path: '/mailbox/messages/send' });
     const { seq, idempotency_key } = await q.send(draft('Queue retry'));
@@ -125,10 +125,10 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
 
   it('a send made offline and followed by a reload is delivered once when back online', async () => {
     const sim = await withSim({ messages: 10 });
-    const factory = new IDBFactory();
+    const store = testStore();
     const net = new NetLog();
     net.online = false;
-    const db1 = openDb(factory);
+    const db1 = openDb(store);
     // The app believes it is online, but the network is down: attempts fail and back off.
     const q1 = queue({ outbox: db1.outbox, api: apiFor(sim, net, { attempts: 1 }), retry: { baseDelayMs: 60_000 } });
     const { seq, idempotency_key } = await q1.send(draft('Offline then reload'));
@@ -142,7 +142,7 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
     // Reload, back online: a new queue on the same database.
     net.online = true;
     net.clear();
-    const db2 = openDb(factory);
+    const db2 = openDb(store);
     const q2 = queue({ outbox: db2.outbox, api: apiFor(sim, net), now: () => Date.now() + 120_000 });
     await waitFor(async () => (await db2.outbox.get(seq))?.status === 'acked');
     const sends = net.matching('POST', SEND);
@@ -156,9 +156,9 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
 
   it('a send left "sending" by a tab that died is resent with its key and still delivered once', async () => {
     const sim = await withSim({ messages: 10 });
-    const factory = new IDBFactory();
+    const store = testStore();
     const net = new NetLog();
-    const db1 = openDb(factory);
+    const db1 = openDb(store);
     const q1 = queue({ outbox: db1.outbox, api: apiFor(sim, net) });
     const { seq } = await q1.send(draft('Died mid-send'));
     await outcome(q1, 'sent', seq);
@@ -168,7 +168,7 @@ describe.skipIf(!specAvailable)('send(): delivered exactly once', () => {
     const { message_id: _m, acked_at: _a, ...unacked } = (await db1.outbox.get(seq))!.send!;
     await db1.outbox.update(seq, { send: unacked });
 
-    const db2 = openDb(factory);
+    const db2 = openDb(store);
     const q2 = queue({ outbox: db2.outbox, api: apiFor(sim, net) });
     await waitFor(async () => (await db2.outbox.get(seq))?.status === 'acked');
     expect(net.matching('POST', SEND)).toHaveLength(2);
@@ -181,7 +181,7 @@ describe.skipIf(!specAvailable)('send(): rejections are final', () => {
   it('a 422 fails the send with the server message and is never retried', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const errors: unknown[] = [];
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net), onError: (e) => errors.push(e) });
     const { seq } = await q.send({ to: [{ email: 'x@example.com', name: null }], subject: 'No body' });
@@ -208,7 +208,7 @@ describe.skipIf(!specAvailable)('send(): rejections are final', () => {
       const body = { error: { code: 'idempotency_conflict', message: 'A request with this Idempotency-Key is still in progress.', param: 'Idempotency-Key' } };
       return Promise.resolve(new Response(JSON.stringify(body), { status: 409, headers: { 'content-type': 'application/json' } }));
     };
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net) });
     const { seq, idempotency_key } = await q.send(draft('In flight'));
     const sent = await outcome(q, 'sent', seq);
@@ -223,7 +223,7 @@ describe.skipIf(!specAvailable)('send(): rejections are final', () => {
   it('a 409 idempotency_conflict that persists fails the send after a bounded number of resends; retry() resends with the same key', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net) });
     const first = await q.send(draft('Original'));
     await outcome(q, 'sent', first.seq);
@@ -261,7 +261,7 @@ describe.skipIf(!specAvailable)('send(): attachments, identity, leadership', () 
   it('uploads attachments first and does not re-upload when the send is retried', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const q = queue({ outbox: db.outbox, api: apiFor(sim, net, { attempts: 1 }) });
     await sim.control.failNext({ count: 1, status: 503, path: '/mailbox/messages/send' });
     const bytes = new TextEncoder().encode('%PDF-1.4 invoice bytes');
@@ -280,7 +280,7 @@ describe.skipIf(!specAvailable)('send(): attachments, identity, leadership', () 
   it('applies the identity defaults to the frozen request', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const api = apiFor(sim, net);
     const { data: identity } = await api.getIdentity();
     const q = queue({ outbox: db.outbox, api });
@@ -296,11 +296,11 @@ describe.skipIf(!specAvailable)('send(): attachments, identity, leadership', () 
 
   it('only the leader sends; a follower tab writes to the outbox and the leader delivers it', async () => {
     const sim = await withSim({ messages: 10 });
-    const factory = new IDBFactory();
+    const store = testStore();
     const followerNet = new NetLog();
     const leaderNet = new NetLog();
-    const follower = queue({ outbox: openDb(factory).outbox, api: apiFor(sim, followerNet), leader$: new BehaviorSubject(false) });
-    const leaderDb = openDb(factory);
+    const follower = queue({ outbox: openDb(store).outbox, api: apiFor(sim, followerNet), leader$: new BehaviorSubject(false) });
+    const leaderDb = openDb(store);
     const leader$ = new BehaviorSubject(false);
     const leader = queue({ outbox: leaderDb.outbox, api: apiFor(sim, leaderNet), leader$ });
     const { seq } = await follower.send(draft('From a follower'));
@@ -321,7 +321,7 @@ describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
   it('holds a delayed send in the Outbox; discarding it during the delay means the server never sees it', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const q = queue({ outbox: openDb(new IDBFactory()).outbox, api: apiFor(sim, net) });
+    const q = queue({ outbox: openDb(testStore()).outbox, api: apiFor(sim, net) });
     const at = Date.now();
     const { seq } = await q.send(draft('Undo me'), { delayMs: 60_000 });
     const shown = await firstValueFrom(q.outbox$.pipe(filter((list) => list.length > 0)));
@@ -340,7 +340,7 @@ describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
   it('sends once the delay ends, not before; discard then answers false', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const q = queue({ outbox: openDb(new IDBFactory()).outbox, api: apiFor(sim, net) });
+    const q = queue({ outbox: openDb(testStore()).outbox, api: apiFor(sim, net) });
     const at = Date.now();
     const { seq } = await q.send(draft('Delayed'), { delayMs: 400 });
     const sent = await outcome(q, 'sent', seq);
@@ -353,9 +353,9 @@ describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
 
   it('the delay survives a reload, and a delayed send written by a follower tab is sent by the leader when it ends', async () => {
     const sim = await withSim({ messages: 10 });
-    const factory = new IDBFactory();
+    const store = testStore();
     const net = new NetLog();
-    const db1 = openDb(factory);
+    const db1 = openDb(store);
     const q1 = queue({ outbox: db1.outbox, api: apiFor(sim, net), leader$: new BehaviorSubject(false) });
     const at = Date.now();
     const { seq } = await q1.send(draft('Held across a reload'), { delayMs: 1200 });
@@ -363,7 +363,7 @@ describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
     db1.close();
 
     // The next tab leads at once, while the delay still runs.
-    const db2 = openDb(factory);
+    const db2 = openDb(store);
     const q2 = queue({ outbox: db2.outbox, api: apiFor(sim, net) });
     await q2.flush();
     expect(net.matching('POST', SEND)).toHaveLength(0);
@@ -372,7 +372,7 @@ describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
     expect(net.matching('POST', SEND)).toHaveLength(1);
 
     // A follower tab (same database) queues a delayed send: the leader arms its timer.
-    const follower = queue({ outbox: openDb(factory).outbox, api: apiFor(sim, net), leader$: new BehaviorSubject(false) });
+    const follower = queue({ outbox: openDb(store).outbox, api: apiFor(sim, net), leader$: new BehaviorSubject(false) });
     const second = await follower.send(draft('From a follower, delayed'), { delayMs: 300 });
     await waitFor(async () => (await db2.outbox.get(second.seq))?.status === 'acked', 10_000);
     expect(net.matching('POST', SEND)).toHaveLength(2);
@@ -380,7 +380,7 @@ describe.skipIf(!specAvailable)('send(): undo send (a send delay)', () => {
 
   it('refuses a bad delay with a TypeError that names the range', async () => {
     const sim = await withSim({ messages: 10 });
-    const q = queue({ outbox: openDb(new IDBFactory()).outbox, api: apiFor(sim, new NetLog()) });
+    const q = queue({ outbox: openDb(testStore()).outbox, api: apiFor(sim, new NetLog()) });
     await expect(q.send(draft('x'), { delayMs: -5 })).rejects.toThrow(/delayMs must be a number of milliseconds from 0/);
     await expect(q.send(draft('x'), { delayMs: Number.NaN })).rejects.toThrow(TypeError);
   });
@@ -399,7 +399,7 @@ describe.skipIf(!specAvailable)('send(): pins', () => {
   it('pins the messages a pending send relates to until it is delivered', async () => {
     const sim = await withSim({ messages: 10 });
     const net = new NetLog();
-    const db = openDb(new IDBFactory());
+    const db = openDb(testStore());
     const pinned = new Map<string, number>();
     const pins = {
       pin: (ids: readonly string[]) => ids.forEach((id) => pinned.set(id, (pinned.get(id) ?? 0) + 1)),

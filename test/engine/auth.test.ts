@@ -2,7 +2,7 @@
 // authentication_required is not retryable): nothing is retried in the background,
 // status$ says why, the outbox and sends keep their entries, and syncNow() once the
 // key works again resolves and resumes everything. Request counts, never durations.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
@@ -37,8 +37,7 @@ function mailbox(sim: Simulator, fetchImpl: typeof fetch): MailboxSync {
     apiKey: sim.apiKey,
     baseUrl: sim.url,
     fetch: fetchImpl,
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
+    ...testStore().options,
     dbName: 'auth',
     leader: 'always',
     events: false,

@@ -64,7 +64,7 @@ describe('bootstrap progress', () => {
     await e.sync.start();
     const name = (await e.context).db.name;
     await e.sync.clear();
-    const names = await e.factory.databases();
+    const names = await e.store.databases();
     expect(names.map((d) => d.name)).not.toContain(name);
     e = undefined;
   });

@@ -41,7 +41,7 @@ describe('crash safety', () => {
     await s.control.destroy([victim]);
 
     const second = killableFetch();
-    const e2 = engine(s, { events: false, pageSize: 25, fetch: second.fetch, factory: e1.factory });
+    const e2 = engine(s, { events: false, pageSize: 25, fetch: second.fetch, store: e1.store });
     engines.push(e2);
     await e2.sync.start();
     // Resumed: the full listing restarted from the saved cursor, not from page 1.
@@ -73,7 +73,7 @@ describe('crash safety', () => {
     await e1.sync.stop();
 
     const f2 = killableFetch();
-    const e2 = engine(s, { events: false, fetch: f2.fetch, factory: e1.factory });
+    const e2 = engine(s, { events: false, fetch: f2.fetch, store: e1.store });
     engines.push(e2);
     await e2.sync.start();
     // Only the uncommitted remainder is fetched again: 150 ids → 2 batch-gets.
@@ -108,7 +108,7 @@ describe('crash safety', () => {
     await e1.sync.stop();
 
     const second = killableFetch();
-    const e2 = engine(s, { events: false, pageSize: 25, fetch: second.fetch, factory: e1.factory });
+    const e2 = engine(s, { events: false, pageSize: 25, fetch: second.fetch, store: e1.store });
     engines.push(e2);
     await e2.sync.start();
     const listing = second.calls.filter((c) => /\/mailbox\/messages\?/.test(c));

@@ -1,6 +1,6 @@
 // Shared setup of engine integration tests: a simulator over real HTTP/SSE and an
-// engine on a fresh fake-indexeddb factory.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+// engine on a fresh fake-indexeddb store.
+import { testStore, type TestStore } from '../helpers/storage.js';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { createSyncEngine, type MailboxSync, type MailboxSyncOptions, type SyncEngine } from '../../src/engine.js';
 import type { SyncStatus } from '../../src/sync/status.js';
@@ -16,24 +16,23 @@ export async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
 
 export interface EngineHandle extends SyncEngine {
   sync: MailboxSync;
-  factory: IDBFactory;
+  store: TestStore;
 }
 
-/** An engine against `s`; pass `factory` to reopen the same database (a reload). */
-export function engine(s: Simulator, options: Partial<MailboxSyncOptions> & { factory?: IDBFactory } = {}): EngineHandle {
-  const { factory = new IDBFactory(), ...rest } = options;
+/** An engine against `s`; pass `store` to reopen the same database (a reload). */
+export function engine(s: Simulator, options: Partial<MailboxSyncOptions> & { store?: TestStore } = {}): EngineHandle {
+  const { store = testStore(), ...rest } = options;
   const e = createSyncEngine({
     apiKey: s.apiKey,
     baseUrl: s.url,
-    indexedDB: factory,
-    IDBKeyRange,
+    ...store.options,
     dbName: 'replica',
     leader: 'always',
     poll: { visibleMs: 60_000, hiddenMs: 60_000, offlineBackoff: { baseMs: 50, maxMs: 200 } },
     apiOptions: { retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 100 }, rateLimit: false },
     ...rest,
   });
-  return { ...e, factory };
+  return { ...e, store };
 }
 
 /** Waits until status$ satisfies `pred` (default: live). */

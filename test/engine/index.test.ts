@@ -1,5 +1,5 @@
 // The package entry: createMailboxSync wires the engine, its views and its outbox.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import { eventually, sim, type Simulator } from './helpers.js';
@@ -16,7 +16,7 @@ afterEach(async () => {
 describe('createMailboxSync', () => {
   it('syncs, shows an optimistic update at once, sends it, and converges', async () => {
     s = await sim({ messages: 40 });
-    sync = createMailboxSync({ apiKey: s.apiKey, baseUrl: s.url, indexedDB: new IDBFactory(), IDBKeyRange, leader: 'always', events: false, apiOptions: { rateLimit: false } });
+    sync = createMailboxSync({ apiKey: s.apiKey, baseUrl: s.url, ...testStore().options, leader: 'always', events: false, apiOptions: { rateLimit: false } });
     await sync.start();
     const target = (await s.snapshot()).messages.find((m) => !m.flags.flagged);
     expect(target).toBeDefined();
@@ -33,9 +33,9 @@ describe('createMailboxSync', () => {
 
   it('defaults the database name to sendmux-sync:<mailbox id> from the session', async () => {
     s = await sim({ messages: 10 });
-    const factory = new IDBFactory();
-    sync = createMailboxSync({ apiKey: s.apiKey, baseUrl: s.url, indexedDB: factory, IDBKeyRange, leader: 'always', events: false });
+    const store = testStore();
+    sync = createMailboxSync({ apiKey: s.apiKey, baseUrl: s.url, ...store.options, leader: 'always', events: false });
     await sync.start();
-    expect((await factory.databases()).map((d) => d.name)).toContain(`sendmux-sync:${s.mailboxId}`);
+    expect((await store.databases()).map((d) => d.name)).toContain(`sendmux-sync:${s.mailboxId}`);
   });
 });

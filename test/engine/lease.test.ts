@@ -1,5 +1,5 @@
 // Leader election without Web Locks: the IndexedDB lease (src/sync/lease.ts).
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
@@ -54,9 +54,9 @@ afterEach(async () => {
 
 describe('IndexedDB lease election', () => {
   it('grants one holder, and a crashed holder is replaced only after its lease expires', async () => {
-    const factory = new IDBFactory();
+    const store = testStore();
     const open = async () => {
-      const d = new MailboxDb('lease', { indexedDB: factory, IDBKeyRange });
+      const d = new MailboxDb('lease', store.options);
       dbs.push(d);
       await d.open();
       return d;
@@ -97,14 +97,14 @@ describe('IndexedDB lease election', () => {
 
   it("two engines with leader: 'lease' on one database: one syncs, and the other takes over when it stops", async () => {
     s = await sim({ messages: 30 });
-    const factory = new IDBFactory();
-    const a = engine(s, { factory, leader: 'lease', events: false });
+    const store = testStore();
+    const a = engine(s, { store, leader: 'lease', events: false });
     engines.push(a);
     await a.sync.start();
     await waitStatus(a.sync, (st) => st.leader === true && st.phase === 'live');
     let bRequests = 0;
     const b = engine(s, {
-      factory, leader: 'lease', events: false,
+      store, leader: 'lease', events: false,
       fetch: (input, init) => {
         bRequests += 1;
         return fetch(input, init);
@@ -126,14 +126,13 @@ describe('IndexedDB lease election', () => {
 
   it('two engines with default options on one database in Node: exactly one opens an event stream, and a send is POSTed once', async () => {
     s = await sim({ messages: 20 });
-    const factory = new IDBFactory();
+    const store = testStore();
     const calls: string[][] = [[], []];
     const open = (n: 0 | 1) => {
       const x = createMailboxSync({
         apiKey: (s as Simulator).apiKey,
         baseUrl: (s as Simulator).url,
-        indexedDB: factory,
-        IDBKeyRange,
+        ...store.options,
         dbName: 'shared',
         poll: { visibleMs: 3_600_000, hiddenMs: 3_600_000 },
         apiOptions: { rateLimit: false },

@@ -5,7 +5,7 @@
 // start() rejects only for a refused credential or stop(), as its doc says.
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, filter, timeout, toArray, takeUntil, timer } from 'rxjs';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { sim, waitStatus, type Simulator } from './helpers.js';
 import { createMailboxSync, type MailboxSyncOptions } from '../../src/index.js';
 import type { SyncError } from '../../src/sync/errors.js';
@@ -15,8 +15,7 @@ const engine = (server: Simulator, options: Partial<MailboxSyncOptions>) => ({
   sync: createMailboxSync({
     apiKey: server.apiKey,
     baseUrl: server.url,
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
+    ...testStore().options,
     leader: 'always',
     poll: { visibleMs: 60_000, hiddenMs: 60_000, offlineBackoff: { baseMs: 50, maxMs: 200 } },
     apiOptions: { retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 100 }, rateLimit: false },

@@ -1,4 +1,4 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/api/types.js';
 import { putServerRecords } from '../../src/store/apply.js';
@@ -27,9 +27,9 @@ function msg(id: string, over: Partial<Message> = {}): Message {
 
 describe('views', () => {
   it('emit on relevant writes only, never a duplicate result, see writes of another db instance, and complete on stop', async () => {
-    const factory = new IDBFactory();
-    const a = new MailboxDb('shared', { indexedDB: factory, IDBKeyRange });
-    const b = new MailboxDb('shared', { indexedDB: factory, IDBKeyRange });
+    const store = testStore();
+    const a = new MailboxDb('shared', store.options);
+    const b = new MailboxDb('shared', store.options);
     dbs.push(a, b);
     await a.open();
     await b.open();
@@ -64,10 +64,10 @@ describe('views', () => {
 
   it('a follower engine on the same database reads what the leader syncs and never touches the network', async () => {
     s = await sim({ messages: 40 });
-    const factory = new IDBFactory();
-    const leader = engine(s, { events: false, factory });
+    const store = testStore();
+    const leader = engine(s, { events: false, store });
     const followerFetch = killableFetch();
-    const follower = engine(s, { events: false, factory, leader: 'follower', fetch: followerFetch.fetch, mailboxId: undefined });
+    const follower = engine(s, { events: false, store, leader: 'follower', fetch: followerFetch.fetch, mailboxId: undefined });
     engines.push(leader, follower);
     const followerStarted = follower.sync.start();
     await leader.sync.start();
@@ -124,12 +124,12 @@ describe('views', () => {
 
   it('tabs elect one network leader; when it stops, a waiting tab takes over and keeps the replica fresh', async () => {
     s = await sim({ messages: 30 });
-    const factory = new IDBFactory();
+    const store = testStore();
     const locks = fakeLocks();
     const fa = killableFetch();
     const fb = killableFetch();
-    const a = engine(s, { events: false, factory, leader: 'auto', locks, fetch: fa.fetch });
-    const b = engine(s, { events: false, factory, leader: 'auto', locks, fetch: fb.fetch });
+    const a = engine(s, { events: false, store, leader: 'auto', locks, fetch: fa.fetch });
+    const b = engine(s, { events: false, store, leader: 'auto', locks, fetch: fb.fetch });
     engines.push(a, b);
     await a.sync.start();
     await b.sync.start();

@@ -1,6 +1,6 @@
 // Regression (found by the bench): a live count$ in Node missed a 100-id optimistic
 // update (the overlay's 50+-row writes were observed as a range excluding compound keys).
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { it } from 'vitest';
 import { createMailboxSync } from '../../src/index.js';
 import { startSimulator } from '../../src/sim/index.js';
@@ -8,7 +8,7 @@ import { eventually } from '../engine/helpers.js';
 
 it('regression: a live count$ of unread follows a 100-id optimistic update', async () => {
   const sim = await startSimulator({ port: 0, seed: 4, messages: 400, rateLimitPerMinute: 0 });
-  const sync = createMailboxSync({ apiKey: sim.apiKey, baseUrl: sim.url, indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'cl', leader: 'always', events: false, content: { prefetch: false } });
+  const sync = createMailboxSync({ apiKey: sim.apiKey, baseUrl: sim.url, ...testStore().options, dbName: 'cl', leader: 'always', events: false, content: { prefetch: false } });
   try {
     await sync.start();
     const inbox = (await sim.snapshot()).folders.find((f) => f.role === 'inbox')!.id;

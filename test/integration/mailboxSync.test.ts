@@ -1,7 +1,7 @@
 // The package entry wires every part: createMailboxSync exposes views, mutations,
 // content, attachments, sends, windows and search on one object, and clear() leaves
 // no database behind.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { firstValueFrom, filter, timeout, type Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
@@ -21,9 +21,9 @@ const within = <T>(o: Observable<T>, pred: (v: T) => boolean) => firstValueFrom(
 describe('createMailboxSync (package entry)', () => {
   it('reads content, downloads attachments, sends once, and serves windows and search', async () => {
     sim = await startSimulator({ port: 0, seed: 3, messages: 150, rateLimitPerMinute: 0 });
-    const factory = new IDBFactory();
+    const store = testStore();
     sync = createMailboxSync({
-      apiKey: sim.apiKey, baseUrl: sim.url, indexedDB: factory, IDBKeyRange, dbName: 'entry', leader: 'always',
+      apiKey: sim.apiKey, baseUrl: sim.url, ...store.options, dbName: 'entry', leader: 'always',
       content: { prefetch: false, attachmentOutput: 'bytes' },
     });
     await sync.start();
@@ -63,13 +63,13 @@ describe('createMailboxSync (package entry)', () => {
 
   it('clear() deletes the replica and the content cache', async () => {
     sim = await startSimulator({ port: 0, seed: 4, messages: 40, rateLimitPerMinute: 0 });
-    const factory = new IDBFactory();
-    sync = createMailboxSync({ apiKey: sim.apiKey, baseUrl: sim.url, indexedDB: factory, IDBKeyRange, dbName: 'gone', leader: 'always', content: { prefetch: false } });
+    const store = testStore();
+    sync = createMailboxSync({ apiKey: sim.apiKey, baseUrl: sim.url, ...store.options, dbName: 'gone', leader: 'always', content: { prefetch: false } });
     await sync.start();
     const first = (await sim.snapshot()).messages[0]!;
     await within(sync.content$(first.id), (s) => s.status !== 'loading');
-    expect((await factory.databases()).map((d) => d.name).sort()).toEqual(['gone', 'gone:content']);
+    expect((await store.databases()).map((d) => d.name).sort()).toEqual(['gone', 'gone:content']);
     await sync.clear();
-    expect(await factory.databases()).toEqual([]);
+    expect(await store.databases()).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // token is captured, and the list endpoints carry no state. A record created between
 // the capture and the listing, then destroyed, used to be omitted from /changes
 // (RFC 8620 §5.2's SHOULD), so the replica kept it for good.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { afterEach, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -30,7 +30,7 @@ it('chaos seed 106: a folder created during a re-list and deleted before the nex
     return fetch(input, init);
   };
   sync = createMailboxSync({
-    apiKey: s.apiKey, baseUrl: s.url, indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'phantom', leader: 'always',
+    apiKey: s.apiKey, baseUrl: s.url, ...testStore().options, dbName: 'phantom', leader: 'always',
     events: false, fetch: racing, content: { prefetch: false },
   });
   await sync.start();
@@ -72,7 +72,7 @@ it('chaos seed 106, against a server that omits ids created and destroyed since 
     return res;
   };
   sync = createMailboxSync({
-    apiKey: s.apiKey, baseUrl: s.url, indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'phantom2', leader: 'always',
+    apiKey: s.apiKey, baseUrl: s.url, ...testStore().options, dbName: 'phantom2', leader: 'always',
     events: false, fetch: omitting, content: { prefetch: false },
   });
   await sync.start();

@@ -3,7 +3,7 @@
 // response (server applied, client never heard) is not applied twice harmfully;
 // 5xx/429 keep entries queued; entries written by a follower tab are flushed by the
 // leader and their outcomes reach the follower.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore, type TestStore } from '../helpers/storage.js';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Folder, Message } from '../../src/api/types.js';
@@ -33,8 +33,8 @@ async function inboxOnly(sim: Simulator, n: number): Promise<string[]> {
   return found.slice(0, n).map((m) => m.id);
 }
 
-async function outboxRows(factory: IDBFactory): Promise<number> {
-  const db = new MailboxDb('replica', { indexedDB: factory, IDBKeyRange });
+async function outboxRows(store: TestStore): Promise<number> {
+  const db = new MailboxDb('replica', store.options);
   try {
     await db.open();
     return await db.outbox.count();
@@ -64,7 +64,7 @@ describe('durability', () => {
     // A reload, still offline: the optimistic state comes back from the database.
     const net2 = controlledFetch();
     net2.state.offline = true;
-    const second = track(wire(s, { factory: first.factory, fetch: net2.fetch }));
+    const second = track(wire(s, { store: first.store, fetch: net2.fetch }));
     const outcomes: MutationOutcome[] = [];
     second.outcomes$.subscribe((o) => outcomes.push(o));
     void second.sync.start().catch(() => undefined);
@@ -89,7 +89,7 @@ describe('durability', () => {
     engines.splice(0);
 
     // Yet another engine on the same database has nothing left to send.
-    const third = track(wire(s, { factory: first.factory }));
+    const third = track(wire(s, { store: first.store }));
     await third.sync.start();
     await (await third.outbox).flush();
     expect({ update: requests(s, BATCH_UPDATE), remove: requests(s, BATCH_DELETE) }).toEqual(sent);
@@ -165,10 +165,10 @@ describe('connectivity', () => {
 describe('tabs', () => {
   it('a follower writes to the outbox, the leader flushes it, the follower gets the outcome', async () => {
     s = await sim();
-    const factory = new IDBFactory();
-    const leader = track(wire(s, { factory }));
+    const store = testStore();
+    const leader = track(wire(s, { store }));
     await leader.sync.start();
-    const follower = track(wire(s, { factory, leader: 'follower' }));
+    const follower = track(wire(s, { store, leader: 'follower' }));
     await follower.sync.start();
     const [a, b] = (await inboxOnly(s, 2)) as [string, string];
     const leaderSaw: MutationOutcome[] = [];
@@ -184,19 +184,19 @@ describe('tabs', () => {
     expect(leaderSaw).toEqual(out);
     expect(requests(s, BATCH_UPDATE)).toBe(1);
     // The follower took its settled entry: nothing is left behind.
-    await eventually(async () => (await outboxRows(factory)) === 0, 5000, 'empty outbox');
+    await eventually(async () => (await outboxRows(store)) === 0, 5000, 'empty outbox');
     expect((await firstValueFrom(leader.sync.message$(a)))?.flags.flagged).toBe(true);
     await converge(leader, s);
   });
 
   it('entries a leader left in flight are sent by the next leader', async () => {
     s = await sim();
-    const factory = new IDBFactory();
+    const store = testStore();
     const locks = fakeLocks();
     const net = controlledFetch();
-    const first = track(wire(s, { factory, locks, leader: 'auto', fetch: net.fetch }));
+    const first = track(wire(s, { store, locks, leader: 'auto', fetch: net.fetch }));
     await first.sync.start();
-    const second = track(wire(s, { factory, locks, leader: 'auto' }));
+    const second = track(wire(s, { store, locks, leader: 'auto' }));
     const secondSaw: MutationOutcome[] = [];
     second.outcomes$.subscribe((o) => secondSaw.push(o));
     void second.sync.start().catch(() => undefined);

@@ -1,6 +1,6 @@
 // The package entry wires the outbox into the engine: `createMailboxSync()` exposes
 // update/remove/outcomes$ with the conflict policy under `outbox`, and stop() ends it.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync, type MutationOutcome } from '../../src/index.js';
@@ -21,8 +21,7 @@ describe('createMailboxSync', () => {
     sync = createMailboxSync({
       apiKey: s.apiKey,
       baseUrl: s.url,
-      indexedDB: new IDBFactory(),
-      IDBKeyRange,
+      ...testStore().options,
       dbName: 'entry',
       leader: 'always',
       events: false,

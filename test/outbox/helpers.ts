@@ -1,7 +1,7 @@
 // Setup of outbox integration tests: a simulator over real HTTP, an engine on
 // fake-indexeddb, and the outbox wired to the engine exactly as the engine wires it
 // (see `wire`), plus a fetch wrapper that can hold requests and go offline.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore, type TestStore } from '../helpers/storage.js';
 import { Subject, firstValueFrom, filter, timeout, type Observable } from 'rxjs';
 import { createMutations, type MailboxMutations } from '../../src/reactive/mutations.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
@@ -87,18 +87,17 @@ export function controlledFetch() {
 export interface Wired extends MailboxMutations {
   sync: MailboxSync;
   outbox: Promise<Outbox>;
-  factory: IDBFactory;
+  store: TestStore;
   stop(): Promise<void>;
 }
 
-/** Creates an engine on `factory` (default: a fresh one) with its outbox. */
-export function wire(s: Simulator, options: Partial<MailboxSyncOptions> & { factory?: IDBFactory; outbox?: OutboxOptions } = {}): Wired {
-  const { factory = new IDBFactory(), outbox: outboxOptions = {}, ...rest } = options;
+/** Creates an engine on `store` (default: a fresh one) with its outbox. */
+export function wire(s: Simulator, options: Partial<MailboxSyncOptions> & { store?: TestStore; outbox?: OutboxOptions } = {}): Wired {
+  const { store = testStore(), outbox: outboxOptions = {}, ...rest } = options;
   const engine = createSyncEngine({
     apiKey: s.apiKey,
     baseUrl: s.url,
-    indexedDB: factory,
-    IDBKeyRange,
+    ...store.options,
     dbName: 'replica',
     leader: 'always',
     events: false,
@@ -118,7 +117,7 @@ export function wire(s: Simulator, options: Partial<MailboxSyncOptions> & { fact
     ...mutations,
     sync: engine.sync,
     outbox,
-    factory,
+    store,
     async stop() {
       await engine.sync.stop(); // aborts the context signal: the outbox stops with it
       stop$.next();

@@ -2,7 +2,7 @@
 // to Trash locally at once, the outbox holds the request for the delay (across a
 // reload too), and aborting the signal before it is sent rolls the move back exactly;
 // the server never sees it. Against the simulator over real HTTP (fake-indexeddb).
-import { IDBFactory } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Folder, Message } from '../../src/api/types.js';
@@ -10,7 +10,6 @@ import { cancelMutation, enqueueMutations, setMutationStatus } from '../../src/s
 import { MailboxDb } from '../../src/store/db.js';
 import { planRound } from '../../src/sync/outboxPlan.js';
 import { BATCH_DELETE, BATCH_UPDATE, controlledFetch, converge, eventually, requests, sim, wire, type Simulator, type Wired } from './helpers.js';
-import { IDBKeyRange } from 'fake-indexeddb';
 
 let s: Simulator | undefined;
 const engines: Wired[] = [];
@@ -85,15 +84,15 @@ describe('remove() with an undo window', () => {
 
   it('keeps holding across a reload: the next engine sends it only once the delay ends', async () => {
     s = await sim();
-    const factory = new IDBFactory();
-    const first = await started(s, { factory });
+    const store = testStore();
+    const first = await started(s, { store });
     const { id, trash } = await inboxMessage(s);
     const at = Date.now();
     void first.remove([id], { delayMs: 1500 }).catch(() => undefined);
     await eventually(async () => (await firstValueFrom(first.sync.message$(id)))?.folder_ids[0] === trash.id, 5000, 'moved locally');
     await first.stop();
 
-    const second = await started(s, { factory });
+    const second = await started(s, { store });
     // Still moved locally (the entry is durable), still not sent.
     expect((await firstValueFrom(second.sync.message$(id)))?.folder_ids).toEqual([trash.id]);
     await second.outbox.then((o) => o.flush());
@@ -135,7 +134,7 @@ describe('remove() with an undo window', () => {
 
 describe('held entries in the store and the planner', () => {
   it('cancelMutation rolls back a pending entry and a claim after it sends nothing; an entry in flight cannot be cancelled', async () => {
-    const db = new MailboxDb('undo-store', { indexedDB: new IDBFactory(), IDBKeyRange });
+    const db = new MailboxDb('undo-store', { ...testStore().options });
     try {
       const [a, b] = await enqueueMutations(
         db,

@@ -11,7 +11,7 @@ describe('public exports', () => {
 
   it('sendmux-sync exports the engine factory, the sanitizer, its errors and the status reducer', async () => {
     const root = await import('../../src/index.js');
-    expect(Object.keys(root).sort()).toEqual(['ContentError', 'SyncError', 'createMailboxSync', 'initialStatus', 'reduceStatus', 'resolveInlineImages', 'sanitizeHtml']);
+    expect(Object.keys(root).sort()).toEqual(['ContentError', 'SyncError', 'createMailboxSync', 'indexedDBStorage', 'initialStatus', 'reduceStatus', 'resolveInlineImages', 'sanitizeHtml']);
   });
 
   it('sendmux-sync/react exports the provider and the hooks, and none of the store internals', async () => {

@@ -1,4 +1,4 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { Subject } from 'rxjs';
 import { expect, it } from 'vitest';
 import type { Message } from '../../src/api/types.js';
@@ -14,7 +14,7 @@ const msg = (id: string, seen: boolean): Message => ({
 });
 
 it('regression: a live count$ of unread re-emits when a message is marked read (Dexie count() over a compound range never re-ran)', async () => {
-  const db = new MailboxDb('c', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const db = new MailboxDb('c', { ...testStore().options });
   await db.open();
   await db.transaction('rw', db.serverTables, () => putServerRecords(db, 'messages', [msg('a', false), msg('b', false)]));
   const stop = new Subject<void>();

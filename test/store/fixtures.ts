@@ -1,14 +1,14 @@
 // Record builders and a fresh database per test (fake-indexeddb).
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import type { Folder, Message, Thread } from '../../src/api/types.js';
 import { MailboxDb } from '../../src/store/db.js';
 
 let dbCounter = 0;
 
-/** A new MailboxDb on its own in-memory IndexedDB factory. */
+/** A new MailboxDb on its own in-memory IndexedDB store. */
 export function freshDb(): MailboxDb {
   dbCounter += 1;
-  return new MailboxDb(`test-${dbCounter}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  return new MailboxDb(`test-${dbCounter}`, { ...testStore().options });
 }
 
 export function message(over: Partial<Message> & { id: string }): Message {

@@ -1,5 +1,5 @@
 // messageIds$ / messagesById$: the keys-only list view a virtual list renders from.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { Subject } from 'rxjs';
 import { expect, it } from 'vitest';
 import type { Message } from '../../src/api/types.js';
@@ -15,7 +15,7 @@ const msg = (id: string, minute: number, seen = false): Message => ({
 });
 
 it('messageIds$ follows arrivals, departures and unread changes; messagesById$ follows record edits of its slice only', async () => {
-  const db = new MailboxDb('ids', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const db = new MailboxDb('ids', { ...testStore().options });
   await db.open();
   await db.transaction('rw', db.serverTables, () => putServerRecords(db, 'messages', [msg('a', 1), msg('b', 2), msg('c', 3)]));
   const stop = new Subject<void>();
@@ -47,7 +47,7 @@ it('messageIds$ follows arrivals, departures and unread changes; messagesById$ f
 });
 
 it('burst pacing: 40 back-to-back commits cost a few reads of a paced view, every one for an unpaced view, and both end on the final state', async () => {
-  const db = new MailboxDb('paced', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const db = new MailboxDb('paced', { ...testStore().options });
   await db.open();
   const stop = new Subject<void>();
   const reads = { paced: 0, unpaced: 0 };

@@ -1,5 +1,5 @@
 import { liveQuery } from 'dexie';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { it } from 'vitest';
 // Regression: in Node, Dexie's max key is memoized as the string "\uffff" at import
 // (no global IDBKeyRange yet), so a put of 50+ values was recorded as a "full range"
@@ -10,7 +10,7 @@ import { eventually } from '../engine/helpers.js';
 
 for (const n of [40, 60, 250])
 it(`regression: a live range query over a compound index sees one bulkPut of ${n} rows`, async () => {
-  const db = new MailboxDb(`bulk${n}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  const db = new MailboxDb(`bulk${n}`, { ...testStore().options });
   await db.open();
   const seen: number[] = [];
   const sub = liveQuery(() => db.memberships.where('[folder_id+received_key]').between(['', -Infinity], ['', Infinity], true, true).reverse().limit(50).toArray())

@@ -1,6 +1,6 @@
 // Folder order kept with folders/query-changes (issue 7): the leader stores the
 // server's folder-list order with its query state, and folders$ follows it.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { firstValueFrom, filter, timeout } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxApi } from '../../src/api/index.js';
@@ -29,10 +29,10 @@ describe('folder order', () => {
       return { ids, state: (await api.queryFolderChanges({})).data.new_query_state };
     };
     for (const name of ['cherry', 'Banana', 'apple']) await sim.control.createFolder(name);
-    const factory = new IDBFactory();
+    const store = testStore();
     const requests: string[] = [];
     sync = createMailboxSync({
-      apiKey: sim.apiKey, baseUrl: sim.url, indexedDB: factory, IDBKeyRange, dbName: 'fo', leader: 'always', events: false,
+      apiKey: sim.apiKey, baseUrl: sim.url, ...store.options, dbName: 'fo', leader: 'always', events: false,
       content: { prefetch: false },
       fetch: (input, init) => {
         requests.push(String(input));
@@ -40,7 +40,7 @@ describe('folder order', () => {
       },
     });
     await sync.start();
-    reader = new MailboxDb('fo', { indexedDB: factory, IDBKeyRange });
+    reader = new MailboxDb('fo', store.options);
     await reader.open();
 
     const follows = async (label: string) => {

@@ -1,5 +1,5 @@
 // Partial replica mode (issue 7): the newest N of each folder, kept converged.
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { testStore } from '../helpers/storage.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import { createMailboxApi } from '../../src/api/index.js';
@@ -43,7 +43,7 @@ describe('partial replica (windowed)', () => {
       return fetch(input, init);
     };
     sync = createMailboxSync({
-      apiKey: sim.apiKey, baseUrl: sim.url, indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'partial', leader: 'always',
+      apiKey: sim.apiKey, baseUrl: sim.url, ...testStore().options, dbName: 'partial', leader: 'always',
       events: false, fetch: counting, replica: { mode: 'windowed', perFolder: PER_FOLDER }, content: { prefetch: false },
     });
     await sync.start();

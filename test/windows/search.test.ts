@@ -46,7 +46,7 @@ describe('search$', () => {
     // The body-only match is past the preview: only the server finds it.
     expect((await ctx.db.messages.get(bodyOnly))?.preview?.toLowerCase()).not.toContain('zanzibar');
     expect(early.hits.map((m) => m.id)).not.toContain(bodyOnly);
-    expect(searches.length).toBeGreaterThan(0);
+    await expect.poll(() => searches.length).toBeGreaterThan(0);
 
     release();
     const merged = await firstValueFrom(search.pipe(where((st) => st.server === 'ready'), timeout(10_000)));

@@ -1,4 +1,5 @@
 // Query windows against the simulator over real HTTP (issue 7 "Must show").
+import { testStore } from '../helpers/storage.js';
 import { firstValueFrom, filter as where, timeout } from 'rxjs';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,13 +21,13 @@ interface Rig {
 }
 
 /** A started engine with a window manager, recording every request URL. */
-async function rig(s: Simulator, factory?: EngineHandle['factory']): Promise<Rig> {
+async function rig(s: Simulator, store?: EngineHandle['store']): Promise<Rig> {
   const requests: string[] = [];
   const counting: typeof fetch = (input, init) => {
     requests.push(`${init?.method ?? 'GET'} ${String(input)}`);
     return fetch(input, init);
   };
-  const e = engine(s, { fetch: counting, events: false, ...(factory ? { factory } : {}) });
+  const e = engine(s, { fetch: counting, events: false, ...(store ? { store } : {}) });
   const until = new Subject<void>();
   await e.sync.start();
   const wm = createWindowManager(await e.context, { until });
@@ -180,7 +181,7 @@ describe('query windows', () => {
     const stop = cleanup.pop()!;
     await stop();
 
-    const b = await rig(s, a.e.factory);
+    const b = await rig(s, a.e.store);
     const resumed = await settled(b.wm.window$({ q: 'the' }, { size: 8, sort }));
     expect(resumed.ids).toEqual(loaded.ids);
     await b.wm.refreshAll();
@@ -205,7 +206,6 @@ describe('query windows', () => {
 describe('query windows with local mutations', () => {
   it('a local optimistic change shows in the window at once and is reconciled without flicker', async () => {
     const { createMailboxSync } = await import('../../src/index.js');
-    const { IDBFactory, IDBKeyRange } = await import('fake-indexeddb');
     const s = await sim({ messages: 80 });
     cleanup.push(() => s.close());
     let release!: () => void;
@@ -221,7 +221,7 @@ describe('query windows with local mutations', () => {
       return fetch(input, init);
     };
     const sync = createMailboxSync({
-      apiKey: s.apiKey, baseUrl: s.url, indexedDB: new IDBFactory(), IDBKeyRange, dbName: 'w', leader: 'always', fetch: gated,
+      apiKey: s.apiKey, baseUrl: s.url, ...testStore().options, dbName: 'w', leader: 'always', fetch: gated,
       events: false, content: { prefetch: false },
     });
     cleanup.push(async () => {

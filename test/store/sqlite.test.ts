@@ -1,0 +1,223 @@
+// The SQLite backend against IndexedDB's own semantics: key order, a seeded
+// differential run of Dexie operations on fake-indexeddb and on SQLite side by side,
+// schema migrations of an existing file, persistence, file mode, and another
+// connection's commits reaching live queries.
+import Database from 'better-sqlite3';
+import { Dexie, liveQuery } from 'dexie';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import fc from 'fast-check';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createMailboxSync } from '../../src/index.js';
+import { decodeKey, encodeKey } from '../../src/store/sqlite/keys.js';
+import { sqliteStorage } from '../../src/store/sqlite/index.js';
+import { scratchDir } from '../helpers/storage.js';
+
+let files = 0;
+const newPath = () => join(scratchDir(), `sqlite-test-${(files += 1)}.sqlite`);
+
+const leafKey = fc.oneof(
+  fc.double({ noNaN: true }),
+  fc.integer({ min: -5, max: 5 }),
+  fc.constantFrom(Infinity, -Infinity, 0, -0),
+  fc.string({ maxLength: 6 }),
+  fc.string({ unit: 'binary', maxLength: 4 }),
+  fc.date({ noInvalidDate: true }),
+);
+const key: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  key: fc.oneof({ depthSize: 'small' }, leafKey, fc.array(tie('key'), { maxLength: 3 })),
+})).key;
+
+describe('SQLite keys', () => {
+  it('byte order is IndexedDB key order, and keys decode to themselves', () => {
+    const idb = new IDBFactory();
+    fc.assert(
+      fc.property(key, key, (a, b) => {
+        const expected = idb.cmp(a, b);
+        const actual = Math.sign(Buffer.compare(encodeKey(a), encodeKey(b)));
+        expect(actual).toBe(expected);
+        expect(idb.cmp(decodeKey(encodeKey(a)), a)).toBe(0);
+      }),
+      { numRuns: 3000, seed: Number(process.env.FC_SEED ?? 20261202) },
+    );
+  });
+});
+
+interface Row {
+  id: string;
+  folder: string;
+  n: number;
+  tags: string[];
+  nested?: { at: number };
+}
+
+function open(name: string, options: { indexedDB: IDBFactory; IDBKeyRange: typeof IDBKeyRange } | { storage: ReturnType<typeof sqliteStorage> }) {
+  const driver = 'storage' in options ? options.storage.driver : options;
+  const db = new Dexie(name, { indexedDB: driver.indexedDB, IDBKeyRange: driver.IDBKeyRange });
+  db.version(1).stores({ rows: 'id, [folder+n], *tags, nested.at', log: '++seq, kind' });
+  if ('storage' in options) options.storage.driver.attach?.(db);
+  return db as Dexie & { rows: Dexie.Table<Row, string>; log: Dexie.Table<{ seq?: number; kind: string }, number> };
+}
+
+const row = fc.record({
+  id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'),
+  folder: fc.constantFrom('', 'x', 'y'),
+  n: fc.integer({ min: -3, max: 3 }),
+  tags: fc.uniqueArray(fc.constantFrom('t1', 't2', 't3'), { maxLength: 3 }),
+  nested: fc.option(fc.record({ at: fc.integer({ min: 0, max: 4 }) }), { nil: undefined }),
+});
+
+type Op =
+  | { kind: 'put'; rows: Row[] }
+  | { kind: 'add'; row: Row }
+  | { kind: 'delete'; ids: string[] }
+  | { kind: 'modify'; folder: string; n: number }
+  | { kind: 'deleteWhere'; folder: string }
+  | { kind: 'log'; kinds: string[] }
+  | { kind: 'abort'; row: Row };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('put' as const), rows: fc.array(row, { maxLength: 60 }) }),
+  fc.record({ kind: fc.constant('add' as const), row }),
+  fc.record({ kind: fc.constant('delete' as const), ids: fc.array(fc.constantFrom('a', 'b', 'c', 'z'), { maxLength: 3 }) }),
+  fc.record({ kind: fc.constant('modify' as const), folder: fc.constantFrom('', 'x', 'y'), n: fc.integer({ min: -3, max: 3 }) }),
+  fc.record({ kind: fc.constant('deleteWhere' as const), folder: fc.constantFrom('', 'x', 'y') }),
+  fc.record({ kind: fc.constant('log' as const), kinds: fc.array(fc.constantFrom('u', 'r', 's'), { minLength: 1, maxLength: 3 }) }),
+  fc.record({ kind: fc.constant('abort' as const), row }),
+);
+
+async function apply(db: ReturnType<typeof open>, o: Op): Promise<unknown> {
+  try {
+    switch (o.kind) {
+      case 'put':
+        return await db.rows.bulkPut(o.rows);
+      case 'add':
+        return await db.rows.add(o.row);
+      case 'delete':
+        return await db.rows.bulkDelete(o.ids);
+      case 'modify':
+        return await db.rows.where('[folder+n]').between([o.folder, -Infinity], [o.folder, Infinity]).modify({ n: o.n });
+      case 'deleteWhere':
+        return await db.rows.where('[folder+n]').between([o.folder, Dexie.minKey], [o.folder, Dexie.maxKey]).delete();
+      case 'log':
+        return await db.transaction('rw', db.log, async () => {
+          for (const kind of o.kinds) await db.log.add({ kind });
+          await db.log.where('kind').equals('r').delete();
+        });
+      case 'abort':
+        return await db.transaction('rw', db.rows, async () => {
+          await db.rows.put(o.row);
+          throw new Error('rolled back');
+        });
+    }
+  } catch (error) {
+    return `error: ${(error as Error).name}`;
+  }
+}
+
+async function observe(db: ReturnType<typeof open>): Promise<unknown> {
+  return {
+    all: await db.rows.toArray(),
+    byFolder: await db.rows.where('[folder+n]').between(['x', -Infinity], ['x', Infinity]).reverse().toArray(),
+    firstTwo: await db.rows.where('[folder+n]').between(['', -Infinity], ['y', Infinity]).offset(1).limit(2).primaryKeys(),
+    tag: await db.rows.where('tags').equals('t2').primaryKeys(),
+    anyOf: await db.rows.where('tags').anyOf(['t1', 't3']).toArray(),
+    unique: await db.rows.orderBy('tags').uniqueKeys(),
+    nested: await db.rows.where('nested.at').above(1).keys(),
+    count: await db.rows.where('[folder+n]').between(['y', 0], ['y', Infinity]).count(),
+    filtered: await db.rows.filter((r) => r.n > 0).primaryKeys(),
+    each: await (async () => {
+      const seen: string[] = [];
+      await db.rows.orderBy('[folder+n]').reverse().each((r) => seen.push(r.id));
+      return seen;
+    })(),
+    log: await db.log.toArray(),
+    logCount: await db.log.count(),
+  };
+}
+
+describe('SQLite backend: the same answers as IndexedDB', () => {
+  it('a seeded run of Dexie operations observes identical results on fake-indexeddb and SQLite', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        runs += 1;
+        const reference = open(`diff-${runs}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+        const subject = open(`diff-${runs}`, { storage: sqliteStorage({ path: newPath() }) });
+        try {
+          for (const o of ops) {
+            expect(await apply(subject, o)).toEqual(await apply(reference, o));
+            expect(await observe(subject)).toEqual(await observe(reference));
+          }
+        } finally {
+          reference.close();
+          subject.close();
+        }
+      }),
+      { numRuns: 60, seed: Number(process.env.FC_SEED ?? 1202) },
+    );
+  }, 120_000);
+});
+
+describe('SQLite backend: the file', () => {
+  it('keeps its rows across a new storage on the same path, in a 0600 file', async () => {
+    const path = newPath();
+    const first = open('persist', { storage: sqliteStorage({ path }) });
+    await first.rows.bulkPut([{ id: 'a', folder: 'x', n: 1, tags: ['t1'] }]);
+    await first.log.add({ kind: 'u' });
+    first.close();
+    const second = open('persist', { storage: sqliteStorage({ path }) });
+    expect(await second.rows.where('tags').equals('t1').primaryKeys()).toEqual(['a']);
+    // The key generator continues where it was.
+    expect(await second.log.add({ kind: 'u' })).toBe(2);
+    second.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('migrates an existing file: a new index is filled from the rows already there, a dropped one goes', async () => {
+    const path = newPath();
+    const storage1 = sqliteStorage({ path });
+    const old = new Dexie('migrate', { indexedDB: storage1.driver.indexedDB, IDBKeyRange });
+    old.version(1).stores({ rows: 'id, folder' });
+    storage1.driver.attach?.(old);
+    await old.table('rows').bulkPut([{ id: 'a', folder: 'x', n: 2 }, { id: 'b', folder: 'y', n: 1 }]);
+    old.close();
+
+    const storage2 = sqliteStorage({ path });
+    const next = new Dexie('migrate', { indexedDB: storage2.driver.indexedDB, IDBKeyRange });
+    next.version(1).stores({ rows: 'id, folder' });
+    next.version(2).stores({ rows: 'id, n' });
+    storage2.driver.attach?.(next);
+    expect(await next.table('rows').orderBy('n').primaryKeys()).toEqual(['b', 'a']);
+    next.close();
+    const raw = new Database(path, { readonly: true });
+    const tables = raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+    raw.close();
+    expect(tables.some((t) => t.endsWith('/rows/n'))).toBe(true);
+    expect(tables.some((t) => t.endsWith('/rows/folder'))).toBe(false);
+  });
+
+  it("another connection's commit re-runs live queries (another process on the file)", async () => {
+    const path = newPath();
+    const db = open('external', { storage: sqliteStorage({ path, pollMs: 20 }) });
+    await db.rows.put({ id: 'a', folder: 'x', n: 1, tags: [] });
+    const seen: number[] = [];
+    const sub = liveQuery(() => db.rows.count()).subscribe((n) => seen.push(n));
+    await expect.poll(() => seen.length).toBe(1);
+    // A write the process cannot have seen: straight into the file, from its own connection.
+    const other = new Database(path);
+    const table = (other.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%/rows'`).pluck().get() as string);
+    other.prepare(`DELETE FROM "${table}"`).run();
+    other.close();
+    await expect.poll(() => seen.at(-1), { timeout: 5_000 }).toBe(0);
+    sub.unsubscribe();
+    db.close();
+  });
+});
+
+describe('createMailboxSync in Node', () => {
+  it('without storage and without indexedDB fails at once, naming both ways', () => {
+    expect(() => createMailboxSync({ apiKey: 'smx_mbx_x', baseUrl: 'http://127.0.0.1:9' })).toThrow(/sqliteStorage.*indexedDB/s);
+  });
+});
