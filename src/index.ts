@@ -124,6 +124,21 @@ export type { ContentOptions, MailboxContent, ThreadWithContent } from './reacti
 export type { MailboxWindows, WindowsOptions } from './reactive/windows.js';
 export type { ReplicaMode } from './sync/partialReplica.js';
 export type { SearchOptions, SearchState } from './reactive/search.js';
+export { parseSearch } from './store/searchSyntax.js';
+export type {
+  SearchAnd,
+  SearchDate,
+  SearchField,
+  SearchHas,
+  SearchIn,
+  SearchIs,
+  SearchNode,
+  SearchNot,
+  SearchOr,
+  SearchQuery,
+  SearchSnippet,
+  SearchText,
+} from './store/searchSyntax.js';
 export type { MessageWindow, WindowOptions, WindowState } from './sync/windows.js';
 export type { WindowFilter, WindowSort, WindowSortKey } from './sync/queryWindow.js';
 export { sanitizeHtml, resolveInlineImages, ContentError } from './content/index.js';

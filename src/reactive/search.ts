@@ -1,15 +1,30 @@
 // search$(text): local hits at once, server hits merged as they arrive (issue 7).
 //
-// Local search reads the replica newest first in bounded chunks (subject, sender,
-// preview and, when the app has them cached, bodies) so a keystroke costs a few
-// index pages, never a scan of a 100k-message table. The server side is an ordinary
-// query window on `q`, so it stays fresh with query-changes and resumes after a
-// reload like any window.
+// The text is parsed once (store/searchSyntax.ts, DESIGN.md "Mail search syntax")
+// and every backend reads the same AST. Local search reads the replica newest first
+// in bounded chunks of the membership index (a folder's, or its unread or flagged
+// range, when the query names one), matching the record and cached bodies, so a
+// keystroke costs a few index pages, never a scan of a 100k-message table; a storage
+// backend with its own index (SQLite FTS5) replaces that scan through
+// `SearchDeps.localSearch`. The server side is an ordinary query window on the
+// query's API parameters (`q`, `from`, `is_unread`, …), so it stays fresh with
+// query-changes and resumes after a reload like any window.
 import { live } from '../store/live.js';
-import { Observable, combineLatest, distinctUntilChanged, map, of, startWith, takeUntil } from 'rxjs';
-import type { Message } from '../api/index.js';
+import { Observable, combineLatest, distinctUntilChanged, from, map, of, startWith, switchMap, takeUntil } from 'rxjs';
+import type { Folder, Message } from '../api/index.js';
 import { ALL_MESSAGES, type MailboxDb } from '../store/db.js';
 import { sameRecord } from '../store/overlay.js';
+import {
+  hasFreeText,
+  matchMessage,
+  mayMatchMessage,
+  parseSearch,
+  searchTermsOf,
+  snippetOf,
+  toServerFilter,
+  type SearchQuery,
+  type SearchSnippet,
+} from '../store/searchSyntax.js';
 import type { WindowOptions, WindowState } from '../sync/windows.js';
 import type { WindowFilter } from '../sync/queryWindow.js';
 
@@ -26,11 +41,22 @@ export interface SearchOptions {
 /** What search$ emits. */
 export interface SearchState {
   text: string;
+  /** The parsed text (`parseSearch`), as every backend read it. */
+  query: SearchQuery;
   /** Local hits first (newest first), then server hits not found locally, de-duplicated. */
   hits: Message[];
   /** How many of `hits` came from the replica. */
   localHits: number;
-  /** The server window's progress ('off' when not asked). */
+  /**
+   * Excerpts with highlight ranges of local hits whose text matched, by message id
+   * (from the preview, a cached body or the subject; none for a hit found by
+   * operators only, or by the server).
+   */
+  snippets: Record<string, SearchSnippet>;
+  /**
+   * The server window's progress: 'off' when not asked (`server: false`, empty text,
+   * or a query with nothing the API can filter on, such as `-word` alone).
+   */
   server: 'loading' | 'ready' | 'off';
 }
 
@@ -44,39 +70,102 @@ export interface SearchDeps {
   window$(filter: WindowFilter, options?: WindowOptions): Observable<WindowState>;
   /** Plain text of cached bodies of some messages (ids without one are left out). */
   bodyText?(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /**
+   * A storage backend's own search (SQLite: FTS5 plus indexed filters), used instead
+   * of the membership-index scan: the newest `limit` messages matching `query`, newest
+   * first, each with its snippet when text matched. Runs inside the replica's change
+   * feed (`live`), so it is re-run after writes it read.
+   */
+  localSearch?: (query: SearchQuery, options: { limit: number }) => Promise<Array<{ message: Message; snippet?: SearchSnippet }>>;
   until: Observable<unknown>;
 }
 
 const CHUNK = 500;
 
-/** Lower-cased terms; every term must occur somewhere in a message (AND). */
-export function searchTerms(text: string): string[] {
-  return text.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
+/** One local hit: the message and, when text matched, an excerpt with highlights. */
+export interface LocalHit {
+  message: Message;
+  snippet?: SearchSnippet;
 }
 
-/** The text local search looks at for one message. */
-export function haystack(message: Message, body?: string): string {
-  const from = message.from ? `${message.from.name ?? ''} ${message.from.email}` : '';
-  return `${message.subject ?? ''}\n${from}\n${message.preview ?? ''}\n${body ?? ''}`.toLowerCase();
+/** `in:` resolution against the replica's folders: by name or role, case-insensitive. */
+export function folderResolver(folders: readonly Folder[]): (nameOrRole: string) => string[] {
+  return (nameOrRole) => {
+    const wanted = nameOrRole.toLowerCase();
+    return folders.filter((f) => f.name.toLowerCase() === wanted || f.role?.toLowerCase() === wanted).map((f) => f.id);
+  };
 }
 
-/** Newest-first local search over at most `scanLimit` messages. */
+/**
+ * The excerpt of a hit: from the first of preview, cached body and subject in which
+ * a positive term matched; undefined when none did (a query of operators only).
+ */
+export function snippetFor(message: Message, terms: readonly string[], body?: string): SearchSnippet | undefined {
+  if (terms.length === 0) return undefined;
+  for (const text of [message.preview, body, message.subject]) {
+    if (!text) continue;
+    const snippet = snippetOf(text, terms);
+    if (snippet.highlights.length > 0) return snippet;
+  }
+  return undefined;
+}
+
+/**
+ * The membership index a query can walk instead of every message: a folder's rows
+ * for a positive `in:` naming one folder, and its unread or flagged range for a
+ * positive `is:`. Null when a positive `in:` names no folder (nothing can match).
+ */
+function scanRange(query: SearchQuery, folderIds: (nameOrRole: string) => readonly string[]): { index: string; prefix: Array<string | number> } | null {
+  let folder = ALL_MESSAGES;
+  let unread: 0 | 1 | undefined;
+  let flagged: 0 | 1 | undefined;
+  for (const item of query.items) {
+    const negated = item.kind === 'not';
+    const node = item.kind === 'not' ? item.node : item;
+    if (node.kind === 'in' && !negated) {
+      const ids = folderIds(node.folder);
+      if (ids.length === 0) return null;
+      if (ids.length === 1 && folder === ALL_MESSAGES) folder = ids[0] as string;
+    } else if (node.kind === 'is') {
+      const positive = node.what === 'unread' || node.what === 'flagged';
+      const bit: 0 | 1 = positive !== negated ? 1 : 0;
+      if (node.what === 'unread' || node.what === 'read') unread ??= bit;
+      else flagged ??= bit;
+    }
+  }
+  if (unread !== undefined) return { index: '[folder_id+unread+received_key]', prefix: [folder, unread] };
+  if (flagged !== undefined) return { index: '[folder_id+flagged+received_key]', prefix: [folder, flagged] };
+  return { index: '[folder_id+received_key]', prefix: [folder] };
+}
+
+/**
+ * Newest-first local search over at most `scanLimit` messages: a reverse walk of the
+ * membership index (narrowed to a folder, unread or flagged range when the query
+ * allows), each chunk matched with `matchMessage` against the record and the cached
+ * bodies.
+ */
 export async function searchLocal(
   db: MailboxDb,
-  text: string,
+  search: string | SearchQuery,
   options: { limit: number; scanLimit: number; bodyText?: SearchDeps['bodyText'] },
-): Promise<Message[]> {
-  const terms = searchTerms(text);
-  if (terms.length === 0) return [];
-  const hits: Message[] = [];
+): Promise<LocalHit[]> {
+  const query = typeof search === 'string' ? parseSearch(search) : search;
+  if (query.items.length === 0) return [];
+  const folderIds = folderResolver(await db.folders.toArray());
+  const range = scanRange(query, folderIds);
+  if (range === null) return [];
+  const terms = searchTermsOf(query);
+  // Bodies answer free text only; a query of operators and scoped terms needs none.
+  const bodyText = hasFreeText(query) ? options.bodyText : undefined;
+  const hits: LocalHit[] = [];
   let upper = Infinity;
   let lastId: string | undefined;
   let scanned = 0;
   while (hits.length < options.limit && scanned < options.scanLimit) {
-    // Reverse walk of the all-messages index, resuming below the last key seen.
+    // Reverse walk of the index, resuming below the last key seen.
     const rows = await db.memberships
-      .where('[folder_id+received_key]')
-      .between([ALL_MESSAGES, -Infinity], [ALL_MESSAGES, upper], true, true)
+      .where(range.index)
+      .between([...range.prefix, -Infinity], [...range.prefix, upper], true, true)
       .reverse()
       .limit(CHUNK + 1)
       .toArray();
@@ -85,10 +174,13 @@ export async function searchLocal(
     const chunk = fresh.slice(0, CHUNK);
     scanned += chunk.length;
     const messages = (await db.messages.bulkGet(chunk.map((r) => r.id))).filter((m): m is Message => m !== undefined);
-    const bodies = options.bodyText ? await options.bodyText(messages.map((m) => m.id)) : undefined;
+    const bodies = bodyText ? await bodyText(messages.map((m) => m.id)) : undefined;
     for (const m of messages) {
-      const h = haystack(m, bodies?.get(m.id));
-      if (terms.every((t) => h.includes(t))) hits.push(m);
+      const body = bodies?.get(m.id);
+      if (matchMessage(query, m, { folderIds, ...(body !== undefined ? { body } : {}) })) {
+        const snippet = snippetFor(m, terms, body);
+        hits.push(snippet ? { message: m, snippet } : { message: m });
+      }
       if (hits.length >= options.limit) break;
     }
     const last = chunk.at(-1)!;
@@ -100,18 +192,32 @@ export async function searchLocal(
   return hits;
 }
 
+/** The server side of one search: not asked, waiting, or its (narrowed) hits. */
+type ServerSide = { status: 'off' } | { status: 'loading' } | { status: 'ready'; records: readonly Message[] };
+
 export function createSearchViews(deps: SearchDeps): SearchViews {
   function search$(text: string, options: SearchOptions = {}): Observable<SearchState> {
     const limit = options.limit ?? 50;
     const scanLimit = options.scanLimit ?? 5_000;
     const trimmed = text.trim();
-    const local$ = new Observable<Message[]>((subscriber) => {
+    // Parsed once; every backend below reads the same AST.
+    const query = parseSearch(trimmed);
+    const empty = query.items.length === 0;
+    const local$ = new Observable<readonly LocalHit[]>((subscriber) => {
+      if (empty) {
+        subscriber.next([]);
+        return undefined;
+      }
       let inner: { unsubscribe(): void } | undefined;
       let closed = false;
       deps.db.then(
         (db) => {
           if (closed) return;
-          inner = live(() => searchLocal(db, trimmed, { limit, scanLimit, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) })).subscribe({
+          const { localSearch } = deps;
+          const read = localSearch
+            ? () => localSearch(query, { limit })
+            : () => searchLocal(db, query, { limit, scanLimit, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) });
+          inner = live(read).subscribe({
             next: (v) => subscriber.next(v),
             error: (e: unknown) => subscriber.error(e),
           });
@@ -123,19 +229,40 @@ export function createSearchViews(deps: SearchDeps): SearchViews {
         inner?.unsubscribe();
       };
     });
-    const askServer = (options.server ?? true) && trimmed.length > 0;
-    const server$: Observable<WindowState | undefined> = askServer
-      ? deps.window$({ q: trimmed }, { size: limit }).pipe(startWith(undefined))
-      : of(undefined);
+    const server$: Observable<ServerSide> =
+      (options.server ?? true) && !empty
+        ? from(deps.db).pipe(
+            switchMap((db) => db.folders.toArray()),
+            switchMap((folders): Observable<ServerSide> => {
+              const folderIds = folderResolver(folders);
+              const { filter, complete } = toServerFilter(query, { folderIds });
+              // Nothing the server can be asked (`-word` alone, a bare OR): the replica answers.
+              if (Object.keys(filter).length === 0) return of({ status: 'off' });
+              return deps.window$(filter, { size: limit }).pipe(
+                map((w): ServerSide => {
+                  if (w.status !== 'ready') return { status: 'loading' };
+                  // An incomplete filter returns a superset: drop what the record proves wrong.
+                  const records = complete ? w.records : w.records.filter((m) => mayMatchMessage(query, m, { folderIds }));
+                  return { status: 'ready', records };
+                }),
+              );
+            }),
+            startWith<ServerSide>({ status: 'loading' }),
+          )
+        : of({ status: 'off' });
     return combineLatest([local$, server$]).pipe(
       map(([local, server]): SearchState => {
-        const seen = new Set(local.map((m) => m.id));
-        const fromServer = server?.status === 'ready' ? server.records.filter((m) => !seen.has(m.id)) : [];
+        const seen = new Set(local.map((h) => h.message.id));
+        const fromServer = server.status === 'ready' ? server.records.filter((m) => !seen.has(m.id)) : [];
+        const snippets: Record<string, SearchSnippet> = {};
+        for (const hit of local) if (hit.snippet) snippets[hit.message.id] = hit.snippet;
         return {
           text: trimmed,
-          hits: [...local, ...fromServer].slice(0, Math.max(limit, local.length)),
+          query,
+          hits: [...local.map((h) => h.message), ...fromServer].slice(0, Math.max(limit, local.length)),
           localHits: local.length,
-          server: !askServer ? 'off' : server?.status === 'ready' ? 'ready' : 'loading',
+          snippets,
+          server: server.status,
         };
       }),
       distinctUntilChanged<SearchState>(sameRecord),

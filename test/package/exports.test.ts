@@ -9,9 +9,9 @@ describe('public exports', () => {
     expect(Object.keys(api).sort()).toEqual(['DEFAULT_BASE_URL', 'KNOWN_EVENT_TYPES', 'MAX_SERVER_WAIT_MS', 'OPERATIONS', 'SendmuxApiError', 'createMailboxApi', 'isSendmuxApiError', 'newIdempotencyKey']);
   });
 
-  it('sendmux-sync exports the engine factory, the sanitizer, its errors and the status reducer', async () => {
+  it('sendmux-sync exports the engine factory, the sanitizer, its errors, the status reducer and the search parser', async () => {
     const root = await import('../../src/index.js');
-    expect(Object.keys(root).sort()).toEqual(['ContentError', 'SyncError', 'createMailboxSync', 'indexedDBStorage', 'initialStatus', 'reduceStatus', 'resolveInlineImages', 'sanitizeHtml']);
+    expect(Object.keys(root).sort()).toEqual(['ContentError', 'SyncError', 'createMailboxSync', 'indexedDBStorage', 'initialStatus', 'parseSearch', 'reduceStatus', 'resolveInlineImages', 'sanitizeHtml']);
   });
 
   it('sendmux-sync/react exports the provider and the hooks, and none of the store internals', async () => {
