@@ -1,16 +1,19 @@
 // `npm run demo:agent -- [--label-from ada@analytical.example] [--label agent_triaged]`
 //
 // A mailbox memory for an agent, in one short file: a full local replica of the
-// mailbox in Node (fake-indexeddb), kept live by the engine, read with RxJS views,
+// mailbox in Node (a SQLite file), kept live by the engine, read with RxJS views,
 // and written to with optimistic mutations. It prints a digest of unread mail per
 // sender whenever that changes, and labels new mail from one sender.
 //
 // Starts its own simulator (with new mail every few seconds) unless
 // SENDMUX_API_KEY is set (then SENDMUX_BASE_URL and SENDMUX_MAILBOX_ID apply).
 import { parseArgs } from 'node:util';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { asyncScheduler, concatMap, debounceTime, distinctUntilChanged, filter, first, firstValueFrom, map, throttleTime } from 'rxjs';
 import { createMailboxSync, type Message } from '../src/index.js';
+import { sqliteStorage } from '../src/sqlite.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { newMailStream } from './newMail.js';
 
@@ -27,6 +30,8 @@ SENDMUX_MAILBOX_ID apply).
   --seed <n>              simulator: generator seed (default 1)
   --deliver-every <s>     simulator: new mail every s seconds (default 4)
   --top <n>               senders shown in the digest (default 8)
+  --replica <file>        the SQLite replica (default agent-replica.sqlite with
+                          SENDMUX_API_KEY; a fresh temporary file for the simulator)
   -h, --help              this help`;
 
 const parseCommandLine = () => {
@@ -39,6 +44,7 @@ const parseCommandLine = () => {
         seed: { type: 'string', default: '1' },
         'deliver-every': { type: 'string', default: '4' },
         top: { type: 'string', default: '8' },
+        replica: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -67,13 +73,15 @@ if (!apiKey) {
   console.log(`simulator: ${sim.url} (${args.messages} messages, new mail every ${args['deliver-every']}s)`);
 }
 
-// 2. The replica: IndexedDB in Node via fake-indexeddb (in memory).
+// 2. The replica: a SQLite file, so the next run only catches up. The built-in
+// simulator is a new mailbox every run, so its replica is a fresh temporary file.
+const replica = args.replica ?? (sim ? join(mkdtempSync(join(tmpdir(), 'sendmux-agent-')), 'replica.sqlite') : 'agent-replica.sqlite');
+console.log(`replica: ${replica}`);
 const sync = createMailboxSync({
   apiKey,
   ...(baseUrl ? { baseUrl } : {}),
   ...(process.env.SENDMUX_MAILBOX_ID ? { mailboxId: process.env.SENDMUX_MAILBOX_ID } : {}),
-  indexedDB: new IDBFactory(),
-  IDBKeyRange,
+  storage: sqliteStorage({ path: replica }),
 });
 sync.errors$.subscribe((e) => console.error(`sync: ${e.code}: ${e.message}`));
 sync.status$

@@ -85,7 +85,7 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     stop$,
     core.thread$,
   );
-  const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText);
+  const windows = attachWindows(engine, windowActiveMs !== undefined ? { windowActiveMs } : {}, stop$, content.bodyText, options.storage?.textSearch);
   // The server's folder-list order, kept by the leader (folders/query-changes).
   let stopFolderOrder: (() => void) | undefined;
   void engine.context.then((ctx) => (stopFolderOrder = startFolderOrder(ctx)), () => undefined);
@@ -165,7 +165,7 @@ export type { MessagePatch, MutationErrorDetail, MutationOutcome, MutationReason
 export type { OutboxOptions } from './sync/mutations.js';
 export type { MessageQuery, MessageSortKey, ThreadQuery, ThreadWithMessages } from './store/queries.js';
 export type { ReplicaSnapshot } from './store/snapshot.js';
-export { indexedDBStorage, type ReplicaStorage, type StorageDriver } from './store/storage.js';
+export { indexedDBStorage, type ReplicaStorage, type StorageDriver, type TextSearch } from './store/storage.js';
 export { SyncError, type SyncErrorCode } from './sync/errors.js';
 export { initialStatus, reduceStatus, type PushState, type SyncAction, type SyncPhase, type SyncStatus } from './sync/status.js';
 export type { EnvironmentEvent, EnvironmentSignals, PollOptions } from './sync/poll.js';

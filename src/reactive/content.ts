@@ -26,6 +26,7 @@ import {
 import type { ContentError } from '../content/errors.js';
 import type { ThreadWithMessages } from '../store/queries.js';
 import type { ReplicaStorage } from '../store/storage.js';
+import { contentDbNameOf } from '../store/contentDb.js';
 import { SyncError } from '../sync/errors.js';
 import type { SyncCoreParts } from '../sync/engine.js';
 import { defaultEnvironment, type EnvironmentSignals } from '../sync/poll.js';
@@ -83,9 +84,7 @@ interface Parts {
 }
 
 /** Name of the content cache database beside a replica database. */
-export function contentDbName(replicaName: string): string {
-  return `${replicaName}:content`;
-}
+export const contentDbName = contentDbNameOf;
 
 export function attachContent(
   engine: Pick<SyncCoreParts, 'context'>,

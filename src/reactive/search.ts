@@ -13,6 +13,8 @@ import { live } from '../store/live.js';
 import { Observable, combineLatest, distinctUntilChanged, from, map, of, startWith, switchMap, takeUntil } from 'rxjs';
 import type { Folder, Message } from '../api/index.js';
 import { ALL_MESSAGES, type MailboxDb } from '../store/db.js';
+import { watchMessages } from '../store/queries.js';
+import type { TextSearch } from '../store/storage.js';
 import { sameRecord } from '../store/overlay.js';
 import {
   hasFreeText,
@@ -77,6 +79,8 @@ export interface SearchDeps {
    * feed (`live`), so it is re-run after writes it read.
    */
   localSearch?: (query: SearchQuery, options: { limit: number }) => Promise<Array<{ message: Message; snippet?: SearchSnippet }>>;
+  /** The storage backend's full-text index (SQLite), tried before the scan. */
+  textSearch?: TextSearch;
   until: Observable<unknown>;
 }
 
@@ -192,6 +196,46 @@ export async function searchLocal(
   return hits;
 }
 
+/** Candidates read from a full-text index per page. */
+const CANDIDATE_PAGE = 200;
+
+/**
+ * Newest-first local search through a backend's full-text index: candidates a page
+ * at a time (every hit is among them), each checked against the whole query with
+ * `matchMessage`, as `searchLocal` checks what it walks. Undefined when the index
+ * cannot narrow the query (no word to look up): the scan answers it then.
+ */
+export async function searchIndexed(
+  db: MailboxDb,
+  query: SearchQuery,
+  options: { limit: number; textSearch: TextSearch; bodyText?: SearchDeps['bodyText']; maxCandidates?: number },
+): Promise<LocalHit[] | undefined> {
+  if (query.items.length === 0) return [];
+  // The index is written with the messages, out of the change feed's sight.
+  await watchMessages(db);
+  const folderIds = folderResolver(await db.folders.toArray());
+  const terms = searchTermsOf(query);
+  const bodyText = hasFreeText(query) ? options.bodyText : undefined;
+  const maxCandidates = options.maxCandidates ?? 5_000;
+  const hits: LocalHit[] = [];
+  for (let offset = 0; hits.length < options.limit && offset < maxCandidates; offset += CANDIDATE_PAGE) {
+    const page = await options.textSearch.candidates(db.name, query, { limit: CANDIDATE_PAGE, offset });
+    if (page === undefined) return undefined;
+    const messages = await db.messages.bulkGet(page.map((c) => c.id));
+    const bodies = bodyText ? await bodyText(page.map((c) => c.id)) : undefined;
+    page.forEach((candidate, i) => {
+      const message = messages[i];
+      if (!message || hits.length >= options.limit) return;
+      const body = bodies?.get(message.id);
+      if (!matchMessage(query, message, { folderIds, ...(body !== undefined ? { body } : {}) })) return;
+      const snippet = candidate.snippet && candidate.snippet.highlights.length > 0 ? candidate.snippet : snippetFor(message, terms, body);
+      hits.push(snippet ? { message, snippet } : { message });
+    });
+    if (page.length < CANDIDATE_PAGE) break;
+  }
+  return hits;
+}
+
 /** The server side of one search: not asked, waiting, or its (narrowed) hits. */
 type ServerSide = { status: 'off' } | { status: 'loading' } | { status: 'ready'; records: readonly Message[] };
 
@@ -213,10 +257,13 @@ export function createSearchViews(deps: SearchDeps): SearchViews {
       deps.db.then(
         (db) => {
           if (closed) return;
-          const { localSearch } = deps;
+          const { localSearch, textSearch } = deps;
+          const scan = () => searchLocal(db, query, { limit, scanLimit, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) });
           const read = localSearch
             ? () => localSearch(query, { limit })
-            : () => searchLocal(db, query, { limit, scanLimit, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) });
+            : textSearch
+              ? async () => (await searchIndexed(db, query, { limit, textSearch, ...(deps.bodyText ? { bodyText: deps.bodyText } : {}) })) ?? (await scan())
+              : scan;
           inner = live(read).subscribe({
             next: (v) => subscriber.next(v),
             error: (e: unknown) => subscriber.error(e),

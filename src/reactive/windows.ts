@@ -4,6 +4,7 @@ import { defer, from, switchMap, takeUntil, type Observable } from 'rxjs';
 import type { SyncCoreParts } from '../sync/engine.js';
 import { DEFAULT_WINDOW_SORT, windowKey, type WindowFilter } from '../sync/queryWindow.js';
 import { createWindowManager, type MessageWindow, type WindowManager, type WindowOptions } from '../sync/windows.js';
+import type { TextSearch } from '../store/storage.js';
 import { createSearchViews, type SearchOptions, type SearchState } from './search.js';
 
 /** Window and search methods of a MailboxSync. */
@@ -29,6 +30,7 @@ export function attachWindows(
   options: WindowsOptions,
   stop$: Observable<unknown>,
   bodyText?: (ids: readonly string[]) => Promise<ReadonlyMap<string, string>>,
+  textSearch?: TextSearch,
 ): { methods: MailboxWindows; manager: Promise<WindowManager> } {
   const manager = engine.context.then((ctx) =>
     createWindowManager(ctx, { until: stop$, ...(options.windowActiveMs !== undefined ? { activeForMs: options.windowActiveMs } : {}) }),
@@ -54,6 +56,7 @@ export function attachWindows(
     window$,
     until: stop$,
     ...(bodyText ? { bodyText } : {}),
+    ...(textSearch ? { textSearch } : {}),
   });
 
   return { methods: { window$, search$: search.search$ }, manager };

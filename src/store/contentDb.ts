@@ -9,6 +9,14 @@ import type { ReplicaStorage } from './storage.js';
 /** Prefix of the default content database name; the mailbox id follows it. */
 export const CONTENT_DB_NAME_PREFIX = 'sendmux-sync-content:';
 
+/** What the content cache's database name adds to its replica's name. */
+export const CONTENT_DB_SUFFIX = ':content';
+
+/** The content database name of a replica database. */
+export function contentDbNameOf(replicaName: string): string {
+  return `${replicaName}${CONTENT_DB_SUFFIX}`;
+}
+
 /** The default content database name of a mailbox. */
 export function defaultContentDbName(mailboxId: string): string {
   return `${CONTENT_DB_NAME_PREFIX}${mailboxId}`;

@@ -360,3 +360,11 @@ export async function getThreadWithMessages(db: MailboxDb, id: string): Promise<
   messages.sort(messageComparator('received_at', 'asc'));
   return { thread, messages };
 }
+
+/**
+ * Reads one message over the whole key range, so a live read that calls this re-runs
+ * after any write of a message (what a backend's own index cannot tell the change feed).
+ */
+export async function watchMessages(db: MailboxDb): Promise<void> {
+  await db.messages.toCollection().limit(1).toArray();
+}

@@ -6,6 +6,7 @@
 // on a better-sqlite3 file. Both run the same transactions, the same change feed
 // (`live`) and the same test suites.
 import type { Dexie } from 'dexie';
+import type { SearchQuery, SearchSnippet } from './searchSyntax.js';
 
 /** How a backend prepares one Dexie database (replica or content cache) it stores. */
 export interface StorageDriver {
@@ -27,6 +28,18 @@ export interface ReplicaStorage {
   readonly location: string;
   /** How databases are opened on it. */
   readonly driver: StorageDriver;
+  /** A full-text index of the replica's messages, when the backend keeps one. */
+  readonly textSearch?: TextSearch;
+}
+
+/** A backend's full-text index (SQLite: FTS5). */
+export interface TextSearch {
+  /**
+   * Candidate hits of `query` in the replica `dbName`, newest first: every true hit is
+   * among them (the caller checks each against the whole query). Undefined when the
+   * index cannot narrow this query (no word to look up).
+   */
+  candidates(dbName: string, query: SearchQuery, page: { limit: number; offset: number }): Promise<Array<{ id: string; snippet?: SearchSnippet }> | undefined>;
 }
 
 /** IndexedDB as a {@link ReplicaStorage}: the browser's own, or any factory (fake-indexeddb in tests). */

@@ -46,6 +46,7 @@ const ENTRY_SOURCES: Record<string, string> = {
   'sendmux-sync/api': 'src/api/index.ts',
   'sendmux-sync/sim': 'src/sim/index.ts',
   'sendmux-sync/react': 'src/react/index.ts',
+  'sendmux-sync/sqlite': 'src/sqlite.ts',
 };
 
 /** Points the package's own name at its sources (the tarball's types are checked by check:package). */
@@ -100,7 +101,7 @@ describe('README code', () => {
       const tsx = join(root, 'node_modules', '.bin', 'tsx');
       const child = spawn(tsx, [fileOf(b)], {
         cwd: root,
-        env: { ...process.env, SENDMUX_API_KEY: sim.apiKey, SENDMUX_BASE_URL: sim.url },
+        env: { ...process.env, SENDMUX_API_KEY: sim.apiKey, SENDMUX_BASE_URL: sim.url, SENDMUX_REPLICA: join(dir, `replica-${b.line}.sqlite`) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

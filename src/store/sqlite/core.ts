@@ -48,7 +48,7 @@ const CURSOR_CHUNK = 200;
 /** Something that wants to see every row write of a table (full-text indexing). */
 export interface TableWriteHook {
   /** Called inside the writing transaction, after the row changed (`next` undefined: deleted). */
-  (key: unknown, previous: unknown, next: unknown): void;
+  (conn: Connection, key: unknown, previous: unknown, next: unknown): void;
 }
 
 function quote(name: string): string {
@@ -178,6 +178,17 @@ class StoreTable {
     for (const name of names) conn.db.exec(`DROP TABLE IF EXISTS ${quote(name)}`);
   }
 
+  /** Every stored row, key order, read a page at a time. */
+  *all(conn: Connection): Iterable<[unknown, unknown]> {
+    const page = conn.db.prepare(`SELECT k, v FROM ${this.name} WHERE k > ? ORDER BY k LIMIT 1000`);
+    for (let after: Buffer = Buffer.alloc(0); ; ) {
+      const rows = page.all(after) as { k: Buffer; v: Buffer }[];
+      for (const row of rows) yield [decodeKey(row.k), decodeValue(row.v)];
+      if (rows.length < 1000) return;
+      after = rows.at(-1)!.k;
+    }
+  }
+
   get(conn: Connection, key: unknown): unknown {
     const row = conn.statement(`SELECT v FROM ${this.name} WHERE k = ?`).get(encodeKey(key)) as { v: Buffer } | undefined;
     return row ? decodeValue(row.v) : undefined;
@@ -205,7 +216,7 @@ class StoreTable {
       const insert = conn.statement(`INSERT OR IGNORE INTO ${table} (ik, k) VALUES (?, ?)`);
       for (const ik of indexKeys(index, value)) insert.run(encodeKey(ik), k);
     }
-    for (const hook of this.hooks) hook(key, previous, value);
+    for (const hook of this.hooks) hook(conn, key, previous, value);
   }
 
   delete(conn: Connection, key: unknown): void {
@@ -218,7 +229,7 @@ class StoreTable {
     const previous = decodeValue(old.v);
     this.unindex(conn, k, previous);
     conn.statement(`DELETE FROM ${this.name} WHERE k = ?`).run(k);
-    for (const hook of this.hooks) hook(key, previous, undefined);
+    for (const hook of this.hooks) hook(conn, key, previous, undefined);
   }
 
   deleteRange(conn: Connection, range: DBCoreKeyRange): void {
@@ -459,6 +470,11 @@ export interface SqliteCoreOptions {
   file: SqliteFile;
   /** Row-write hooks per object store name (the replica's full-text index). */
   hooks?: Readonly<Record<string, readonly TableWriteHook[]>>;
+  /**
+   * Extra set-up in the database's set-up transaction, after its tables exist (the
+   * full-text index); `rows(table)` reads every stored value of a table.
+   */
+  setup?: (conn: Connection, rows: (table: string) => Iterable<[key: unknown, value: unknown]>) => void;
 }
 
 /**
@@ -490,6 +506,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
     }
     for (const table of tables.values()) table.migrate(conn, meta);
     conn.db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES ('tables', ?)`).run(JSON.stringify([...tables.keys()]));
+    options.setup?.(conn, (name) => tableOf(name).all(conn));
     conn.db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES ('db_name', ?)`).run(down.schema.name);
     file.resetStatements();
   };

@@ -3,8 +3,13 @@
 import { resolve } from 'node:path';
 import { Dexie, RangeSet, type DBCore } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import type { ReplicaStorage, StorageDriver } from '../storage.js';
-import { createSqliteCore, dropSqliteDatabase, type TableWriteHook } from './core.js';
+import type { Message } from '../../api/types.js';
+import type { BodyRow } from '../contentDb.js';
+import { CONTENT_DB_SUFFIX } from '../contentDb.js';
+import type { SearchQuery } from '../searchSyntax.js';
+import type { ReplicaStorage, StorageDriver, TextSearch } from '../storage.js';
+import { createSqliteCore, dropSqliteDatabase, tablePrefix, type SqliteCoreOptions } from './core.js';
+import { ftsCandidates, ftsTables, indexBody, indexMessage, setupFts, toFtsQuery } from './fts.js';
 import type { SqliteFileOptions } from './errors.js';
 import { SqliteFile } from './file.js';
 
@@ -40,7 +45,6 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   // Dexie opens its databases through IndexedDB; an in-memory one holds only their
   // schema, while every row lives in the SQLite file beneath.
   const factory = new IDBFactory();
-  const hooks: Record<string, Record<string, TableWriteHook[]>> = {};
   const deleteDatabase = factory.deleteDatabase.bind(factory);
   // Dexie's `db.delete()` resolves when this request succeeds: only after the rows are
   // gone from the file (dropping waits for transactions still running on it).
@@ -76,7 +80,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
             file = SqliteFile.acquire(path, options);
             stopWatching = file.onExternalChange(() => announceAll(db, down));
           }
-          return createSqliteCore(down, { file, hooks: hooks[db.name] ?? {} });
+          return createSqliteCore(down, { file, ...fullText(db) });
         },
       });
       db.on('close', () => {
@@ -87,7 +91,61 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
       });
     },
   };
-  return { kind: 'sqlite', location: path, driver };
+  const textSearch: TextSearch = {
+    async candidates(dbName: string, query: SearchQuery, page: { limit: number; offset: number }) {
+      const match = toFtsQuery(query);
+      if (match === null) return undefined;
+      const file = SqliteFile.acquire(path, options);
+      try {
+        const trans = file.transaction('readonly', [`${dbName}/messages`]);
+        const found = trans.run((conn) => ftsCandidates(conn, ftsTables(tablePrefix(dbName)), match, page));
+        trans.commit();
+        return await found;
+      } finally {
+        file.release();
+      }
+    },
+  };
+  return { kind: 'sqlite', location: path, driver, textSearch };
+}
+
+/**
+ * The full-text index's part in a database: the replica indexes its messages, the
+ * content cache its bodies' text (into the replica's index, in the same file).
+ */
+function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
+  const names = new Set(db.tables.map((t) => t.name));
+  if (names.has('messages') && names.has('memberships')) {
+    const tables = ftsTables(tablePrefix(db.name));
+    return {
+      hooks: { messages: [(conn, key, _previous, next) => indexMessage(conn, tables, key as string, next as Message | undefined)] },
+      setup(conn, rows) {
+        // A replica written before the index existed: index what it holds, once.
+        if (setupFts(conn, tables)) for (const [key, value] of rows('messages')) indexMessage(conn, tables, key as string, value as Message);
+      },
+    };
+  }
+  if (names.has('bodies') && db.name.endsWith(CONTENT_DB_SUFFIX)) {
+    const tables = ftsTables(tablePrefix(db.name.slice(0, -CONTENT_DB_SUFFIX.length)));
+    return {
+      hooks: {
+        bodies: [
+          (conn, _key, previous, next) => {
+            const row = (next ?? previous) as BodyRow | undefined;
+            if (!row || row.kind !== 'content') return;
+            const body = row.data.body as { text?: string | null } | null | undefined;
+            try {
+              indexBody(conn, tables, row.message_id, next ? (body?.text ?? null) : null);
+            } catch (error) {
+              // The replica's index is not there (a content cache opened on its own).
+              if (!/no such table/.test((error as Error).message)) throw error;
+            }
+          },
+        ],
+      },
+    };
+  }
+  return {};
 }
 
 /** An IDBRequest that settles like another one made later (or fails first). */
