@@ -59,7 +59,11 @@ export interface MailboxSyncOptions {
   events?: boolean;
   /** Page size of list calls (clamped to the session's `list_limit_max`). */
   pageSize?: number;
-  /** Leader election across tabs and engines on one database (default 'auto': Web Locks when available, else the IndexedDB lease). */
+  /**
+   * Leader election across tabs and engines on one database (default 'auto': Web Locks
+   * when available, else the lease in the database; on SQLite storage the lease unless
+   * `locks` is given, since a process's Web Locks do not reach other processes).
+   */
   leader?: LeaderMode;
   /** Web Locks implementation for the election (default `navigator.locks`). */
   locks?: LockManagerLike;
@@ -523,9 +527,14 @@ export function createSyncCore(options: MailboxSyncOptions, wiring: CoreWiring =
           error: () => undefined,
         });
         const lease = () => leaseElection(ctx.db, clock);
+        // A SQLite file is shared by processes, and a process's own Web Locks (Node
+        // 24.5+ has navigator.locks) do not reach the others: there 'auto' is the
+        // lease in the file, unless the app injects locks that span its processes.
+        const requested = options.leader ?? 'auto';
+        const mode = requested === 'auto' && !options.locks && options.storage?.kind === 'sqlite' ? 'lease' : requested;
         election = options.locks
-          ? electLeader(ctx.db.name, options.leader ?? 'auto', options.locks, lease)
-          : electLeader(ctx.db.name, options.leader ?? 'auto', undefined, lease);
+          ? electLeader(ctx.db.name, mode, options.locks, lease)
+          : electLeader(ctx.db.name, mode, undefined, lease);
         if (!election.isLeader()) follow(ctx);
         void election.acquired.then(() => becomeLeader(ctx));
       })();

@@ -21,7 +21,7 @@ export interface LeaderElection {
 
 /** How an engine decides whether it leads. */
 export type LeaderMode =
-  /** Web Locks when available; else the IndexedDB lease (browsers without Web Locks, Node). */
+  /** Web Locks when available; else the IndexedDB lease (browsers without Web Locks, Node, and SQLite files shared by processes). */
   | 'auto'
   /** The IndexedDB lease (lease.ts), even where Web Locks exist. */
   | 'lease'
