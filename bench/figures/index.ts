@@ -7,12 +7,14 @@ import { firstRowsFigure, pushFigure, remoteChangeFigure } from './live.js';
 import { optimisticFigure } from './optimistic.js';
 import { peersFigure } from './peers.js';
 import { rateLimitedFigure } from './rate-limited.js';
+import { sqliteFigure } from './sqlite.js';
 import { changeCostFigure, idleFigure } from './traffic.js';
 
 export const FIGURES: readonly FigureDef[] = [
   peersFigure,
   bootstrapFigure,
   folderPageFigure,
+  sqliteFigure,
   firstRowsFigure,
   pushFigure,
   optimisticFigure,

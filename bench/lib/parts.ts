@@ -4,6 +4,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import type { Simulator, SimulatorOptions } from '../../src/sim/index.js';
 import type { MailboxSync, MailboxSyncOptions } from '../../src/index.js';
+import type { SqliteStorage, SqliteStorageOptions } from '../../src/sqlite.js';
 import type { BenchContext } from './context.js';
 
 export type { Simulator, MailboxSync, MailboxSyncOptions };
@@ -44,24 +45,41 @@ export async function loadEngine(): Promise<EngineFactory | string> {
   }
 }
 
+/** `sqliteStorage` of the public `sendmux-sync/sqlite` entry (src/sqlite.ts; needs better-sqlite3). */
+export async function loadSqliteStorage(): Promise<((options: SqliteStorageOptions) => SqliteStorage) | string> {
+  try {
+    const m = (await import('../../src/sqlite.js')) as { sqliteStorage?: (o: SqliteStorageOptions) => SqliteStorage };
+    if (typeof m.sqliteStorage !== 'function') return 'src/sqlite.ts does not export sqliteStorage yet';
+    return m.sqliteStorage;
+  } catch (e) {
+    return `SQLite storage not available: ${reasonOf(e)}`;
+  }
+}
+
 /** A fresh fake-indexeddb factory (isolated, garbage-collected with the engine). */
 export function nodeIdb(): { indexedDB: IDBFactory; IDBKeyRange: typeof IDBKeyRange } {
   return { indexedDB: new IDBFactory(), IDBKeyRange };
 }
 
-/** Counts what an engine's fetch sees: requests and responses by status (429s). */
+/** Counts what an engine's fetch sees: requests by method and URL path, responses by status (429s). */
 export interface FetchCounter {
   fetch: typeof fetch;
   requests: number;
+  byPath: Record<string, number>;
   byStatus: Record<number, number>;
 }
 
 export function countingFetch(): FetchCounter {
   const c: FetchCounter = {
     requests: 0,
+    byPath: {},
     byStatus: {},
     fetch: async (input, init) => {
       c.requests++;
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      const key = `${method.toUpperCase()} ${new URL(url).pathname}`;
+      c.byPath[key] = (c.byPath[key] ?? 0) + 1;
       const res = await fetch(input, init);
       c.byStatus[res.status] = (c.byStatus[res.status] ?? 0) + 1;
       return res;

@@ -1,8 +1,10 @@
 // Baselines written in the bench, with plain fetch (no engine, no API client):
 // - the raw limit of a bootstrap: list every page of every record type the engine
-//   replicates, then one Dexie bulkPut per type;
+//   replicates, then one Dexie bulkPut per type (fake-indexeddb), or one
+//   better-sqlite3 transaction per page (SQLite);
 // - the naive "official SDK in a loop" client: re-list each folder's first page every
 //   poll interval.
+import type Database from 'better-sqlite3';
 import { Dexie } from 'dexie';
 import type { IdbEnv } from '../peers/peers.js';
 
@@ -66,6 +68,38 @@ export async function rawDexiePut(env: IdbEnv, name: string, records: RawListing
   db.close();
   await db.delete();
   return ms;
+}
+
+/**
+ * Milliseconds to write the listing into a new SQLite file with better-sqlite3, the
+ * way the engine receives it: one transaction per page of `pageSize` records, one
+ * prepared INSERT per type into a `(id TEXT PRIMARY KEY, json TEXT)` table, the
+ * record as JSON text. WAL and synchronous=NORMAL, as the engine's file. Tables are
+ * created before the clock starts; no secondary index is written.
+ */
+export async function rawSqliteInsert(path: string, records: RawListing['records'], pageSize: number = MAX_PAGE): Promise<number> {
+  // Loaded here so figures that never call this do not need the native module.
+  const { default: open } = (await import('better-sqlite3')) as { default: typeof Database };
+  const db = open(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const writers = Object.entries(records).map(([type, rows]) => {
+      db.exec(`CREATE TABLE "${type}" (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
+      const insert = db.prepare<[string, string]>(`INSERT INTO "${type}" (id, json) VALUES (?, ?)`);
+      const page = db.transaction((chunk: ReadonlyArray<{ id: string }>) => {
+        for (const r of chunk) insert.run(r.id, JSON.stringify(r));
+      });
+      const pages: Array<ReadonlyArray<{ id: string }>> = [];
+      for (let i = 0; i < rows.length; i += pageSize) pages.push(rows.slice(i, i + pageSize));
+      return { pages, page };
+    });
+    const t0 = performance.now();
+    for (const { pages, page } of writers) for (const chunk of pages) page(chunk);
+    return performance.now() - t0;
+  } finally {
+    db.close();
+  }
 }
 
 /**
