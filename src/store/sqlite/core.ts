@@ -127,7 +127,7 @@ interface Row {
 /** The SQL side of one object store of one database. */
 class StoreTable {
   readonly name: string;
-  private readonly indexes: { index: DBCoreIndex; table: string }[];
+  private readonly indexes: { index: DBCoreIndex; table: string; insert: string; remove: string }[];
 
   constructor(
     prefix: string,
@@ -135,8 +135,19 @@ class StoreTable {
     private readonly hooks: readonly TableWriteHook[],
   ) {
     this.name = quote(`${prefix}/${schema.name}`);
-    this.indexes = schema.indexes.map((index) => ({ index, table: quote(`${prefix}/${schema.name}/${index.name ?? ''}`) }));
+    this.indexes = schema.indexes.map((index) => {
+      const table = quote(`${prefix}/${schema.name}/${index.name ?? ''}`);
+      return { index, table, insert: `INSERT OR IGNORE INTO ${table} (ik, k) VALUES (?, ?)`, remove: `DELETE FROM ${table} WHERE ik = ? AND k = ?` };
+    });
+    this.sql = {
+      get: `SELECT v FROM ${this.name} WHERE k = ?`,
+      put: `INSERT OR REPLACE INTO ${this.name} (k, v) VALUES (?, ?)`,
+      delete: `DELETE FROM ${this.name} WHERE k = ?`,
+    };
   }
+
+  /** The row statements' SQL, built once. */
+  private readonly sql: { get: string; put: string; delete: string };
 
   /** Creates missing tables, fills new indexes, drops removed ones (inside a transaction). */
   migrate(conn: Connection, meta: string): void {
@@ -190,31 +201,31 @@ class StoreTable {
   }
 
   get(conn: Connection, key: unknown): unknown {
-    const row = conn.statement(`SELECT v FROM ${this.name} WHERE k = ?`).get(encodeKey(key)) as { v: Buffer } | undefined;
+    const row = conn.statement(this.sql.get).get(encodeKey(key)) as { v: Buffer } | undefined;
     return row ? decodeValue(row.v) : undefined;
   }
 
   /** Removes the index rows of a stored value. */
   private unindex(conn: Connection, k: Buffer, value: unknown): void {
-    for (const { index, table } of this.indexes) {
-      const remove = conn.statement(`DELETE FROM ${table} WHERE ik = ? AND k = ?`);
-      for (const key of indexKeys(index, value)) remove.run(encodeKey(key), k);
+    for (const { index, remove } of this.indexes) {
+      const statement = conn.statement(remove);
+      for (const key of indexKeys(index, value)) statement.run(encodeKey(key), k);
     }
   }
 
   write(conn: Connection, key: unknown, value: unknown, bytes: Buffer, mode: 'add' | 'put'): void {
     const k = encodeKey(key);
-    const old = conn.statement(`SELECT v FROM ${this.name} WHERE k = ?`).get(k) as { v: Buffer } | undefined;
+    const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     let previous: unknown;
     if (old) {
       if (mode === 'add') throw domError('ConstraintError', `a record with this key already exists in ${this.schema.name}`);
       previous = decodeValue(old.v);
       this.unindex(conn, k, previous);
     }
-    conn.statement(`INSERT OR REPLACE INTO ${this.name} (k, v) VALUES (?, ?)`).run(k, bytes);
-    for (const { index, table } of this.indexes) {
-      const insert = conn.statement(`INSERT OR IGNORE INTO ${table} (ik, k) VALUES (?, ?)`);
-      for (const ik of indexKeys(index, value)) insert.run(encodeKey(ik), k);
+    conn.statement(this.sql.put).run(k, bytes);
+    for (const { index, insert } of this.indexes) {
+      const statement = conn.statement(insert);
+      for (const ik of indexKeys(index, value)) statement.run(encodeKey(ik), k);
     }
     for (const hook of this.hooks) hook(conn, key, previous, value);
   }
@@ -224,11 +235,11 @@ class StoreTable {
   }
 
   private deleteEncoded(conn: Connection, k: Buffer, key: unknown): void {
-    const old = conn.statement(`SELECT v FROM ${this.name} WHERE k = ?`).get(k) as { v: Buffer } | undefined;
+    const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     if (!old) return;
     const previous = decodeValue(old.v);
     this.unindex(conn, k, previous);
-    conn.statement(`DELETE FROM ${this.name} WHERE k = ?`).run(k);
+    conn.statement(this.sql.delete).run(k);
     for (const hook of this.hooks) hook(conn, key, previous, undefined);
   }
 

@@ -266,12 +266,16 @@ export class SqliteFile {
     readonly path: string,
     options: SqliteFileOptions,
   ) {
-    const open = () => {
+    const open = (cacheKiB: number) => {
       const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5_000 });
       db.pragma('journal_mode = WAL');
       // WAL + NORMAL survives a crash of the process (kill -9) with every committed
       // transaction; only a power loss can drop the last ones.
       db.pragma('synchronous = NORMAL');
+      db.pragma(`cache_size = -${cacheKiB}`);
+      // Checkpoints (which sync the file) every 64 MB of log instead of SQLite's 4 MB:
+      // a bootstrap spent a third of its commit time in them.
+      db.pragma('wal_autocheckpoint = 16384');
       return db;
     };
     try {
@@ -279,8 +283,8 @@ export class SqliteFile {
       // Created 0600 before SQLite opens it: the replica is private mail.
       closeSync(openSync(path, 'a', 0o600));
       chmodSync(path, 0o600);
-      this.writer = new Connection(open());
-      this.reader = new Connection(open());
+      this.writer = new Connection(open(32 * 1024));
+      this.reader = new Connection(open(16 * 1024));
     } catch (error) {
       throw new SqliteStorageError('open_failed', `cannot open the SQLite replica at ${path}: ${(error as Error).message}`, {
         cause: error,
