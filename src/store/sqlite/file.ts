@@ -143,9 +143,14 @@ export class SqliteTransaction {
     }
     const zone = currentZone();
     return new Promise<T>((resolve, reject) => {
+      // A request run at once settles in its caller's zone as it is; one run when the
+      // transaction's turn comes (always from a task of its own, see SqliteFile.kick)
+      // settles back in the zone it was made in, as Dexie's IndexedDB core does.
+      let deferred = false;
+      const settle = <A>(fn: (arg: A) => void, arg: A) => (deferred ? inZone(zone, fn, arg) : fn(arg));
       const step = () => {
         if (this.state === 'done') {
-          inZone(zone, reject, domError('TransactionInactiveError', 'the transaction has finished'));
+          settle(reject, domError('TransactionInactiveError', 'the transaction has finished'));
           return;
         }
         this.ticket += 1;
@@ -154,17 +159,20 @@ export class SqliteTransaction {
           result = work(this.conn!);
         } catch (error) {
           this.inFlight -= 1;
-          inZone(zone, reject, error);
+          settle(reject, error);
           this.fail(error as Error);
           return;
         }
         this.inFlight -= 1;
-        inZone(zone, resolve, result);
+        settle(resolve, result);
         this.idleCheck();
       };
       this.inFlight += 1;
       if (this.state === 'active') step();
-      else this.waiting.push(step);
+      else {
+        deferred = true;
+        this.waiting.push(step);
+      }
     });
   }
 
@@ -255,6 +263,8 @@ export class SqliteFile {
   private readGroupEpoch = -1;
   /** Readers waiting for the read group to end (they need a newer snapshot). */
   private nextReaders: SqliteTransaction[] = [];
+  /** Whether a `kick` is scheduled. */
+  private kicked = false;
   /** Commits seen (ours, or another process's): a read group's snapshot is of one. */
   private commits = 0;
   private users = 0;
@@ -402,21 +412,36 @@ export class SqliteFile {
       }
       if (outcome === 'commit') this.commits += 1;
       this.currentWriter = undefined;
-      this.pumpWriters();
-      this.releaseReaders();
+      this.kick();
       return;
     }
     if (this.readGroup.delete(trans)) {
       if (this.readGroup.size === 0) {
         if (this.reader.db.inTransaction) this.reader.db.exec('COMMIT');
-        const waiting = this.nextReaders.splice(0);
-        for (const next of waiting) this.startReader(next);
+        this.kick();
       }
       return;
     }
     this.writeQueue = this.writeQueue.filter((t) => t !== trans);
     this.blockedReaders = this.blockedReaders.filter((t) => t !== trans);
     this.nextReaders = this.nextReaders.filter((t) => t !== trans);
+  }
+
+  /**
+   * Starts whoever waited, in a task of its own: a transaction ends inside its
+   * caller's code (a commit Dexie asks for, an abort), and the requests waiting in the
+   * next ones must not settle there, in the middle of another zone's microtasks.
+   */
+  private kick(): void {
+    if (this.kicked) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      if (!this.writer.db.open) return;
+      this.pumpWriters();
+      this.releaseReaders();
+      if (this.readGroup.size === 0) for (const next of this.nextReaders.splice(0)) this.startReader(next);
+    });
   }
 
   private releaseReaders(): void {
