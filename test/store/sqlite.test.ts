@@ -216,6 +216,29 @@ describe('SQLite backend: the file', () => {
   });
 });
 
+describe('SQLite backend: change notifications', () => {
+  it('a read-only transaction announces no change (an undefined set broke the other live queries)', async () => {
+    const db = open('quiet-reads', { storage: sqliteStorage({ path: newPath() }) });
+    await db.rows.put({ id: 'a', folder: 'x', n: 1, tags: [] });
+    const announced: unknown[] = [];
+    const listener = (parts: unknown) => announced.push(parts);
+    Dexie.on('storagemutated', listener);
+    try {
+      await db.rows.toArray();
+      await db.transaction('r', db.rows, () => db.rows.count());
+      await new Promise((r) => setTimeout(r, 20));
+      expect(announced).toEqual([]);
+      await db.rows.put({ id: 'b', folder: 'x', n: 2, tags: [] });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(announced.length).toBeGreaterThan(0);
+      expect(announced.every((parts) => parts !== undefined && parts !== null)).toBe(true);
+    } finally {
+      Dexie.on('storagemutated').unsubscribe(listener);
+      db.close();
+    }
+  });
+});
+
 describe('createMailboxSync in Node', () => {
   it('without storage and without indexedDB fails at once, naming both ways', () => {
     expect(() => createMailboxSync({ apiKey: 'smx_mbx_x', baseUrl: 'http://127.0.0.1:9' })).toThrow(/sqliteStorage.*indexedDB/s);

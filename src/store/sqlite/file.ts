@@ -82,7 +82,7 @@ export class SqliteTransaction {
   oncomplete: ((event: unknown) => void) | null = null;
   error: Error | null = null;
   /** Set by Dexie's observability middleware: what this transaction changed. */
-  mutatedParts?: unknown;
+  declare mutatedParts?: unknown;
   state: State = 'queued';
   /** The connection this transaction runs on (set when it starts). */
   conn: Connection | undefined;
