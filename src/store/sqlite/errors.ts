@@ -4,6 +4,7 @@
 /** Error of the SQLite backend (`code` says what failed). */
 export class SqliteStorageError extends Error {
   override readonly name = 'SqliteStorageError';
+  /** An error of kind `code`; `cause` is SQLite's own error, when there is one. */
   constructor(
     readonly code: 'open_failed' | 'transaction_inactive' | 'unsupported_schema' | 'constraint' | 'closed',
     message: string,

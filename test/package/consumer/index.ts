@@ -5,7 +5,7 @@
 import { createMailboxSync, sanitizeHtml, SyncError, type Folder, type Message, type MailboxSync, type SyncPhase, type SyncStatus } from 'sendmux-sync';
 import { createMailboxApi, SendmuxApiError, type MailboxApi, type Session } from 'sendmux-sync/api';
 import { startSimulator, type Simulator } from 'sendmux-sync/sim';
-import { sqliteStorage, SqliteStorageError, type SqliteStorage } from 'sendmux-sync/sqlite';
+import { sqliteStorage, type SqliteStorage, type SqliteStorageError } from 'sendmux-sync/sqlite';
 import { createElement, type ReactElement } from 'react';
 import {
   MailboxSyncProvider,
@@ -126,6 +126,6 @@ export async function main(): Promise<void> {
 const storage = sqliteStorage({ path: 'replica.sqlite', pollMs: 100 });
 assertType<Equal<typeof storage, SqliteStorage>>();
 assertType<Equal<typeof storage.kind, 'sqlite'>>();
-const onSqlite: MailboxSync = createMailboxSync({ apiKey: 'smx_mbx_x', storage });
+export const onSqlite: MailboxSync = createMailboxSync({ apiKey: 'smx_mbx_x', storage });
 assertNotAny<IsAny<typeof onSqlite>>();
-assertType<Equal<InstanceType<typeof SqliteStorageError>['code'], 'open_failed' | 'transaction_inactive' | 'unsupported_schema' | 'constraint' | 'closed'>>();
+assertType<Equal<SqliteStorageError['code'], 'open_failed' | 'transaction_inactive' | 'unsupported_schema' | 'constraint' | 'closed'>>();
