@@ -28,7 +28,7 @@ import type {
 } from 'dexie';
 import { decodeKey, encodeKey, isValidKey } from './keys.js';
 import { SqliteStorageError, domError } from './errors.js';
-import { currentZone, inZone, type Connection, type SqliteFile, type SqliteTransaction } from './file.js';
+import { currentZone, type Connection, type SqliteFile, type SqliteTransaction } from './file.js';
 
 /** Range types of DBCoreKeyRange (a const enum in Dexie's types). */
 const RANGE_EQUAL = 1;
@@ -381,8 +381,10 @@ class ChunkCursor implements DBCoreCursor {
 
   /** Moves to the next row chosen by `pick`, then calls back (or ends the iteration). */
   private step(pick: () => Row | undefined): void {
-    this.sqlTrans.run(pick).then(
-      (row) => {
+    this.sqlTrans.task(
+      this.zone,
+      () => {
+        const row = pick();
         if (!row) {
           this.done = true;
           this.resolveIteration?.(undefined);
@@ -391,7 +393,7 @@ class ChunkCursor implements DBCoreCursor {
         this.current = row;
         this.show();
         try {
-          if (this.onNext) inZone(this.zone, this.onNext, undefined);
+          this.onNext?.();
         } catch (error) {
           this.fail(error as Error);
         }

@@ -180,8 +180,41 @@ export class SqliteTransaction {
   start(conn: Connection): void {
     this.conn = conn;
     this.state = 'active';
-    for (const step of this.waiting.splice(0)) step();
+    // Each waiting request settles in a task of its own, as IndexedDB delivers each
+    // request's event: Dexie re-enters the request's zone around it, and two zones
+    // entered in one task interleave their microtasks (a live query's zone then leaks
+    // into unrelated code that runs next).
+    for (const step of this.waiting.splice(0)) setImmediate(step);
     this.idleCheck();
+  }
+
+  /**
+   * Runs `callback` in a task of its own, in `zone`, as part of this transaction
+   * (it stays open until the callback ran): a cursor's next step, as IndexedDB fires
+   * a cursor's success event. A callback that throws aborts the transaction.
+   */
+  task(zone: unknown, callback: (conn: Connection) => void, onError: (error: unknown) => void): void {
+    if (this.state !== 'active') {
+      onError(domError('TransactionInactiveError', 'the transaction has finished'));
+      return;
+    }
+    this.inFlight += 1;
+    setImmediate(() => {
+      this.inFlight -= 1;
+      if (this.state !== 'active') {
+        onError(domError('TransactionInactiveError', 'the transaction has finished'));
+        return;
+      }
+      this.ticket += 1;
+      try {
+        inZone(zone, callback, this.conn!);
+      } catch (error) {
+        onError(error);
+        this.fail(error as Error);
+        return;
+      }
+      this.idleCheck();
+    });
   }
 
   /** Called by the file when the SQL transaction could not be opened for it. */
