@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { ReplaySubject } from 'rxjs';
+import { createAgentRecords, type MailboxAgentRecords } from './reactive/agent.js';
 import { attachContent, type ContentOptions, type MailboxContent } from './reactive/content.js';
 import { createMutations, type MailboxMutations } from './reactive/mutations.js';
 import { attachWindows, type MailboxWindows, type WindowsOptions } from './reactive/windows.js';
@@ -30,7 +31,7 @@ export interface MailboxSyncOptions extends EngineOptions, WindowsOptions {
 }
 
 /** A synced mailbox: lifecycle, status, read views, optimistic mutations, content, sends, windows and search. */
-export interface MailboxSync extends Omit<EngineSync, 'thread$'>, MailboxMutations, MailboxContent, MailboxWindows {}
+export interface MailboxSync extends Omit<EngineSync, 'thread$'>, MailboxMutations, MailboxContent, MailboxWindows, MailboxAgentRecords {}
 
 const DEFAULT_WINDOW_ACTIVE_MS = 10 * 60_000;
 
@@ -110,6 +111,7 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
     ...mutations,
     ...content.methods,
     ...windows.methods,
+    ...createAgentRecords(engine.context, options.now ?? (() => Date.now())),
     stop,
     async clear() {
       await stop();
@@ -120,6 +122,8 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
 }
 
 export type { MailboxViews } from './reactive/views.js';
+export type { AuditLog, LocalDrafts, MailboxAgentRecords } from './reactive/agent.js';
+export type { AuditEntry, DraftAddress, LocalDraft } from './store/agentLog.js';
 export type { ContentOptions, MailboxContent, ThreadWithContent } from './reactive/content.js';
 export type { MailboxWindows, WindowsOptions } from './reactive/windows.js';
 export type { ReplicaMode } from './sync/partialReplica.js';

@@ -8,6 +8,7 @@
 // pending" exact lives in `shadows`, `folderBases` and `threadBases` (overlay.ts).
 import { Dexie, RangeSet, type DBCore, type DBCoreMutateRequest, type DBCoreMutateResponse, type IndexableType, type Table } from 'dexie';
 import type { Folder, Identity, Message, Quota, Submission, Thread } from '../api/types.js';
+import type { AuditEntry, LocalDraft } from './agentLog.js';
 import type { PendingOp } from './pending.js';
 import type { ReplicaStorage } from './storage.js';
 
@@ -216,6 +217,8 @@ export class MailboxDb extends Dexie {
   declare readonly folderBases: Table<FolderBase, string>;
   declare readonly threadBases: Table<ThreadBase, string>;
   declare readonly windows: Table<WindowRow, string>;
+  declare readonly audit: Table<AuditEntry, number>;
+  declare readonly drafts: Table<LocalDraft, string>;
 
   constructor(name: string, given: MailboxDbOptions = {}) {
     const driver = given.storage?.driver;
@@ -259,6 +262,9 @@ export class MailboxDb extends Dexie {
     // are a reverse index walk. An index on the record itself (not a side table), so
     // every writer of `threads` keeps it current.
     this.version(4).stores({ threads: 'id, *folder_ids, last_message.received_at' });
+    // v5: what agents did (the audit log) and local drafts (the API keeps no drafts).
+    // Additive; the sync never reads or writes them (agentLog.ts does).
+    this.version(5).stores({ audit: '++seq, at', drafts: 'id, updated_at' });
     driver?.attach?.(this);
   }
 

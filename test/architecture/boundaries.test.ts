@@ -29,6 +29,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   react: ['api', 'store', 'sync', 'content', 'reactive', '(root)'],
   '(root)': ['api', 'store', 'sync', 'content', 'reactive'],
   sim: ['api'],
+  // The command line and MCP server (issue 16): the top layer, on the public entries
+  // (src/index.ts, src/sqlite.ts, the api client); nothing imports it.
+  cli: ['(root)', 'api'],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -85,6 +88,9 @@ describe('layer boundaries (DESIGN.md "Layers")', () => {
       'src/sync/x.ts (layer sync) imports src/reactive/views.js (layer reactive)',
     ]);
     expect(violations(join(src, 'store/x.ts'), "import type { SyncContext } from '../sync/context.js';")).toHaveLength(1);
+    expect(violations(join(src, 'cli/x.ts'), "import { live } from '../store/live.js';")).toHaveLength(1);
+    expect(violations(join(src, 'x.ts'), "import { main } from './cli/main.js';")).toHaveLength(1);
+    expect(violations(join(src, 'cli/x.ts'), "import { createMailboxSync } from '../index.js';")).toEqual([]);
     // Allowed: the store's own driver, a layer below, comments.
     expect(violations(join(src, 'store/x.ts'), "import { Dexie } from 'dexie';")).toEqual([]);
     expect(violations(join(src, 'sync/x.ts'), "import { live } from '../store/live.js'; // not 'dexie'")).toEqual([]);
