@@ -30,7 +30,8 @@ async function json(args: string[]): Promise<Record<string, unknown>> {
 
 type Summary = { id: string; thread_id: string; unread: boolean; labels: string[]; folders: string[] };
 
-describe('sendmux-sync CLI', () => {
+// Every command is a real process started through tsx (a few seconds each on a busy machine).
+describe('sendmux-sync CLI', { timeout: 180_000 }, () => {
   it('first sync downloads the mailbox, a second run reuses the replica with far fewer requests', async () => {
     sim.resetStats();
     const first = await json(['sync', '--once']);
