@@ -127,7 +127,8 @@ export interface ReadResult {
 /**
  * The message's body. Text by default (the API's clean text). `html` gives the API's
  * clean HTML sanitized with the engine's sanitizer, which needs a DOM: jsdom when it
- * is installed; without it the HTML is refused rather than printed unsanitized.
+ * is installed; without it the HTML is refused rather than printed unsanitized. A
+ * message with no HTML part gives its text, with `format: 'text'`.
  */
 export async function readMessage(ops: Ops, id: string, options: { html?: boolean } = {}): Promise<ReadResult> {
   const m = await messageOrFail(ops.sync, id);
@@ -140,9 +141,9 @@ export async function readMessage(ops: Ops, id: string, options: { html?: boolea
   const b = state.content.body;
   let body = b.text ?? '';
   let format: 'text' | 'html' = 'text';
-  if (options.html) {
-    const html = b.html ?? '';
-    body = await sanitized(html);
+  // A message without an HTML part reads as its text (`format` says which).
+  if (options.html && b.html) {
+    body = await sanitized(b.html);
     format = 'html';
   }
   return { message: summarize(m, folders), cc: (m.cc ?? []).map(address), format, body, truncated: b.is_truncated };

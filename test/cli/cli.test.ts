@@ -61,6 +61,16 @@ describe('sendmux-sync CLI', { timeout: 180_000 }, () => {
     expect(read.message.id).toBe(first.id);
     expect(read.format).toBe('text');
     expect(read.body.length).toBeGreaterThan(0);
+    // --html: the API's HTML, sanitized; a message with only text reads as text.
+    const { id: rich } = await sim.control.deliver({ subject: 'Rich', text: 'plain', html: '<p>Hello <b>bold</b></p><script>alert(1)</script>' });
+    const html = (await json(['read', rich, '--html'])) as { body: string; format: string };
+    expect(html.format).toBe('html');
+    expect(html.body).toContain('<b>bold</b>');
+    expect(html.body).not.toContain('script');
+    const { id: plainOnly } = await sim.control.deliver({ subject: 'Plain', text: 'only text here' });
+    const plain = (await json(['read', plainOnly, '--html'])) as { body: string; format: string };
+    expect(plain.format).toBe('text');
+    expect(plain.body).toContain('only text here');
     const thread = (await json(['thread', first.id])) as { thread_id: string; messages: Summary[] };
     expect(thread.thread_id).toBe(first.thread_id);
     expect(thread.messages.map((m) => m.id)).toContain(first.id);
