@@ -284,7 +284,10 @@ export const sqliteFigure: FigureDef = {
           sqlite_short_queries: value('count', short('sqlite').length),
           fake_indexeddb_short_queries: value('count', short('fake-indexeddb').length),
         },
-        targets: [],
+        targets: [
+          target('sqlite_ms p50', '<=', 10, sqliteSearch.p50, 'SQLite (FTS5 behind search$)'),
+          target('sqlite_ms p99', '<=', 50, sqliteSearch.p99, 'SQLite (FTS5 behind search$)'),
+        ],
         notes: [
           ...quickNote,
           `${SEARCH_QUERIES.length} queries, run once each in every restart process right after start() resolved (SQLite: ${runs.restart.sqlite.length} processes, fake-indexeddb: ${runs.restart['fake-indexeddb'].length}), in order, so the first pays the process's cold code paths; p50/p99 over all those samples. Timed from the search$ call to its first emission (limit 50; the local scan reads at most the newest 5,000 messages unless a storage backend answers search itself).`,
