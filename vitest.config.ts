@@ -26,7 +26,16 @@ export default defineConfig({
       // Everything, with the replica on fake-indexeddb (the browser suites use Chromium's IndexedDB).
       { extends: true, test: { name: 'indexeddb', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'] } },
       // The same engine suites with the replica on SQLite (sendmux-sync/sqlite).
-      { extends: true, test: { name: 'sqlite', include: EVERY_BACKEND, env: { SENDMUX_TEST_STORAGE: 'sqlite' } } },
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: EVERY_BACKEND,
+          // Always on SQLite already (child processes on one file): once is enough.
+          exclude: ['test/integration/sqlite-processes.test.ts'],
+          env: { SENDMUX_TEST_STORAGE: 'sqlite' },
+        },
+      },
     ],
   },
 });

@@ -5,7 +5,8 @@
 // like two tabs: one leads (the lease in the database), the other reads its commits
 // (PRAGMA data_version) and takes over when the leader dies.
 //
-// Always SQLite, whatever SENDMUX_TEST_STORAGE says, so it runs in one project only.
+// Always SQLite, whatever SENDMUX_TEST_STORAGE says; the vitest config runs it in the
+// `indexeddb` project only (the `sqlite` project leaves it out).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/api/types.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { BACKEND } from '../helpers/storage.js';
 import type { ChildCommand, ChildConfig } from './child/engine-child.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child', 'engine-child.ts');
@@ -183,7 +183,7 @@ async function unreadInbox(s: Simulator, n: number): Promise<string[]> {
 }
 
 // One project is enough: the children always use SQLite.
-describe.skipIf(BACKEND !== 'indexeddb')('SQLite replica across real processes (SIGKILL)', () => {
+describe('SQLite replica across real processes (SIGKILL)', () => {
   it('SIGKILL mid-bootstrap: a restarted process resumes from the saved cursor and converges', { timeout: 90_000 }, async () => {
     const total = 3000;
     const pageSize = 50;
