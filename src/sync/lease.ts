@@ -19,33 +19,11 @@ export const LEASE_KEY = 'leader-lease';
 export interface Lease {
   holder: string;
   expires: number;
-  /**
-   * The holder's process id, where engines run in processes (Node): processes on one
-   * SQLite file share a machine (SQLite's WAL needs that), so a lease whose process
-   * is gone is free at once instead of after `expires`.
-   */
-  pid?: number;
 }
 
 export interface LeaseOptions {
   /** How long a lease lasts without renewal (default 6 s): the takeover delay after a crash. */
   ttlMs?: number;
-  /** This engine's process id (default `process.pid` in Node; none in browsers). */
-  pid?: number;
-  /** Whether process `pid` is running (default: `process.kill(pid, 0)` in Node). */
-  processAlive?: (pid: number) => boolean;
-}
-
-const ownPid = (): number | undefined => (typeof process !== 'undefined' && typeof process.pid === 'number' ? process.pid : undefined);
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as { code?: string }).code === 'EPERM';
-  }
 }
 
 /**
@@ -54,8 +32,6 @@ function processAlive(pid: number): boolean {
  */
 export function leaseElection(db: MailboxDb, clock: EngineClock, options: LeaseOptions = {}): LeaderElection {
   const ttl = options.ttlMs ?? 6_000;
-  const pid = options.pid ?? ownPid();
-  const alive = options.processAlive ?? processAlive;
   // Unique per election: time and randomness differ across tabs; the counter keeps
   // elections of one process apart even with an injected, repeating random().
   const id = `${clock.now().toString(36)}-${Math.floor(clock.random() * 2 ** 32).toString(36)}-${(electionCount += 1)}`;
@@ -70,9 +46,8 @@ export function leaseElection(db: MailboxDb, clock: EngineClock, options: LeaseO
     db.transaction('rw', db.syncState, async () => {
       const now = clock.now();
       const row = (await db.syncState.get(LEASE_KEY))?.value as Lease | undefined;
-      const holderGone = row?.pid !== undefined && row.pid !== pid && !alive(row.pid);
-      if (row && row.holder !== id && row.expires > now && !holderGone) return false;
-      await db.syncState.put({ key: LEASE_KEY, value: { holder: id, expires: now + ttl, ...(pid !== undefined ? { pid } : {}) } satisfies Lease });
+      if (row && row.holder !== id && row.expires > now) return false;
+      await db.syncState.put({ key: LEASE_KEY, value: { holder: id, expires: now + ttl } satisfies Lease });
       return true;
     });
 

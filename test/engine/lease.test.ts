@@ -95,44 +95,6 @@ describe('IndexedDB lease election', () => {
     eb.release();
   });
 
-  it('a lease whose process is gone is taken at once; a running holder keeps it until it expires', async () => {
-    const store = testStore();
-    const d = new MailboxDb('lease-pid', store.options);
-    dbs.push(d);
-    await d.open();
-    const running = new Set([41, 42]);
-    const processAlive = (pid: number) => running.has(pid);
-    const c = manualClock();
-    // Process 41 holds an unexpired lease and runs: no takeover.
-    await d.syncState.put({ key: LEASE_KEY, value: { holder: 'other', expires: c.clock.now() + 60_000, pid: 41 } });
-    const waiting = leaseElection(d, c.clock, { ttlMs: 6_000, pid: 42, processAlive });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(waiting.isLeader()).toBe(false);
-    // Process 41 dies (SIGKILL: no release): the next attempt takes the lease, long before it expires.
-    running.delete(41);
-    c.advance(3_000);
-    await waiting.acquired;
-    expect(waiting.isLeader()).toBe(true);
-    expect(((await d.syncState.get(LEASE_KEY))?.value as { pid?: number }).pid).toBe(42);
-    waiting.release();
-  });
-
-  it('in Node the lease records this process, and a dead process id frees it', async () => {
-    const store = testStore();
-    const d = new MailboxDb('lease-real-pid', store.options);
-    dbs.push(d);
-    await d.open();
-    const { spawnSync } = await import('node:child_process');
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    const deadPid = Number(dead.stdout);
-    const c = manualClock();
-    await d.syncState.put({ key: LEASE_KEY, value: { holder: 'gone', expires: c.clock.now() + 60_000, pid: deadPid } });
-    const election = leaseElection(d, c.clock);
-    await election.acquired;
-    expect(((await d.syncState.get(LEASE_KEY))?.value as { pid?: number }).pid).toBe(process.pid);
-    election.release();
-  });
-
   it("two engines with leader: 'lease' on one database: one syncs, and the other takes over when it stops", async () => {
     s = await sim({ messages: 30 });
     const store = testStore();
