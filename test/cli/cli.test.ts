@@ -41,7 +41,7 @@ describe('sendmux-sync CLI', { timeout: 180_000 }, () => {
     const again = await json(['status']);
     expect(again).toMatchObject({ messages: 300, mailbox_id: sim.mailboxId });
     const secondRequests = sim.stats().requests;
-    expect(secondRequests).toBeLessThan(firstRequests / 3);
+    expect(secondRequests).toBeLessThan(firstRequests / 2);
     expect(sim.stats().byPath['GET /mailbox/messages'] ?? 0).toBe(0);
   });
 
