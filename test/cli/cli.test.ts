@@ -11,9 +11,14 @@ import { cliEnv, run } from './run.js';
 let sim: Simulator;
 let dir: string;
 let env: NodeJS.ProcessEnv;
+/** A message with an HTML part, and one with text only (for read --html). */
+let rich: string;
+let plainOnly: string;
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, seed: 7, messages: 300 });
+  ({ id: rich } = await sim.control.deliver({ subject: 'Rich', text: 'plain', html: '<p>Hello <b>bold</b></p><script>alert(1)</script>' }));
+  ({ id: plainOnly } = await sim.control.deliver({ subject: 'Plain', text: 'only text here' }));
   dir = mkdtempSync(join(tmpdir(), 'sendmux-cli-'));
   env = cliEnv(sim.apiKey, sim.url);
 });
@@ -35,11 +40,11 @@ describe('sendmux-sync CLI', { timeout: 180_000 }, () => {
   it('first sync downloads the mailbox, a second run reuses the replica with far fewer requests', async () => {
     sim.resetStats();
     const first = await json(['sync', '--once']);
-    expect(first).toMatchObject({ mailbox_id: sim.mailboxId, messages: 300 });
+    expect(first).toMatchObject({ mailbox_id: sim.mailboxId, messages: 302 });
     const firstRequests = sim.stats().requests;
     sim.resetStats();
     const again = await json(['status']);
-    expect(again).toMatchObject({ messages: 300, mailbox_id: sim.mailboxId });
+    expect(again).toMatchObject({ messages: 302, mailbox_id: sim.mailboxId });
     const secondRequests = sim.stats().requests;
     expect(secondRequests).toBeLessThan(firstRequests / 2);
     expect(sim.stats().byPath['GET /mailbox/messages'] ?? 0).toBe(0);
@@ -62,12 +67,10 @@ describe('sendmux-sync CLI', { timeout: 180_000 }, () => {
     expect(read.format).toBe('text');
     expect(read.body.length).toBeGreaterThan(0);
     // --html: the API's HTML, sanitized; a message with only text reads as text.
-    const { id: rich } = await sim.control.deliver({ subject: 'Rich', text: 'plain', html: '<p>Hello <b>bold</b></p><script>alert(1)</script>' });
     const html = (await json(['read', rich, '--html'])) as { body: string; format: string };
     expect(html.format).toBe('html');
     expect(html.body).toContain('<b>bold</b>');
     expect(html.body).not.toContain('script');
-    const { id: plainOnly } = await sim.control.deliver({ subject: 'Plain', text: 'only text here' });
     const plain = (await json(['read', plainOnly, '--html'])) as { body: string; format: string };
     expect(plain.format).toBe('text');
     expect(plain.body).toContain('only text here');
