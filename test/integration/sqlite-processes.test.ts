@@ -7,6 +7,7 @@
 //
 // Always SQLite, whatever SENDMUX_TEST_STORAGE says; the vitest config runs it in the
 // `indexeddb` project only (the `sqlite` project leaves it out).
+import { firstDiff } from '../engine/helpers.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,19 +128,6 @@ async function finalSnapshot(child: Child): Promise<unknown> {
   await child.ask({ cmd: 'stop' }, 'stopped');
   expect(await child.exited).toEqual({ code: 0, signal: null });
   return snapshot;
-}
-
-/** The first differing record, for a readable failure. */
-function firstDiff(local: Record<string, { id: string }[]>, remote: Record<string, { id: string }[]>): string | undefined {
-  for (const key of Object.keys(remote)) {
-    const a = local[key] ?? [];
-    const b = remote[key] ?? [];
-    if (a.length !== b.length) return `${key}: ${a.length} local vs ${b.length} server`;
-    for (let i = 0; i < b.length; i++) {
-      if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) return `${key}[${i}]: local ${JSON.stringify(a[i])}\nserver ${JSON.stringify(b[i])}`;
-    }
-  }
-  return undefined;
 }
 
 async function expectConverged(s: Simulator, local: unknown): Promise<void> {

@@ -97,13 +97,11 @@ export class SqliteTransaction {
     readonly mode: 'readonly' | 'readwrite',
     /** `<database>/<table>` of every table it may touch (`<database>/*`: all of them). */
     readonly scope: readonly string[],
-    /** Run as a writer even though read-only (schema set-up before a database's first read). */
-    private readonly lock = false,
   ) {}
 
   /** Whether this transaction runs on the writer connection. */
   get writes(): boolean {
-    return this.mode === 'readwrite' || this.lock;
+    return this.mode === 'readwrite';
   }
 
   /** Whether it touches a table `other` touches. */
@@ -378,9 +376,9 @@ export class SqliteFile {
   }
 
   /** A new transaction over `scope` (`<database>/<table>` names), started when its turn comes. */
-  transaction(mode: 'readonly' | 'readwrite', scope: readonly string[], options: { lock?: boolean } = {}): SqliteTransaction {
+  transaction(mode: 'readonly' | 'readwrite', scope: readonly string[]): SqliteTransaction {
     if (!this.writer.db.open) throw new SqliteStorageError('closed', 'the SQLite replica is closed');
-    const trans = new SqliteTransaction(this, mode, scope, options.lock ?? false);
+    const trans = new SqliteTransaction(this, mode, scope);
     if (trans.writes) {
       this.writeQueue.push(trans);
       this.pumpWriters();
