@@ -569,10 +569,13 @@ export function createSyncCore(options: MailboxSyncOptions, wiring: CoreWiring =
       pendingSub?.unsubscribe();
       followSub?.unsubscribe();
       publishSub?.unsubscribe();
-      election?.release();
+      const released = election?.release();
       firstSync?.reject(new SyncError('stopped', 'the engine was stopped before it synced', { retryable: false }));
       for (const w of waiters.splice(0)) w.reject(new SyncError('stopped', 'the engine was stopped', { retryable: false }));
       await running?.catch(() => undefined);
+      // Before the database closes: a process that exits right after stop() leaves no
+      // live-looking lease behind for the next one to wait out.
+      await released;
       dispatch({ type: 'stopped', at: clock.now() });
       leader$.next(false);
       stop$.next();

@@ -15,8 +15,11 @@ export interface LeaderElection {
   readonly acquired: Promise<void>;
   /** True once acquired and until released. */
   isLeader(): boolean;
-  /** Gives leadership up (or stops waiting for it). */
-  release(): void;
+  /**
+   * Gives leadership up (or stops waiting for it). Settles once the hand-over is
+   * durable: a lease row is deleted, so a waiting process need not wait out its expiry.
+   */
+  release(): Promise<void>;
 }
 
 /** How an engine decides whether it leads. */
@@ -54,7 +57,7 @@ export function electLeader(
   let leader = false;
   let released = false;
   if (mode === 'follower') {
-    return { acquired: new Promise<void>(() => undefined), isLeader: () => false, release: () => undefined };
+    return { acquired: new Promise<void>(() => undefined), isLeader: () => false, release: async () => undefined };
   }
   if (lease && (mode === 'lease' || (mode === 'auto' && !locks))) return lease();
   if (mode === 'always' || mode === 'lease' || !locks) {
@@ -62,7 +65,7 @@ export function electLeader(
     return {
       acquired: Promise.resolve(),
       isLeader: () => leader && !released,
-      release: () => {
+      release: async () => {
         released = true;
         leader = false;
       },
@@ -84,7 +87,7 @@ export function electLeader(
   return {
     acquired,
     isLeader: () => leader && !released,
-    release: () => {
+    release: async () => {
       released = true;
       leader = false;
       abort.abort();

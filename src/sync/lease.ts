@@ -51,10 +51,13 @@ export function leaseElection(db: MailboxDb, clock: EngineClock, options: LeaseO
       return true;
     });
 
+  let inFlight: Promise<unknown> = Promise.resolve();
   const tick = async () => {
     if (released) return;
     try {
-      const held = await attempt();
+      const attempted = attempt();
+      inFlight = attempted.catch(() => undefined);
+      const held = await attempted;
       if (released) return;
       if (held && !leader) {
         leader = true;
@@ -70,18 +73,21 @@ export function leaseElection(db: MailboxDb, clock: EngineClock, options: LeaseO
   return {
     acquired,
     isLeader: () => leader && !released,
-    release: () => {
+    release: async () => {
       if (released) return;
       released = true;
       clock.clearTimeout(timer);
-      const wasLeader = leader;
       leader = false;
-      if (!wasLeader) return;
-      // Hand over at once instead of letting the lease expire.
-      db.transaction('rw', db.syncState, async () => {
-        const row = (await db.syncState.get(LEASE_KEY))?.value as Lease | undefined;
-        if (row?.holder === id) await db.syncState.delete(LEASE_KEY);
-      }).catch(() => undefined);
+      // Hand over at once instead of letting the lease expire. An attempt still in
+      // flight may be taking the lease right now, so wait for it and delete the row
+      // whenever it is ours, leader or not.
+      await inFlight;
+      await db
+        .transaction('rw', db.syncState, async () => {
+          const row = (await db.syncState.get(LEASE_KEY))?.value as Lease | undefined;
+          if (row?.holder === id) await db.syncState.delete(LEASE_KEY);
+        })
+        .catch(() => undefined);
     },
   };
 }

@@ -86,13 +86,39 @@ describe('IndexedDB lease election', () => {
     expect(await bLeads).toBe(true);
     expect(eb.isLeader()).toBe(true);
     // A late release by the old holder does not delete the new holder's lease.
-    ea.release();
-    await new Promise((r) => setTimeout(r, 50));
+    await ea.release();
     expect(((await db.syncState.get(LEASE_KEY))?.value as { holder: string }).holder).toBeDefined();
     b.advance(2_000);
     await new Promise((r) => setTimeout(r, 20));
     expect(eb.isLeader()).toBe(true);
-    eb.release();
+    await eb.release();
+    // The holder's release has deleted the row by the time it settles.
+    expect(await db.syncState.get(LEASE_KEY)).toBeUndefined();
+  });
+
+  it('a release while the first attempt is still in flight leaves no lease behind', async () => {
+    const store = testStore();
+    const d = new MailboxDb('lease-race', store.options);
+    dbs.push(d);
+    await d.open();
+    const election = leaseElection(d, manualClock().clock, { ttlMs: 6_000 });
+    // Released in the same tick it was created: its take of the lease has not committed.
+    await election.release();
+    expect(election.isLeader()).toBe(false);
+    expect(await d.syncState.get(LEASE_KEY)).toBeUndefined();
+  });
+
+  it("stop() resolves after the lease row is gone, so a process that exits next leaves no live lease", async () => {
+    s = await sim({ messages: 5 });
+    const store = testStore();
+    const a = engine(s, { store, leader: 'lease', events: false });
+    await a.sync.start();
+    await waitStatus(a.sync, (st) => st.leader === true && st.phase === 'live');
+    await a.sync.stop();
+    const d = new MailboxDb('replica', store.options);
+    dbs.push(d);
+    await d.open();
+    expect(await d.syncState.get(LEASE_KEY)).toBeUndefined();
   });
 
   it("two engines with leader: 'lease' on one database: one syncs, and the other takes over when it stops", async () => {

@@ -17,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/api/types.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { MailboxDb } from '../../src/store/db.js';
+import { sqliteStorage } from '../../src/store/sqlite/index.js';
+import { LEASE_KEY } from '../../src/sync/lease.js';
 import type { ChildCommand, ChildConfig } from './child/engine-child.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child', 'engine-child.ts');
@@ -353,6 +356,21 @@ describe('SQLite replica across real processes (SIGKILL)', () => {
     expect(sim.stats().sseConnectionsOpen).toBe(1);
     await follower.ask({ cmd: 'syncNow' }, 'synced');
     await expectConverged(sim, await finalSnapshot(follower));
+  });
+
+  it('a leader that stops and exits at once hands its lease over in the file: the next process need not wait it out', { timeout: 60_000 }, async () => {
+    sim = await startSimulator({ port: 0, seed: 17, messages: 20, rateLimitPerMinute: 0 });
+    const first = spawnChild(sim);
+    await leadsAndSynced(first);
+    // The child calls process.exit(0) right after stop() resolves (as the CLI does).
+    await finalSnapshot(first);
+    const db = new MailboxDb('replica', { storage: sqliteStorage({ path: join(dir, 'replica.sqlite') }) });
+    try {
+      await db.open();
+      expect(await db.syncState.get(LEASE_KEY)).toBeUndefined();
+    } finally {
+      db.close();
+    }
   });
 
   it('processes with a process-local navigator.locks (Node 24.5+) still elect one leader on the file', { timeout: 60_000 }, async () => {
