@@ -100,13 +100,16 @@ export function folderResolver(folders: readonly Folder[]): (nameOrRole: string)
   };
 }
 
+const addresses = (list: Message['to'] | undefined): string => (list ?? []).map((a) => (a.name ? `${a.name} <${a.email}>` : a.email)).join(', ');
+
 /**
- * The excerpt of a hit: from the first of preview, cached body and subject in which
- * a positive term matched; undefined when none did (a query of operators only).
+ * The excerpt of a hit: from the first of preview, cached body, subject, sender and
+ * recipients in which a positive term matched; undefined when none did (a query of
+ * operators only).
  */
 export function snippetFor(message: Message, terms: readonly string[], body?: string): SearchSnippet | undefined {
   if (terms.length === 0) return undefined;
-  for (const text of [message.preview, body, message.subject]) {
+  for (const text of [message.preview, body, message.subject, addresses(message.from ? [message.from] : []), addresses(message.to), addresses(message.cc)]) {
     if (!text) continue;
     const snippet = snippetOf(text, terms);
     if (snippet.highlights.length > 0) return snippet;
@@ -219,7 +222,7 @@ export async function searchIndexed(
   const maxCandidates = options.maxCandidates ?? 5_000;
   const hits: LocalHit[] = [];
   for (let offset = 0; hits.length < options.limit && offset < maxCandidates; offset += CANDIDATE_PAGE) {
-    const page = await options.textSearch.candidates(db.name, query, { limit: CANDIDATE_PAGE, offset });
+    const page = await options.textSearch.candidates(db.name, query, { limit: CANDIDATE_PAGE, offset, folderIds });
     if (page === undefined) return undefined;
     const messages = await db.messages.bulkGet(page.map((c) => c.id));
     const bodies = bodyText ? await bodyText(page.map((c) => c.id)) : undefined;

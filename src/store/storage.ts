@@ -36,10 +36,14 @@ export interface ReplicaStorage {
 export interface TextSearch {
   /**
    * Candidate hits of `query` in the replica `dbName`, newest first: every true hit is
-   * among them (the caller checks each against the whole query). Undefined when the
-   * index cannot narrow this query (no word to look up).
+   * among them (the caller checks each against the whole query). `folderIds` resolves
+   * `in:` names as the caller does. Undefined when the index cannot answer this query.
    */
-  candidates(dbName: string, query: SearchQuery, page: { limit: number; offset: number }): Promise<Array<{ id: string; snippet?: SearchSnippet }> | undefined>;
+  candidates(
+    dbName: string,
+    query: SearchQuery,
+    page: { limit: number; offset: number; folderIds?: (nameOrRole: string) => string[] },
+  ): Promise<Array<{ id: string; snippet?: SearchSnippet }> | undefined>;
 }
 
 /** IndexedDB as a {@link ReplicaStorage}: the browser's own, or any factory (fake-indexeddb in tests). */

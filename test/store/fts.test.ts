@@ -1,7 +1,7 @@
 // Full-text search on the SQLite replica: the FTS5 expression a parsed query compiles
 // to, and search$ in Node answering from the index (every hit checked against the
 // whole query, as the scan checks them): same hits as the scan for whole words,
-// snippets from FTS5, new mail and cached bodies found, and an index built for a
+// snippets, new mail and cached bodies found, and an index built for a
 // replica that was written before it existed.
 import Database from 'better-sqlite3';
 import { firstValueFrom, filter, timeout } from 'rxjs';
@@ -11,22 +11,38 @@ import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { parseSearch } from '../../src/store/searchSyntax.js';
 import { sqliteStorage } from '../../src/store/sqlite/index.js';
-import { toFtsQuery } from '../../src/store/sqlite/fts.js';
+import { tablePrefix } from '../../src/store/sqlite/core.js';
+import { ORDER_SLOTS, toFtsQuery } from '../../src/store/sqlite/fts.js';
 import type { ReplicaStorage, TextSearch } from '../../src/store/storage.js';
 import { scratchDir } from '../helpers/storage.js';
 
 describe('toFtsQuery', () => {
-  it('compiles words as prefixes, phrases in order, fields as columns, OR, and leaves the rest to the records', () => {
-    expect(toFtsQuery(parseSearch('invoice'))).toBe('("invoice"*)');
-    expect(toFtsQuery(parseSearch('"quarterly report"'))).toBe('("quarterly"* AND "report"*)');
-    expect(toFtsQuery(parseSearch('from:alice subject:plan'))).toBe('{sender} : ("alice"*) AND {subject} : ("plan"*)');
-    expect(toFtsQuery(parseSearch('hello OR welcome'))).toBe('(("hello"*) OR ("welcome"*))');
-    expect(toFtsQuery(parseSearch('budget is:unread -draft in:inbox'))).toBe('("budget"*)');
-    expect(toFtsQuery(parseSearch('a.b@example.com'))).toBe('("a"* AND "b"* AND "example"* AND "com"*)');
-    // Nothing to look up: the scan answers.
-    expect(toFtsQuery(parseSearch('is:unread has:attachment'))).toBeNull();
-    expect(toFtsQuery(parseSearch('hello OR is:flagged'))).toBeNull();
-    expect(toFtsQuery(parseSearch('"'))).toBeNull();
+  const T = '{subject sender recipients_to recipients_cc preview body}';
+  const match = (q: string, folders?: (n: string) => string[]) => toFtsQuery(parseSearch(q), folders).match;
+  it('compiles words as prefixes, phrases in order, fields as columns, operators as markers, OR, and leaves the rest to the records', () => {
+    expect(match('invoice')).toBe(`${T} : ("invoice"*)`);
+    expect(match('"quarterly report"')).toBe(`${T} : ("quarterly"* AND "report"*)`);
+    expect(match('from:alice subject:plan')).toBe('{sender} : ("alice"*) AND {subject} : ("plan"*)');
+    expect(match('hello OR welcome')).toBe(`(${T} : ("hello"*) OR ${T} : ("welcome"*))`);
+    expect(match('a.b@example.com')).toBe(`${T} : ("a"* AND "b"* AND "example"* AND "com"*)`);
+    // is:, has: and in: (resolved as the caller resolves folder names) are marker tokens.
+    const inbox = (n: string) => (n === 'inbox' ? ['fld_in-1'] : []);
+    expect(match('budget is:unread -draft in:inbox', inbox)).toBe(`${T} : ("budget"*) AND {meta} : "zunread" AND ({meta} : "zinfldin1")`);
+    expect(match('is:read has:attachment is:unflagged')).toBe('{meta} : "zread" AND {meta} : "zattach" AND {meta} : "zunflagged"');
+    expect(match('hello OR is:flagged')).toBe(`(${T} : ("hello"*) OR {meta} : "zflagged")`);
+    // An unknown folder, a negation, an OR with a negation: the records decide.
+    expect(match('in:nowhere')).toBe('{meta} : "zall"');
+    expect(match('-draft')).toBe('{meta} : "zall"');
+    expect(match('hello OR -draft')).toBe('{meta} : "zall"');
+    expect(match('"')).toBe('{meta} : "zall"');
+  });
+
+  it('turns top-level dates into rowid bounds (received ms × ORDER_SLOTS)', () => {
+    const day = Date.parse('2025-06-01T00:00:00Z');
+    expect(toFtsQuery(parseSearch('after:2025-06-01 invoice'))).toMatchObject({ min: day * ORDER_SLOTS, max: Number.MAX_SAFE_INTEGER });
+    expect(toFtsQuery(parseSearch('before:2025-06-01'))).toMatchObject({ min: Number.MIN_SAFE_INTEGER, max: day * ORDER_SLOTS, match: '{meta} : "zall"' });
+    // Inside an OR a date bounds nothing.
+    expect(toFtsQuery(parseSearch('before:2025-06-01 OR invoice'))).toMatchObject({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
   });
 });
 
@@ -66,7 +82,7 @@ const search = (sync: MailboxSync, text: string, where: (st: Awaited<ReturnType<
 const once = (sync: MailboxSync, text: string) => firstValueFrom(sync.search$(text, { server: false, limit: 1_000, scanLimit: 100_000 }));
 
 describe('search$ on SQLite (FTS5)', () => {
-  it('answers from the index with the same hits as the scan for whole words, with FTS snippets', async () => {
+  it('answers from the index with the same hits as the scan for whole words and operators, with snippets', async () => {
     sim = await startSimulator({ port: 0, seed: 11, messages: 600, rateLimitPerMinute: 0 });
     const path = newPath();
     const { storage, calls } = counted(sqliteStorage({ path }));
@@ -78,14 +94,30 @@ describe('search$ on SQLite (FTS5)', () => {
     const snapshot = await sim.snapshot();
     const subjectWord = (snapshot.messages.find((m) => m.subject)?.subject ?? '').split(/\s+/).find((w) => /^[a-z]{5,}$/i.test(w)) ?? 'notes';
     const sender = snapshot.messages.find((m) => m.from)?.from?.email.split('@')[0] ?? 'a';
-    const queries = [subjectWord, `${subjectWord} is:unread`, `from:${sender}`, `-${subjectWord} ${sender}`, `${subjectWord} OR ${sender}`, `"${subjectWord}"`];
-    for (const q of queries) {
+    const queries = [
+      subjectWord, `${subjectWord} is:unread`, `from:${sender}`, `-${subjectWord} ${sender}`, `${subjectWord} OR ${sender}`, `"${subjectWord}"`,
+      // Operators alone, dates as rowid bounds, folders by name and role.
+      'is:unread', 'is:read', 'is:flagged', 'is:unflagged has:attachment', 'in:inbox', 'in:trash is:unread', 'in:nowhere',
+      'after:2024-06-01', `before:2024-06-01 ${subjectWord}`, 'after:2024-01-01 before:2024-03-01', `-${subjectWord}`, `is:flagged OR ${sender}`,
+    ];
+    const newestFirst = (state: { hits: { received_at?: string | null }[] }) =>
+      state.hits.every((m, i, all) => i === 0 || Date.parse(all[i - 1]!.received_at ?? '') >= Date.parse(m.received_at ?? ''));
+    const compare = async (q: string) => {
       const before = calls();
       const fromIndex = await once(indexed, q);
       expect(calls(), q).toBeGreaterThan(before);
       const fromScan = await once(plain, q);
       expect(ids(fromIndex), q).toEqual(ids(fromScan));
-    }
+      expect(newestFirst(fromIndex), q).toBe(true);
+    };
+    for (const q of queries) await compare(q);
+    // The index follows local mutations: flag and read state, and a removal to Trash.
+    const some = (await once(indexed, 'is:unflagged is:unread')).hits.slice(0, 3).map((m) => m.id);
+    expect(some.length).toBe(3);
+    await indexed.update(some, { flagged: true, seen: true });
+    await indexed.remove([some[0]!]);
+    for (const q of ['is:flagged', 'is:unread', 'in:trash', 'in:inbox is:read']) await compare(q);
+    expect(ids(await once(indexed, 'is:flagged'))).toEqual(expect.arrayContaining(some.slice(1)));
     const hit = await once(indexed, subjectWord);
     expect(hit.hits.length).toBeGreaterThan(0);
     for (const m of hit.hits) {
@@ -136,11 +168,22 @@ describe('search$ on SQLite (FTS5)', () => {
     for (const name of raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%/fts%'`).pluck().all() as string[]) {
       raw.exec(`DROP TABLE IF EXISTS "${name}"`);
     }
+    // The first layout's tables (rowids in insertion order) are dropped when found.
+    const prefix = tablePrefix('fts');
+    raw.exec(`CREATE VIRTUAL TABLE "${prefix}/fts" USING fts5(subject); CREATE TABLE "${prefix}/fts_docs" (id TEXT PRIMARY KEY)`);
     raw.close();
     const { storage, calls } = counted(sqliteStorage({ path }));
     const second = start(storage, sim);
     await second.start();
     expect(ids(await once(second, 'accordion'))).toEqual([id]);
     expect(calls()).toBeGreaterThan(0);
+    await second.stop();
+    syncs.splice(0);
+    const after = new Database(path);
+    const legacy = after.prepare(`SELECT name FROM sqlite_master WHERE name IN (?, ?)`).pluck().all(`${prefix}/fts`, `${prefix}/fts_docs`);
+    const current = after.prepare(`SELECT name FROM sqlite_master WHERE name = ?`).pluck().all(`${prefix}/fts2`);
+    after.close();
+    expect(legacy).toEqual([]);
+    expect(current).toEqual([`${prefix}/fts2`]);
   });
 });

@@ -46,9 +46,16 @@ const emptySchema: DBCoreTableSchema = {
 const CURSOR_CHUNK = 200;
 
 /** Something that wants to see every row write of a table (full-text indexing). */
+/** One row a write request changed (`next` undefined: deleted). */
+export interface RowChange {
+  key: unknown;
+  previous: unknown;
+  next: unknown;
+}
+
 export interface TableWriteHook {
-  /** Called inside the writing transaction, after the row changed (`next` undefined: deleted). */
-  (conn: Connection, key: unknown, previous: unknown, next: unknown): void;
+  /** Called inside the writing transaction, once per write request, with the rows it changed. */
+  (conn: Connection, changes: readonly RowChange[]): void;
 }
 
 function quote(name: string): string {
@@ -213,7 +220,17 @@ class StoreTable {
     }
   }
 
-  write(conn: Connection, key: unknown, value: unknown, bytes: Buffer, mode: 'add' | 'put'): void {
+  /** Runs the write hooks on what one request changed. */
+  afterWrite(conn: Connection, changes: readonly RowChange[] | undefined): void {
+    if (changes && changes.length > 0) for (const hook of this.hooks) hook(conn, changes);
+  }
+
+  /** Whether writes must report their changes (a hook watches this table). */
+  get watched(): boolean {
+    return this.hooks.length > 0;
+  }
+
+  write(conn: Connection, key: unknown, value: unknown, bytes: Buffer, mode: 'add' | 'put', changes?: RowChange[]): void {
     const k = encodeKey(key);
     const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     let previous: unknown;
@@ -227,23 +244,23 @@ class StoreTable {
       const statement = conn.statement(insert);
       for (const ik of indexKeys(index, value)) statement.run(encodeKey(ik), k);
     }
-    for (const hook of this.hooks) hook(conn, key, previous, value);
+    changes?.push({ key, previous, next: value });
   }
 
-  delete(conn: Connection, key: unknown): void {
-    this.deleteEncoded(conn, encodeKey(key), key);
+  delete(conn: Connection, key: unknown, changes?: RowChange[]): void {
+    this.deleteEncoded(conn, encodeKey(key), key, changes);
   }
 
-  private deleteEncoded(conn: Connection, k: Buffer, key: unknown): void {
+  private deleteEncoded(conn: Connection, k: Buffer, key: unknown, changes?: RowChange[]): void {
     const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     if (!old) return;
     const previous = decodeValue(old.v);
     this.unindex(conn, k, previous);
     conn.statement(this.sql.delete).run(k);
-    for (const hook of this.hooks) hook(conn, key, previous, undefined);
+    changes?.push({ key, previous, next: undefined });
   }
 
-  deleteRange(conn: Connection, range: DBCoreKeyRange): void {
+  deleteRange(conn: Connection, range: DBCoreKeyRange, changes?: RowChange[]): void {
     const sql = rangeSql('k', range);
     if (sql === 'never') return;
     if (range.type === RANGE_ANY && this.hooks.length === 0) {
@@ -252,7 +269,7 @@ class StoreTable {
       return;
     }
     const keys = conn.db.prepare(`SELECT k FROM ${this.name} WHERE ${sql.where}`).pluck().all(...sql.params) as Buffer[];
-    for (const k of keys) this.deleteEncoded(conn, k, decodeKey(k));
+    for (const k of keys) this.deleteEncoded(conn, k, decodeKey(k), changes);
   }
 
   /** The table an index (or the primary key) lives in, and its key column. */
@@ -541,14 +558,18 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
       mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
         if (req.type === 'deleteRange') {
           return sqlTrans(req.trans).run((conn) => {
-            table.deleteRange(conn, req.range);
+            const changes: RowChange[] | undefined = table.watched ? [] : undefined;
+            table.deleteRange(conn, req.range, changes);
+            table.afterWrite(conn, changes);
             return { numFailures: 0, failures: {}, results: [], lastResult: undefined };
           });
         }
         if (req.type === 'delete') {
           const keys = req.keys;
           return sqlTrans(req.trans).run((conn) => {
-            for (const key of keys) table.delete(conn, key);
+            const changes: RowChange[] | undefined = table.watched ? [] : undefined;
+            for (const key of keys) table.delete(conn, key, changes);
+            table.afterWrite(conn, changes);
             return { numFailures: 0, failures: {}, results: keys, lastResult: undefined };
           });
         }
@@ -562,6 +583,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
         return sqlTrans(req.trans).run((conn) => {
           const failures: Record<number, Error> = {};
           const results: unknown[] = [];
+          const changes: RowChange[] | undefined = table.watched ? [] : undefined;
           let numFailures = 0;
           prepared.forEach((item, i) => {
             try {
@@ -576,7 +598,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
                 }
               }
               if (!isValidKey(key)) throw domError('DataError', `${String(key)} is not a valid key of ${name}`);
-              table.write(conn, key, value, bytes ?? encodeValue(value), mode);
+              table.write(conn, key, value, bytes ?? encodeValue(value), mode, changes);
               results[i] = key;
             } catch (error) {
               if ((error as Error).name !== 'ConstraintError' && (error as Error).name !== 'DataError') throw error;
@@ -584,6 +606,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
               numFailures += 1;
             }
           });
+          table.afterWrite(conn, changes);
           return { numFailures, failures, results, lastResult: results.at(-1) };
         });
       },

@@ -1,22 +1,35 @@
 // Full-text search of the SQLite replica: an FTS5 table over each message's subject,
-// sender, recipients, preview and cached body, kept in the same transactions as the
-// rows it indexes (write hooks on `messages` and on the content cache's `bodies`).
+// sender, recipients, preview and cached body, plus a `meta` column of marker tokens
+// (read state, flag, attachment, folders), kept in the same transactions as the rows
+// it indexes (write hooks on `messages` and on the content cache's `bodies`).
+//
+// Rows are ordered by time: a message's FTS rowid is its received time in ms times
+// ORDER_SLOTS, plus a slot for messages received in the same ms. So "newest first,
+// up to N" is FTS5's own reverse rowid walk that stops after N rows, and `before:` /
+// `after:` are rowid bounds. FTS5 flushes its pending terms whenever a write's rowid
+// is below the previous one (or a delete follows an insert), so each batch of writes
+// is applied as its deletes, then its inserts, in ascending rowid order.
 //
 // A search compiles the parsed query (src/store/searchSyntax.ts) to an FTS5 MATCH
-// that returns a superset of the hits, newest first: words match from their start,
-// field operators become column filters, and whatever FTS cannot say (is:, has:,
-// in:, dates, negation) is left to the caller, which checks every candidate against
-// the full query with the same matcher the browser uses.
+// that returns a superset of the hits: words match from their start, field
+// operators become column filters, `is:`/`has:`/`in:` become marker tokens, and what
+// FTS cannot say (negation, dates inside OR) is left to the caller, which checks
+// every candidate against the full query with the matcher the browser uses.
 import type { Message } from '../../api/types.js';
-import type { SearchNode, SearchQuery, SearchSnippet } from '../searchSyntax.js';
+import type { SearchNode, SearchQuery } from '../searchSyntax.js';
 import type { Connection } from './file.js';
+
+/** Rowids per received millisecond (ms × ORDER_SLOTS stays below 2^53 until 2109). */
+export const ORDER_SLOTS = 2048;
 
 /** Table names of a replica's full-text index. */
 export interface FtsTables {
   /** The FTS5 table (rowid = docid). */
   fts: string;
-  /** message id → docid, and the newest-first order key. */
+  /** message id → docid. */
   docs: string;
+  /** Tables of an earlier layout, dropped when found (the index is then rebuilt). */
+  legacy: readonly string[];
 }
 
 function quote(name: string): string {
@@ -24,63 +37,122 @@ function quote(name: string): string {
 }
 
 export function ftsTables(prefix: string): FtsTables {
-  return { fts: quote(`${prefix}/fts`), docs: quote(`${prefix}/fts_docs`) };
+  return {
+    fts: quote(`${prefix}/fts2`),
+    docs: quote(`${prefix}/fts2_docs`),
+    legacy: [`${prefix}/fts`, `${prefix}/fts_docs`],
+  };
 }
 
-/** Creates the index tables when missing (inside the replica's set-up transaction). */
+/** The columns free text is looked up in (not `meta`). */
+const TEXT_COLUMNS = '{subject sender recipients_to recipients_cc preview body}';
+
+/**
+ * Creates the index tables when missing (inside the replica's set-up transaction) and
+ * drops an earlier layout's. True when the index is new and must be filled.
+ */
 export function setupFts(conn: Connection, tables: FtsTables): boolean {
   const existed = conn.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(tables.fts.slice(1, -1)) !== undefined;
+  for (const name of tables.legacy) conn.db.exec(`DROP TABLE IF EXISTS ${quote(name)}`);
   conn.db.exec(
-    `CREATE VIRTUAL TABLE IF NOT EXISTS ${tables.fts} USING fts5(subject, sender, recipients_to, recipients_cc, preview, body, ` +
+    `CREATE VIRTUAL TABLE IF NOT EXISTS ${tables.fts} USING fts5(subject, sender, recipients_to, recipients_cc, preview, body, meta, ` +
       `tokenize = 'unicode61 remove_diacritics 2')`,
   );
-  conn.db.exec(
-    `CREATE TABLE IF NOT EXISTS ${tables.docs} (id TEXT PRIMARY KEY NOT NULL, docid INTEGER NOT NULL, received REAL NOT NULL)`,
-  );
-  conn.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${tables.docs.slice(1, -1)}/received`)} ON ${tables.docs} (received DESC)`);
+  conn.db.exec(`CREATE TABLE IF NOT EXISTS ${tables.docs} (id TEXT PRIMARY KEY NOT NULL, docid INTEGER NOT NULL UNIQUE)`);
   return !existed;
 }
 
 const people = (list: Message['to'] | undefined): string => (list ?? []).map((a) => `${a.name ?? ''} ${a.email}`).join(' ');
 
-function received(message: Message): number {
+/** The marker token of a folder (unicode61 keeps letters and digits only). */
+const folderToken = (id: string): string => `zin${id.replace(/[^\p{L}\p{N}]/gu, '')}`;
+
+/** The `meta` column: markers every `is:`, `has:` and `in:` can be looked up by. */
+function metaOf(m: Message): string {
+  return [
+    'zall',
+    m.flags?.seen ? 'zread' : 'zunread',
+    m.flags?.flagged ? 'zflagged' : 'zunflagged',
+    ...(m.has_attachments ? ['zattach'] : []),
+    ...(m.folder_ids ?? []).map(folderToken),
+  ].join(' ');
+}
+
+/** The first rowid of a received time (ms since the epoch; 0 when the message has none). */
+function baseOf(message: Message): number {
   const at = message.received_at ? Date.parse(message.received_at) : NaN;
-  return Number.isNaN(at) ? -Infinity : at;
+  return (Number.isNaN(at) ? 0 : Math.floor(at)) * ORDER_SLOTS;
 }
 
-/** Indexes, re-indexes or (with `next` undefined) removes one message. */
-export function indexMessage(conn: Connection, tables: FtsTables, id: string, next: Message | undefined): void {
-  const doc = conn.statement(`SELECT docid FROM ${tables.docs} WHERE id = ?`).get(id) as { docid: number } | undefined;
-  if (!next) {
-    if (!doc) return;
-    conn.statement(`DELETE FROM ${tables.fts} WHERE rowid = ?`).run(doc.docid);
-    conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`).run(id);
-    return;
-  }
-  const fields = [
-    next.subject ?? '',
-    next.from ? `${next.from.name ?? ''} ${next.from.email}` : '',
-    people(next.to),
-    people(next.cc),
-    next.preview ?? '',
-  ];
-  if (doc) {
-    conn
-      .statement(`UPDATE ${tables.fts} SET subject = ?, sender = ?, recipients_to = ?, recipients_cc = ?, preview = ? WHERE rowid = ?`)
-      .run(...fields, doc.docid);
-    conn.statement(`UPDATE ${tables.docs} SET received = ? WHERE id = ?`).run(received(next), id);
-    return;
-  }
-  const info = conn
-    .statement(`INSERT INTO ${tables.fts} (subject, sender, recipients_to, recipients_cc, preview, body) VALUES (?, ?, ?, ?, ?, '')`)
-    .run(...fields);
-  conn.statement(`INSERT INTO ${tables.docs} (id, docid, received) VALUES (?, ?, ?)`).run(id, Number(info.lastInsertRowid), received(next));
+const sameMs = (docid: number, base: number) => docid >= base && docid < base + ORDER_SLOTS;
+
+/** One message to (re-)index; `next` undefined removes it. */
+export interface IndexChange {
+  id: string;
+  next: Message | undefined;
 }
 
-/** Sets (or clears, with null) the body text of an indexed message. */
-export function indexBody(conn: Connection, tables: FtsTables, id: string, text: string | null): void {
-  const doc = conn.statement(`SELECT docid FROM ${tables.docs} WHERE id = ?`).get(id) as { docid: number } | undefined;
-  if (doc) conn.statement(`UPDATE ${tables.fts} SET body = ? WHERE rowid = ?`).run(text ?? '', doc.docid);
+/**
+ * Applies a batch of message writes to the index: every changed message's old row is
+ * deleted, then the new rows are inserted, each phase in ascending rowid order. A
+ * cached body survives a re-index.
+ */
+export function indexMessages(conn: Connection, tables: FtsTables, changes: readonly IndexChange[]): void {
+  const latest = new Map<string, Message | undefined>();
+  for (const c of changes) latest.set(c.id, c.next);
+  const findDoc = conn.statement(`SELECT docid FROM ${tables.docs} WHERE id = ?`);
+  const readBody = conn.statement(`SELECT body FROM ${tables.fts} WHERE rowid = ?`);
+  const deletes: number[] = [];
+  const inserts: Array<{ docid: number; message: Message; body: string }> = [];
+  const unplaced: Array<{ id: string; message: Message; body: string }> = [];
+  for (const [id, next] of latest) {
+    const doc = findDoc.get(id) as { docid: number } | undefined;
+    let body = '';
+    if (doc) {
+      body = ((readBody.get(doc.docid) as { body: string | null } | undefined)?.body ?? '') as string;
+      deletes.push(doc.docid);
+    }
+    if (!next) {
+      if (doc) conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`).run(id);
+      continue;
+    }
+    if (doc && sameMs(doc.docid, baseOf(next))) inserts.push({ docid: doc.docid, message: next, body });
+    else {
+      if (doc) conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`).run(id);
+      unplaced.push({ id, message: next, body });
+    }
+  }
+  // New rowids: the next free slot of the received millisecond.
+  const lastInMs = conn.statement(`SELECT max(docid) AS last FROM ${tables.docs} WHERE docid >= ? AND docid < ?`);
+  const taken = conn.statement(`SELECT 1 FROM ${tables.docs} WHERE docid = ?`);
+  const addDoc = conn.statement(`INSERT INTO ${tables.docs} (id, docid) VALUES (?, ?)`);
+  for (const { id, message, body } of unplaced) {
+    const base = baseOf(message);
+    const last = (lastInMs.get(base, base + ORDER_SLOTS) as { last: number | null }).last;
+    let docid = last === null ? base : last + 1;
+    while (taken.get(docid) !== undefined) docid += 1;
+    addDoc.run(id, docid);
+    inserts.push({ docid, message, body });
+  }
+  const remove = conn.statement(`DELETE FROM ${tables.fts} WHERE rowid = ?`);
+  for (const docid of deletes.sort((a, b) => a - b)) remove.run(docid);
+  const insert = conn.statement(
+    `INSERT INTO ${tables.fts} (rowid, subject, sender, recipients_to, recipients_cc, preview, body, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const { docid, message: m, body } of inserts.sort((a, b) => a.docid - b.docid)) {
+    insert.run(docid, m.subject ?? '', m.from ? `${m.from.name ?? ''} ${m.from.email}` : '', people(m.to), people(m.cc), m.preview ?? '', body, metaOf(m));
+  }
+}
+
+/** Sets (or clears, with null) the body text of indexed messages. */
+export function indexBodies(conn: Connection, tables: FtsTables, bodies: readonly { id: string; text: string | null }[]): void {
+  const findDoc = conn.statement(`SELECT docid FROM ${tables.docs} WHERE id = ?`);
+  const found = bodies
+    .map(({ id, text }) => ({ doc: findDoc.get(id) as { docid: number } | undefined, text }))
+    .filter((b): b is { doc: { docid: number }; text: string | null } => b.doc !== undefined)
+    .sort((a, b) => a.doc.docid - b.doc.docid);
+  const update = conn.statement(`UPDATE ${tables.fts} SET body = ? WHERE rowid = ?`);
+  for (const { doc, text } of found) update.run(text ?? '', doc.docid);
 }
 
 const COLUMN: Record<string, string> = { from: 'sender', to: 'recipients_to', cc: 'recipients_cc', subject: 'subject' };
@@ -91,9 +163,15 @@ function words(text: string): string[] {
 }
 
 const phrase = (tokens: readonly string[]) => `"${tokens.join(' ').replaceAll('"', '""')}"`;
+const marker = (token: string) => `{meta} : ${phrase([token])}`;
+
+const IS_TOKEN: Record<string, string> = { unread: 'zunread', read: 'zread', flagged: 'zflagged', unflagged: 'zunflagged' };
+
+/** How `in:` names resolve to folder ids (src/reactive/search.ts folderResolver). */
+export type FolderIds = (nameOrRole: string) => string[];
 
 /** The FTS5 expression a node needs, or null when FTS cannot narrow it (anything may match). */
-function compile(node: SearchNode): string | null {
+function compile(node: SearchNode, folderIds: FolderIds | undefined): string | null {
   switch (node.kind) {
     case 'text': {
       const tokens = words(node.value);
@@ -103,58 +181,59 @@ function compile(node: SearchNode): string | null {
       // also end or start inside a word ("update" in "updates"), which an FTS5 phrase
       // of whole tokens would miss.
       const expr = tokens.map((t) => `${phrase([t])}*`).join(' AND ');
-      return node.field ? `{${COLUMN[node.field]}} : (${expr})` : `(${expr})`;
+      return `${node.field ? `{${COLUMN[node.field]}}` : TEXT_COLUMNS} : (${expr})`;
+    }
+    case 'is':
+      return marker(IS_TOKEN[node.what] as string);
+    case 'has':
+      return marker('zattach');
+    case 'in': {
+      const ids = folderIds?.(node.folder) ?? [];
+      // An unknown folder: the records decide (they match nothing).
+      return ids.length > 0 ? `(${ids.map((id) => marker(folderToken(id))).join(' OR ')})` : null;
     }
     case 'and': {
-      const parts = node.nodes.map(compile).filter((p): p is string => p !== null);
+      const parts = node.nodes.map((n) => compile(n, folderIds)).filter((p): p is string => p !== null);
       return parts.length > 0 ? `(${parts.join(' AND ')})` : null;
     }
     case 'or': {
-      const parts = node.nodes.map(compile);
+      const parts = node.nodes.map((n) => compile(n, folderIds));
       return parts.some((p) => p === null) ? null : `(${parts.join(' OR ')})`;
     }
     default:
-      // is:, has:, in:, dates and negations are checked on the records.
+      // Dates (bounds of the rowid, at the top level) and negations are checked on the records.
       return null;
   }
 }
 
-/** The FTS5 MATCH expression of a query, or null when it has no word FTS can look up. */
-export function toFtsQuery(query: SearchQuery): string | null {
-  const parts = query.items.map(compile).filter((p): p is string => p !== null);
-  return parts.length > 0 ? parts.join(' AND ') : null;
+/** What the index is asked: an FTS5 MATCH and the rowid bounds of top-level dates. */
+export interface FtsQuery {
+  match: string;
+  /** Smallest rowid (inclusive), from `after:`. */
+  min: number;
+  /** Largest rowid (exclusive), from `before:`. */
+  max: number;
 }
 
-const OPEN = '\u0002';
-const CLOSE = '\u0003';
-
-/** FTS5's snippet() text with its marks turned into highlight ranges. */
-export function snippetFromMarks(marked: string): SearchSnippet {
-  let text = '';
-  const highlights: Array<[number, number]> = [];
-  let start = -1;
-  for (const ch of marked) {
-    if (ch === OPEN) start = text.length;
-    else if (ch === CLOSE) {
-      if (start >= 0 && text.length > start) highlights.push([start, text.length]);
-      start = -1;
-    } else text += ch;
+/** The index query of a parsed search: never null, `zall` when no item narrows it. */
+export function toFtsQuery(query: SearchQuery, folderIds?: FolderIds): FtsQuery {
+  const parts = query.items.map((n) => compile(n, folderIds)).filter((p): p is string => p !== null);
+  let min = Number.MIN_SAFE_INTEGER;
+  let max = Number.MAX_SAFE_INTEGER;
+  for (const item of query.items) {
+    if (item.kind !== 'date') continue;
+    if (item.op === 'after') min = Math.max(min, item.ms * ORDER_SLOTS);
+    else max = Math.min(max, item.ms * ORDER_SLOTS);
   }
-  return { text, highlights };
+  return { match: parts.length > 0 ? parts.join(' AND ') : marker('zall'), min, max };
 }
 
-/** One page of candidates: ids newest first, with a snippet of the best matching column. */
-export function ftsCandidates(
-  conn: Connection,
-  tables: FtsTables,
-  match: string,
-  options: { limit: number; offset: number },
-): Array<{ id: string; snippet: SearchSnippet }> {
-  const rows = conn
-    .statement(
-      `SELECT d.id AS id, snippet(${tables.fts}, -1, '${OPEN}', '${CLOSE}', '…', 12) AS marked FROM ${tables.fts} f ` +
-        `JOIN ${tables.docs} d ON d.docid = f.rowid WHERE ${tables.fts} MATCH ? ORDER BY d.received DESC, d.id DESC LIMIT ? OFFSET ?`,
-    )
-    .all(match, options.limit, options.offset) as { id: string; marked: string }[];
-  return rows.map((row) => ({ id: row.id, snippet: snippetFromMarks(row.marked) }));
+/** One page of candidates: ids, newest first. */
+export function ftsCandidates(conn: Connection, tables: FtsTables, query: FtsQuery, options: { limit: number; offset: number }): string[] {
+  const rowids = conn
+    .statement(`SELECT rowid FROM ${tables.fts} WHERE ${tables.fts} MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid DESC LIMIT ? OFFSET ?`)
+    .pluck()
+    .all(query.match, query.min, query.max, options.limit, options.offset) as number[];
+  const idOf = conn.statement(`SELECT id FROM ${tables.docs} WHERE docid = ?`).pluck();
+  return rowids.map((rowid) => idOf.get(rowid) as string | undefined).filter((id): id is string => id !== undefined);
 }

@@ -9,7 +9,7 @@ import { CONTENT_DB_SUFFIX } from '../contentDb.js';
 import type { SearchQuery } from '../searchSyntax.js';
 import type { ReplicaStorage, StorageDriver, TextSearch } from '../storage.js';
 import { createSqliteCore, dropSqliteDatabase, tablePrefix, type SqliteCoreOptions } from './core.js';
-import { ftsCandidates, ftsTables, indexBody, indexMessage, setupFts, toFtsQuery } from './fts.js';
+import { ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery } from './fts.js';
 import type { SqliteFileOptions } from './errors.js';
 import { SqliteFile } from './file.js';
 
@@ -92,13 +92,12 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
     },
   };
   const textSearch: TextSearch = {
-    async candidates(dbName: string, query: SearchQuery, page: { limit: number; offset: number }) {
-      const match = toFtsQuery(query);
-      if (match === null) return undefined;
+    async candidates(dbName: string, query: SearchQuery, page: { limit: number; offset: number; folderIds?: (nameOrRole: string) => string[] }) {
+      const compiled = toFtsQuery(query, page.folderIds);
       const file = SqliteFile.acquire(path, options);
       try {
         const trans = file.transaction('readonly', [`${dbName}/messages`]);
-        const found = trans.run((conn) => ftsCandidates(conn, ftsTables(tablePrefix(dbName)), match, page));
+        const found = trans.run((conn) => ftsCandidates(conn, ftsTables(tablePrefix(dbName)), compiled, page).map((id) => ({ id })));
         trans.commit();
         return await found;
       } finally {
@@ -118,10 +117,19 @@ function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
   if (names.has('messages') && names.has('memberships')) {
     const tables = ftsTables(tablePrefix(db.name));
     return {
-      hooks: { messages: [(conn, key, _previous, next) => indexMessage(conn, tables, key as string, next as Message | undefined)] },
+      hooks: { messages: [(conn, changes) => indexMessages(conn, tables, changes.map((c) => ({ id: c.key as string, next: c.next as Message | undefined })))] },
       setup(conn, rows) {
-        // A replica written before the index existed: index what it holds, once.
-        if (setupFts(conn, tables)) for (const [key, value] of rows('messages')) indexMessage(conn, tables, key as string, value as Message);
+        // A replica written before the index (or this layout of it) existed: index what it holds, once.
+        if (!setupFts(conn, tables)) return;
+        let batch: Array<{ id: string; next: Message }> = [];
+        for (const [key, value] of rows('messages')) {
+          batch.push({ id: key as string, next: value as Message });
+          if (batch.length === 1_000) {
+            indexMessages(conn, tables, batch);
+            batch = [];
+          }
+        }
+        indexMessages(conn, tables, batch);
       },
     };
   }
@@ -130,12 +138,16 @@ function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
     return {
       hooks: {
         bodies: [
-          (conn, _key, previous, next) => {
-            const row = (next ?? previous) as BodyRow | undefined;
-            if (!row || row.kind !== 'content') return;
-            const body = row.data.body as { text?: string | null } | null | undefined;
+          (conn, changes) => {
+            const bodies: Array<{ id: string; text: string | null }> = [];
+            for (const { previous, next } of changes) {
+              const row = (next ?? previous) as BodyRow | undefined;
+              if (!row || row.kind !== 'content') continue;
+              const body = row.data.body as { text?: string | null } | null | undefined;
+              bodies.push({ id: row.message_id, text: next ? (body?.text ?? null) : null });
+            }
             try {
-              indexBody(conn, tables, row.message_id, next ? (body?.text ?? null) : null);
+              indexBodies(conn, tables, bodies);
             } catch (error) {
               // The replica's index is not there (a content cache opened on its own).
               if (!/no such table/.test((error as Error).message)) throw error;
