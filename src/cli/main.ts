@@ -90,8 +90,9 @@ const COMMANDS: Record<string, Command> = {
     async run(ctx) {
       const s = await ops.status(ctx.ops, ctx.box.mailboxId, ctx.box.path);
       if (ctx.values.once) return { json: s, text: `caught up: ${s.messages} messages (${s.unread} unread) in ${s.replica}` };
-      process.stderr.write(`live: ${s.messages} messages; Ctrl-C to stop\n`);
+      // The cursor first: mail that arrives after "live" is announced is streamed.
       let cursor = (await ops.whatsNew(ctx.ops, undefined, 1)).cursor;
+      process.stderr.write(`live: ${s.messages} messages; Ctrl-C to stop\n`);
       const ticker = ctx.box.sync.status$.subscribe(() => undefined);
       await new Promise<void>((resolve) => {
         const tick = setInterval(() => {

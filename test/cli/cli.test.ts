@@ -1,12 +1,13 @@
 // `sendmux-sync` as a real process against the simulator (issue 16): every command
 // with --json, a second run on the persisted replica, and one-line errors with
 // their exit codes.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { cliEnv, run } from './run.js';
+import { BIN, ROOT, cliEnv, run } from './run.js';
 
 let sim: Simulator;
 let dir: string;
@@ -112,6 +113,34 @@ describe('sendmux-sync CLI', { timeout: 180_000 }, () => {
     const { entries } = (await json(['log'])) as { entries: Array<{ action: string; ids: string[]; outcome: string; actor: string }> };
     expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['mark', 'trash']));
     expect(entries.find((e) => e.action === 'mark')).toMatchObject({ ids: [a.id], outcome: 'ok', actor: 'cli' });
+  });
+
+  it('sync stays live: with --json it streams one NDJSON event per new message, and Ctrl-C ends it with exit 0', async () => {
+    const proc = spawn(process.execPath, [BIN, 'sync', '--json', '--data-dir', dir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const until = async (check: () => boolean, what: string) => {
+      const deadline = Date.now() + 60_000;
+      while (!check()) {
+        if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`${what}; stderr: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await until(() => /live: \d+ messages/.test(stderr), 'never went live');
+      const { id } = await sim.control.deliver({ subject: 'Streamed to the agent' });
+      await until(() => stdout.includes(id), `the new message was not streamed (stdout: ${stdout}; ${JSON.stringify(sim.stats().byPath)})`);
+      const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; message: Summary; cursor: string });
+      expect(events.map((e) => e.message.id)).toEqual([id]);
+      expect(events[0]).toMatchObject({ event: 'message', message: { id, thread_id: expect.any(String) }, cursor: expect.any(String) });
+    } finally {
+      proc.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reply and send make a draft; only --yes sends', async () => {
