@@ -199,8 +199,9 @@ export async function searchLocal(
   return hits;
 }
 
-/** Candidates read from a full-text index per page. */
-const CANDIDATE_PAGE = 200;
+/** Candidates read from a full-text index per page: the first page the hits asked for, then growing. */
+const CANDIDATE_FIRST_MIN = 20;
+const CANDIDATE_PAGE_MAX = 1_000;
 
 /**
  * Newest-first local search through a backend's full-text index: candidates a page
@@ -221,8 +222,11 @@ export async function searchIndexed(
   const bodyText = hasFreeText(query) ? options.bodyText : undefined;
   const maxCandidates = options.maxCandidates ?? 5_000;
   const hits: LocalHit[] = [];
-  for (let offset = 0; hits.length < options.limit && offset < maxCandidates; offset += CANDIDATE_PAGE) {
-    const page = await options.textSearch.candidates(db.name, query, { limit: CANDIDATE_PAGE, offset, folderIds });
+  // Most candidates are hits (the index and the matcher mostly agree): ask for as many
+  // as the hits wanted, and for more (growing) only while some fail the check.
+  let size = Math.max(CANDIDATE_FIRST_MIN, options.limit);
+  for (let offset = 0; hits.length < options.limit && offset < maxCandidates; offset += size, size = Math.min(CANDIDATE_PAGE_MAX, size * 4)) {
+    const page = await options.textSearch.candidates(db.name, query, { limit: size, offset, folderIds });
     if (page === undefined) return undefined;
     const messages = await db.messages.bulkGet(page.map((c) => c.id));
     const bodies = bodyText ? await bodyText(page.map((c) => c.id)) : undefined;
@@ -234,7 +238,7 @@ export async function searchIndexed(
       const snippet = candidate.snippet && candidate.snippet.highlights.length > 0 ? candidate.snippet : snippetFor(message, terms, body);
       hits.push(snippet ? { message, snippet } : { message });
     });
-    if (page.length < CANDIDATE_PAGE) break;
+    if (page.length < size) break;
   }
   return hits;
 }
