@@ -123,9 +123,16 @@ describe('sendmux-sync mcp', () => {
     expect(after.messages).toEqual([]);
   });
 
-  it('serves the folders resource', async () => {
+  it('serves the folders resource and a message resource per id', async () => {
     const r = await client.readResource({ uri: 'mailbox://folders' });
     const text = (r.contents[0] as { text: string }).text;
     expect((JSON.parse(text) as { folders: unknown[] }).folders.length).toBeGreaterThan(0);
+    const { messages } = (await call('list_messages', { folder: 'inbox', limit: 1 })) as { messages: Summary[] };
+    const id = (messages[0] as Summary).id;
+    const m = await client.readResource({ uri: `mailbox://messages/${id}` });
+    const body = JSON.parse((m.contents[0] as { text: string }).text) as { message: Summary; body: string };
+    expect(body.message).toMatchObject({ id, thread_id: (messages[0] as Summary).thread_id });
+    expect(body.body.length).toBeGreaterThan(0);
+    await expect(client.readResource({ uri: 'mailbox://messages/msg_nope' })).rejects.toThrow(/msg_nope/);
   });
 });
