@@ -219,8 +219,6 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
   }
   tokens = await getTokens(ctx.db);
   let pending: SyncType[] = SYNC_TYPES.filter((t) => tokens[t] !== undefined);
-  // Message ids this pull fetched or removed: they confirm provisional SSE records.
-  const confirmed = new Set<string>();
   // One guard per type paging through has_more (issue 19: endless paging stops).
   const guards = new Map<SyncType, PageGuard>();
   while (pending.length > 0) {
@@ -307,16 +305,17 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
         // folder the replica does not know yet within one commit.
         const order: SyncType[] = ['folders', 'messages', 'threads', 'identities', 'quotas', 'submissions'];
         writes.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
-        for (const w of writes) await putServerRecords(ctx.db, w.type, w.records, w.destroyed);
+        for (const w of writes) {
+          await putServerRecords(ctx.db, w.type, w.records, w.destroyed);
+          // What this page fetched or removed confirms a provisional SSE record, in the
+          // same commit: a snapshot written after it is provisional again, and checked.
+          if (w.type === 'messages') await dropProvisional(ctx, [...w.records.map((r) => (r as { id: string }).id), ...w.destroyed]);
+        }
         await setTokens(ctx.db, Object.fromEntries(writes.map((w) => [w.type, w.token])));
       });
       for (const w of writes) {
         report.applied += w.records.length + w.destroyed.length;
         tokens[w.type] = w.token;
-        if (w.type === 'messages') {
-          for (const r of w.records) confirmed.add((r as { id: string }).id);
-          for (const id of w.destroyed) confirmed.add(id);
-        }
       }
     }
     for (const type of relist) ctx.reportError(new SyncError('invalid_state', `${type}: the server asked for a full resync (sync_required); re-listing`));
@@ -327,19 +326,21 @@ export async function pullChanges(ctx: SyncContext): Promise<PullReport> {
       guards.delete(type);
     }
     if (relist.length > 0) tokens = await getTokens(ctx.db);
-    if (relist.includes('messages')) for (const id of await readProvisional(ctx)) confirmed.add(id);
     pending = next;
   }
-  report.applied += await settleProvisional(ctx, confirmed);
+  report.applied += await settleProvisional(ctx);
   return report;
 }
 
-/** Confirms or removes records shown from SSE snapshots (see provisional.ts). */
-async function settleProvisional(ctx: SyncContext, confirmed: ReadonlySet<string>): Promise<number> {
+/**
+ * Confirms or removes the records shown from SSE snapshots that no page of this pull
+ * fetched or removed (see provisional.ts): usually none. After a re-list of messages
+ * they are checked too: a snapshot may have been written after its sweep.
+ */
+async function settleProvisional(ctx: SyncContext): Promise<number> {
   const provisional = await readProvisional(ctx);
   if (provisional.length === 0) return 0;
-  const unchecked = provisional.filter((id) => !confirmed.has(id));
-  const fetched = await fetchChanged(ctx, 'messages', unchecked, 0);
+  const fetched = await fetchChanged(ctx, 'messages', provisional, 0);
   await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
     await putServerRecords(ctx.db, 'messages', fetched.records, fetched.missing);
     await dropProvisional(ctx, provisional);

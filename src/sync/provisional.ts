@@ -1,9 +1,11 @@
 // Records shown from an SSE snapshot before the server confirmed them through
 // `/mailbox/changes`. A snapshot can arrive after its message was already created
 // and destroyed (both changes consumed by an earlier pull); nothing would ever
-// remove it then. So each provisional id is checked once by the next pull: ids the
-// pull itself fetched are confirmed, the rest are fetched by batch-get (usually
-// none) and removed when the server no longer has them.
+// remove it then. So each provisional id is checked once by the next pull: a page
+// that fetched or removed the id confirms it in the same commit (a snapshot written
+// after that commit is provisional again), and whatever is still provisional when
+// the pull ends is fetched by batch-get (usually nothing) and removed when the server
+// no longer has it.
 import type { SyncContext } from './context.js';
 
 /** Key of the provisional id list in `syncState`. */
@@ -25,7 +27,10 @@ export async function readProvisional(ctx: SyncContext): Promise<string[]> {
 /** Removes ids from the provisional list (inside the caller's transaction over `syncState`). */
 export async function dropProvisional(ctx: SyncContext, ids: Iterable<string>): Promise<void> {
   const done = new Set(ids);
-  const rest = (await readProvisional(ctx)).filter((id) => !done.has(id));
+  const current = await readProvisional(ctx);
+  const rest = current.filter((id) => !done.has(id));
+  // Nothing provisional, or none of these: no write (most pages).
+  if (rest.length === current.length) return;
   if (rest.length === 0) await ctx.db.syncState.delete(PROVISIONAL_KEY);
   else await ctx.db.syncState.put({ key: PROVISIONAL_KEY, value: rest });
 }
