@@ -105,22 +105,18 @@ export function indexMessages(conn: Connection, tables: FtsTables, changes: read
   const deletes: number[] = [];
   const inserts: Array<{ docid: number; message: Message; body: string }> = [];
   const unplaced: Array<{ id: string; message: Message; body: string }> = [];
+  const dropDoc = conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`);
   for (const [id, next] of latest) {
     const doc = findDoc.get(id) as { docid: number } | undefined;
-    let body = '';
-    if (doc) {
-      body = ((readBody.get(doc.docid) as { body: string | null } | undefined)?.body ?? '') as string;
-      deletes.push(doc.docid);
-    }
-    if (!next) {
-      if (doc) conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`).run(id);
+    // A re-indexed message keeps its cached body.
+    const body = doc && next ? (((readBody.get(doc.docid) as { body: string | null } | undefined)?.body ?? '') as string) : '';
+    if (doc) deletes.push(doc.docid);
+    if (doc && next && sameMs(doc.docid, baseOf(next))) {
+      inserts.push({ docid: doc.docid, message: next, body });
       continue;
     }
-    if (doc && sameMs(doc.docid, baseOf(next))) inserts.push({ docid: doc.docid, message: next, body });
-    else {
-      if (doc) conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`).run(id);
-      unplaced.push({ id, message: next, body });
-    }
+    if (doc) dropDoc.run(id);
+    if (next) unplaced.push({ id, message: next, body });
   }
   // New rowids: the next free slot of the received millisecond.
   const lastInMs = conn.statement(`SELECT max(docid) AS last FROM ${tables.docs} WHERE docid >= ? AND docid < ?`);
