@@ -101,7 +101,7 @@ export const folderPageFigure: FigureDef = {
     const ratioAll = eAll.median / rAll.median;
     const ratioIn = eIn.median / rIn.median;
     notes.push(
-      `The generated ${n}-message mailbox has no single ${n}-message folder (its largest, the inbox, holds ${inbox.total_messages}); "all" is the whole mailbox (messages$({ limit: 50 })), which the engine serves from the same memberships index as any folder, so it is the ${n}-row case; "inbox" is the largest real folder.`,
+      `The generated ${n}-message mailbox has no single ${n}-message folder (its largest, the inbox, holds ${inbox.total_messages}); "all" is the whole mailbox (messages$({ limit: 50 })), which the engine serves from the same folder index as any folder, so it is the ${n}-row case; "inbox" is the largest real folder.`,
       'Each repetition opens a new engine over the replica (start() = catch-up, untimed) and times a new messages$ subscription to its first emission. Raw Dexie: a new Dexie instance per query over the same records (flattened shape, [folder_id+received_at] and received_at indexes), reverse().limit(50).toArray().',
     );
     const result: FigureResult = {

@@ -1,6 +1,6 @@
 // The engine's own store measured on the peers' data: its server-apply path
 // (putServerMessages inside one rw transaction over the overlay tables, exactly what
-// a committed sync page does) and its local folder query (the memberships index).
+// a committed sync page does) and its local folder query (the folder index, `folderIndex`).
 import { MailboxDb } from '../../src/store/db.js';
 import { putServerMessages } from '../../src/store/overlay.js';
 import { queryMessages } from '../../src/store/queries.js';
@@ -27,7 +27,7 @@ export async function storeIngest(env: IdbEnv, name: string, messages: readonly 
   return ms;
 }
 
-/** Newest `PAGE` of a folder through the store's local query (memberships index). */
+/** Newest `PAGE` of a folder through the store's local query (folder index). */
 export async function storeFolderQuery(env: IdbEnv, name: string, folderId: string): Promise<QueryRun> {
   const db = new MailboxDb(name, env);
   await db.open();

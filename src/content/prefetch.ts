@@ -7,6 +7,7 @@ import { live } from '../store/live.js';
 import { BehaviorSubject, Subscription, combineLatest } from 'rxjs';
 import type { Observable } from 'rxjs';
 import type { MailboxDb } from '../store/db.js';
+import { FOLDER_INDEX } from '../store/memberships.js';
 import { ContentError } from './errors.js';
 import type { ContentParams } from './params.js';
 import type { ContentService } from './service.js';
@@ -50,8 +51,8 @@ export interface Prefetcher {
 export async function newestUnreadIds(db: MailboxDb, limit: number, folderId?: string): Promise<string[]> {
   const fid = folderId ?? (await db.folders.filter((f) => f.role === 'inbox').first())?.id;
   if (fid === undefined || limit <= 0) return [];
-  const rows = await db.memberships
-    .where('[folder_id+unread+received_key]')
+  const rows = await db.folderIndex
+    .where(FOLDER_INDEX.unread)
     .between([fid, 1, -Infinity], [fid, 1, Infinity], true, true)
     .reverse()
     .limit(limit)

@@ -12,7 +12,8 @@
 import { live } from '../store/live.js';
 import { Observable, combineLatest, distinctUntilChanged, from, map, of, startWith, switchMap, takeUntil } from 'rxjs';
 import type { Folder, Message } from '../api/index.js';
-import { ALL_MESSAGES, type MailboxDb } from '../store/db.js';
+import type { MailboxDb } from '../store/db.js';
+import { ABOVE_IDS, ALL_MESSAGES, FOLDER_INDEX } from '../store/memberships.js';
 import { watchMessages } from '../store/queries.js';
 import type { TextSearch } from '../store/storage.js';
 import { sameRecord } from '../store/overlay.js';
@@ -118,11 +119,15 @@ export function snippetFor(message: Message, terms: readonly string[], body?: st
 }
 
 /**
- * The membership index a query can walk instead of every message: a folder's rows
- * for a positive `in:` naming one folder, and its unread or flagged range for a
- * positive `is:`. Null when a positive `in:` names no folder (nothing can match).
+ * The folder-index range a query can walk instead of every message: a folder's rows
+ * for a positive `in:` naming one folder, and its unread or flagged rows for
+ * `is:unread` / `is:flagged`. Null when a positive `in:` names no folder (nothing can
+ * match). `above`: what follows the time in the range's upper bound.
  */
-function scanRange(query: SearchQuery, folderIds: (nameOrRole: string) => readonly string[]): { index: string; prefix: Array<string | number> } | null {
+function scanRange(
+  query: SearchQuery,
+  folderIds: (nameOrRole: string) => readonly string[],
+): { index: string; prefix: Array<string | number>; above: [] | [typeof ABOVE_IDS] } | null {
   let folder = ALL_MESSAGES;
   let unread: 0 | 1 | undefined;
   let flagged: 0 | 1 | undefined;
@@ -140,9 +145,12 @@ function scanRange(query: SearchQuery, folderIds: (nameOrRole: string) => readon
       else flagged ??= bit;
     }
   }
-  if (unread !== undefined) return { index: '[folder_id+unread+received_key]', prefix: [folder, unread] };
-  if (flagged !== undefined) return { index: '[folder_id+flagged+received_key]', prefix: [folder, flagged] };
-  return { index: '[folder_id+received_key]', prefix: [folder] };
+  // The unread and flagged indexes hold only unread (flagged) rows; "read" and
+  // "unflagged" walk the folder and leave the flag to the records.
+  if (unread === 1) return { index: FOLDER_INDEX.unread, prefix: [folder, 1], above: [] };
+  if (flagged === 1) return { index: FOLDER_INDEX.flagged, prefix: [folder, 1], above: [] };
+  // The folder's own key ends with the id: every row received at the bound lies below [t, ABOVE_IDS].
+  return { index: FOLDER_INDEX.byTime, prefix: [folder], above: [ABOVE_IDS] };
 }
 
 /**
@@ -170,9 +178,9 @@ export async function searchLocal(
   let scanned = 0;
   while (hits.length < options.limit && scanned < options.scanLimit) {
     // Reverse walk of the index, resuming below the last key seen.
-    const rows = await db.memberships
+    const rows = await db.folderIndex
       .where(range.index)
-      .between([...range.prefix, -Infinity], [...range.prefix, upper], true, true)
+      .between([...range.prefix, -Infinity], [...range.prefix, upper, ...range.above], true, true)
       .reverse()
       .limit(CHUNK + 1)
       .toArray();

@@ -130,12 +130,12 @@ export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>):
   return {
     folders$: () => view((d) => listFolders(d)),
     identities$: () => view((d) => d.identities.orderBy('id').toArray()),
-    messages$: (query = {}) => view((d) => d.transaction('r', [d.memberships, d.messages], () => queryMessages(d, query))),
+    messages$: (query = {}) => view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessages(d, query))),
     message$: (id) => view((d) => d.messages.get(id)),
     threads$: (query = {}) => view((d) => queryThreads(d, query)),
     thread$: (id) => view((d) => d.transaction('r', [d.threads, d.messages], () => getThreadWithMessages(d, id))),
-    count$: (query = {}) => view((d) => d.transaction('r', [d.memberships, d.messages], () => countMessages(d, query)), SCAN_VIEW_PACING),
-    messageIds$: (query = {}) => view((d) => d.transaction('r', [d.memberships, d.messages], () => queryMessageIds(d, query)), SCAN_VIEW_PACING),
+    count$: (query = {}) => view((d) => d.transaction('r', [d.folderIndex, d.messages], () => countMessages(d, query)), SCAN_VIEW_PACING),
+    messageIds$: (query = {}) => view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessageIds(d, query)), SCAN_VIEW_PACING),
     messagesById$: (ids) => {
       const wanted = [...ids];
       return view((d) => getMessagesById(d, wanted));

@@ -4,11 +4,12 @@
 // `quotas`) hold records exactly as the API returns them (snake_case, no helper
 // fields), so `snapshot()` can compare them with the server's field for field
 // (DESIGN.md invariant 6). Everything the engine needs to find records fast lives in
-// side tables (`memberships`), and everything it needs to keep "visible = server +
+// side tables (`folderIndex`), and everything it needs to keep "visible = server +
 // pending" exact lives in `shadows`, `folderBases` and `threadBases` (overlay.ts).
 import { Dexie, RangeSet, type DBCore, type DBCoreMutateRequest, type DBCoreMutateResponse, type IndexableType, type Table } from 'dexie';
 import type { Folder, Identity, Message, Quota, Submission, Thread } from '../api/types.js';
 import type { AuditEntry, LocalDraft } from './agentLog.js';
+import { ALL_MESSAGES, FOLDER_INDEX, membershipsOf } from './memberships.js';
 import type { PendingOp } from './pending.js';
 import type { ReplicaStorage } from './storage.js';
 
@@ -78,24 +79,34 @@ export function defaultDbName(mailboxId: string): string {
 }
 
 /**
- * One row per (folder, message) pair, plus one row per message under
+ * A row of `folderIndex`: one per (folder, message) pair, plus one per message under
  * {@link ALL_MESSAGES} (folder_id ''), so "newest 50 of a 100k-message folder" is a
- * reverse walk of a compound index. Dexie cannot combine a multi-entry index on
- * `folder_ids` with a compound one, hence this table. IndexedDB keys cannot be
- * booleans or null: flags are 0/1 and a null `received_at` sorts as -Infinity (last
- * in the default newest-first order).
+ * reverse walk of the primary key `[folder_id+received_key+id]`. Dexie cannot combine
+ * a multi-entry index on `folder_ids` with a compound one, hence this table.
+ * IndexedDB keys cannot be booleans or null: a null `received_at` sorts as -Infinity
+ * (last in the default newest-first order).
+ *
+ * The key is in time order, so a bootstrap (newest first) appends to the end of one
+ * folder's range instead of writing a random page of the B-tree per row. `unread` and
+ * `flagged` are present only when true: the unread and flagged indexes hold only
+ * those rows (a row with an absent key part is not indexed), so most rows cost one
+ * B-tree write instead of four. "Read" and "unflagged" walk the folder's range.
  */
 export interface Membership {
   folder_id: string;
   id: string;
   /** `Date.parse(received_at)`, or -Infinity when absent/unparseable. */
   received_key: number;
-  unread: 0 | 1;
-  flagged: 0 | 1;
+  /** 1 when unread; absent when read. */
+  unread?: 1;
+  /** 1 when flagged; absent otherwise. */
+  flagged?: 1;
 }
 
-/** Pseudo folder id of the membership rows that index every message. */
-export const ALL_MESSAGES = '';
+/** The primary key of a {@link Membership} row. */
+export type MembershipKey = [folder_id: string, received_key: number, id: string];
+
+export { ALL_MESSAGES };
 
 /** Server copy of a message that has pending local mutations (DESIGN.md invariant 3). */
 export interface Shadow {
@@ -205,7 +216,7 @@ export interface MailboxDbOptions {
  */
 export class MailboxDb extends Dexie {
   declare readonly messages: Table<Message, string>;
-  declare readonly memberships: Table<Membership, [string, string]>;
+  declare readonly folderIndex: Table<Membership, MembershipKey>;
   declare readonly threads: Table<Thread, string>;
   declare readonly folders: Table<Folder, string>;
   declare readonly identities: Table<Identity, string>;
@@ -265,6 +276,13 @@ export class MailboxDb extends Dexie {
     // v5: what agents did (the audit log) and local drafts (the API keeps no drafts).
     // Additive; the sync never reads or writes them (agentLog.ts does).
     this.version(5).stores({ audit: '++seq, at', drafts: 'id, updated_at' });
+    // v6: `memberships` becomes `folderIndex`: keyed in time order, with sparse unread
+    // and flagged indexes (see Membership). A primary key cannot change in place: the
+    // new table starts empty and is rebuilt from the visible messages once the
+    // database is open (below), which every storage backend runs as an ordinary
+    // transaction (an upgrade function runs inside IndexedDB's versionchange one).
+    this.version(6).stores({ memberships: null, folderIndex: `${FOLDER_INDEX.byTime}, ${FOLDER_INDEX.unread}, ${FOLDER_INDEX.flagged}` });
+    this.on('ready', (db) => rebuildFolderIndex(db as MailboxDb));
     driver?.attach?.(this);
   }
 
@@ -275,7 +293,7 @@ export class MailboxDb extends Dexie {
   get overlayTables(): Table[] {
     return [
       this.messages,
-      this.memberships,
+      this.folderIndex,
       this.folders,
       this.threads,
       this.shadows,
@@ -290,6 +308,29 @@ export class MailboxDb extends Dexie {
     return [...this.overlayTables, this.identities, this.submissions, this.quotas, this.syncState];
   }
 }
+
+/**
+ * Fills an empty `folderIndex` from the messages (after the v6 upgrade, or a crash
+ * during the rebuild): every message has at least its ALL_MESSAGES row, so an empty
+ * index beside stored messages is one that was never built. Runs before the
+ * database's first operation; a replica whose index exists costs one keyed read.
+ */
+async function rebuildFolderIndex(db: MailboxDb): Promise<void> {
+  await db.transaction('rw', [db.messages, db.folderIndex], async () => {
+    const [indexed, stored] = await Promise.all([db.folderIndex.limit(1).primaryKeys(), db.messages.limit(1).primaryKeys()]);
+    if (indexed.length > 0 || stored.length === 0) return;
+    let after: string | undefined;
+    for (;;) {
+      const page: Message[] = await (after === undefined ? db.messages.orderBy('id') : db.messages.where('id').above(after)).limit(REBUILD_PAGE).toArray();
+      if (page.length === 0) return;
+      await db.folderIndex.bulkPut(page.flatMap(membershipsOf));
+      after = page.at(-1)!.id;
+    }
+  });
+}
+
+/** Messages read per step of {@link rebuildFolderIndex}. */
+const REBUILD_PAGE = 2_000;
 
 /** The outbox table (mutations and sends share it). */
 export type OutboxTable = MailboxDb['outbox'];

@@ -4,7 +4,7 @@
 //
 // - enqueue: in ONE transaction, append the entry (kind, ids, op) and recompute the
 //   visible records (overlay.ts keeps the server copy in `shadows` and moves
-//   memberships, folder counters and thread counters), so views change before any
+//   folder-index rows, folder counters and thread counters), so views change before any
 //   network call.
 // - settle: per (entry, id), the server's verdict. An applied op is folded into the
 //   server copy ("server copy := server copy + op"), in the same transaction as the

@@ -1,13 +1,13 @@
 // Local queries over the replica. The common list views (a folder, newest first,
 // optionally unread-only or flagged-only, optionally a received_at range) are a
-// reverse walk of one compound index of `memberships` plus a bulkGet of one page, so
+// reverse walk of `folderIndex` (its time-ordered key, or its unread or flagged index) plus a bulkGet of one page, so
 // their cost does not grow with the folder. Anything else (keyword or attachment
 // filters, other sort keys) reads the folder's index rows and filters records in
 // chunks: correct, and slower on very large folders.
 import type { Folder, Message, Thread } from '../api/types.js';
 import type { Collection } from 'dexie';
-import { ALL_MESSAGES, type MailboxDb, type Membership } from './db.js';
-import { timeKey } from './memberships.js';
+import type { MailboxDb, Membership, MembershipKey } from './db.js';
+import { ALL_MESSAGES, FOLDER_INDEX, timeKey } from './memberships.js';
 
 /** Sort keys of local message queries. */
 export type MessageSortKey = 'received_at' | 'sent_at' | 'subject' | 'from' | 'size_bytes';
@@ -71,10 +71,9 @@ function boundKey(value: string | number | undefined, fallback: number): number 
 
 type Post = (m: Message) => boolean;
 
-function postFilters(q: MessageQuery, indexed: 'unread' | 'flagged' | null): Post[] {
+/** What the folder index cannot answer: checked on the records. */
+function postFilters(q: MessageQuery): Post[] {
   const filters: Post[] = [];
-  if (q.unread !== undefined && indexed !== 'unread') filters.push((m) => !m.flags.seen === q.unread);
-  if (q.flagged !== undefined && indexed !== 'flagged') filters.push((m) => m.flags.flagged === q.flagged);
   if (q.keyword !== undefined) {
     const kw = q.keyword.toLowerCase();
     filters.push((m) => m.keywords.some((k) => k.toLowerCase() === kw));
@@ -110,31 +109,27 @@ export function messageComparator(key: MessageSortKey, direction: 'asc' | 'desc'
   };
 }
 
-/** The membership index range a query walks, and which filter it already applies. */
-function plan(db: MailboxDb, q: MessageQuery): { rows: Collection<Membership>; indexed: 'unread' | 'flagged' | null } {
+/**
+ * The folder-index rows a query walks: the unread or flagged index for unread-only or
+ * flagged-only, else the folder's whole range. `filtered`: a flag the range does not
+ * select by ("read", "unflagged", or the second of two flags) is checked on each row
+ * (rows carry both flags), so the walk is a cursor rather than one native request.
+ */
+function plan(db: MailboxDb, q: MessageQuery): { rows: Collection<Membership, MembershipKey>; filtered: boolean } {
   const folder = q.folderId ?? ALL_MESSAGES;
   const lo = boundKey(q.after, -Infinity);
   // `before` is exclusive; an absent bound includes +Infinity-free keys only.
   const hi = boundKey(q.before, Infinity);
   const hiInclusive = q.before === undefined;
-  if (q.unread !== undefined) {
-    const u = q.unread ? 1 : 0;
-    return {
-      rows: db.memberships.where('[folder_id+unread+received_key]').between([folder, u, lo], [folder, u, hi], true, hiInclusive),
-      indexed: 'unread',
-    };
-  }
-  if (q.flagged !== undefined) {
-    const f = q.flagged ? 1 : 0;
-    return {
-      rows: db.memberships.where('[folder_id+flagged+received_key]').between([folder, f, lo], [folder, f, hi], true, hiInclusive),
-      indexed: 'flagged',
-    };
-  }
-  return {
-    rows: db.memberships.where('[folder_id+received_key]').between([folder, lo], [folder, hi], true, hiInclusive),
-    indexed: null,
-  };
+  const by = q.unread === true ? 'unread' : q.flagged === true ? 'flagged' : null;
+  const rows = by
+    ? db.folderIndex.where(FOLDER_INDEX[by]).between([folder, 1, lo], [folder, 1, hi], true, hiInclusive)
+    : db.folderIndex.where(FOLDER_INDEX.byTime).between([folder, lo], [folder, hi], true, hiInclusive);
+  const checks: ((row: Membership) => boolean)[] = [];
+  if (q.unread !== undefined && by !== 'unread') checks.push((row) => (row.unread === 1) === q.unread);
+  if (q.flagged !== undefined && by !== 'flagged') checks.push((row) => (row.flagged === 1) === q.flagged);
+  if (checks.length === 0) return { rows, filtered: false };
+  return { rows: rows.and((row) => checks.every((check) => check(row))), filtered: true };
 }
 
 async function getMessages(db: MailboxDb, ids: string[]): Promise<Message[]> {
@@ -158,7 +153,9 @@ export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promis
     const lo = boundKey(q.after, -Infinity);
     const hi = boundKey(q.before, Infinity);
     const filters = [
-      ...postFilters(q, null),
+      ...postFilters(q),
+      ...(q.unread !== undefined ? [(m: Message) => !m.flags.seen === q.unread] : []),
+      ...(q.flagged !== undefined ? [(m: Message) => m.flags.flagged === q.flagged] : []),
       ...(q.folderId !== undefined ? [(m: Message) => m.folder_ids.includes(q.folderId as string)] : []),
       (m: Message) => {
         const k = timeKey(m.received_at);
@@ -170,8 +167,8 @@ export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promis
     return all.slice(offset, offset + limit);
   }
 
-  const { rows, indexed } = plan(db, q);
-  const filters = postFilters(q, indexed);
+  const { rows } = plan(db, q);
+  const filters = postFilters(q);
 
   if (sortBy === 'received_at' && filters.length === 0) {
     // Fast path: the index order is the answer. Near the top, walk one page of rows;
@@ -225,11 +222,11 @@ export async function queryMessageIds(db: MailboxDb, q: MessageQuery = {}): Prom
   const limit = q.limit === undefined ? Infinity : Math.max(0, q.limit);
   if (limit === 0) return [];
   if (q.threadId === undefined && (q.sortBy ?? 'received_at') === 'received_at') {
-    const { rows, indexed } = plan(db, q);
-    if (postFilters(q, indexed).length === 0) {
+    const { rows } = plan(db, q);
+    if (postFilters(q).length === 0) {
       // Forward keys (getAllKeys cannot walk backwards on every engine), reversed
       // here: index order is received_key then id, the comparator's order.
-      const ids = (await rows.primaryKeys()).map((key) => (key as [string, string])[1]);
+      const ids = (await rows.primaryKeys()).map((key) => key[2]);
       if ((q.direction ?? 'desc') === 'desc') ids.reverse();
       return page(ids, offset, limit);
     }
@@ -244,12 +241,22 @@ export async function getMessagesById(db: MailboxDb, ids: readonly string[]): Pr
 
 /** Counts the messages of a query (ignores sort, limit and offset). */
 export async function countMessages(db: MailboxDb, q: MessageQuery = {}): Promise<number> {
-  if (q.threadId === undefined) {
-    const { rows, indexed } = plan(db, q);
+  if (q.threadId === undefined && postFilters(q).length === 0) {
+    const { rows, filtered } = plan(db, q);
     // A native count over the index range: no key reaches JavaScript. A live count
     // re-runs on any write to the table that may delete a row (db.ts makes that hold
     // in Node too), so a row leaving the range is seen.
-    if (postFilters(q, indexed).length === 0) return rows.count();
+    if (!filtered) return rows.count();
+    // "Read" (or "unflagged"): the folder's rows minus the unread (flagged) ones, two
+    // native counts in one transaction.
+    for (const flag of ['unread', 'flagged'] as const) {
+      const other = flag === 'unread' ? 'flagged' : 'unread';
+      if (q[flag] === false && q[other] === undefined) {
+        const [all, marked] = await Promise.all([plan(db, { ...q, [flag]: undefined }).rows.count(), plan(db, { ...q, [flag]: true }).rows.count()]);
+        return all - marked;
+      }
+    }
+    return rows.count();
   }
   const { limit: _limit, offset: _offset, ...rest } = q;
   return (await queryMessages(db, rest)).length;

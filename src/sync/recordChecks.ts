@@ -8,7 +8,7 @@
 // MailboxFolder, MailboxThreadSummary, MailboxIdentity, MailboxQuota,
 // MailboxSubmission); test/hostile/records.test.ts derives the same lists from the
 // spec and fails when they drift. Nested records are checked where the replica reads
-// into them: message flags (memberships' unread/flagged keys) and a thread's
+// into them: message flags (the folder index's unread/flagged keys) and a thread's
 // `last_message` (the `last_message.received_at` index, the overlay's
 // `last_message.id`). Fields the spec does not declare are let through: a newer
 // server may add some.

@@ -114,7 +114,7 @@ describe('storage faults', () => {
   });
 
   it('a transaction aborted in the middle of a changes page', async () => {
-    await expectPullFaultIsClean({ store: 'memberships', afterPuts: 10, kind: 'abort', times: 1 }, /AbortError|TransactionInactiveError/);
+    await expectPullFaultIsClean({ store: 'folderIndex', afterPuts: 10, kind: 'abort', times: 1 }, /AbortError|TransactionInactiveError/);
   });
 
   it('a transaction aborted mid-page during bootstrap: committed pages stay whole, the saved cursor survives, and a restart resumes and converges', async () => {
@@ -134,7 +134,7 @@ describe('storage faults', () => {
     engine = e2;
     const db = (await e2.context).db;
     const ids = (await db.messages.toCollection().primaryKeys()) as string[];
-    const indexed = new Set(((await db.memberships.where('folder_id').equals('').toArray()) as { id: string }[]).map((m) => m.id));
+    const indexed = new Set(((await db.folderIndex.where('[folder_id+received_key+id]').between(['', -Infinity], ['', Infinity], true, true).toArray()) as { id: string }[]).map((m) => m.id));
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.filter((id) => !indexed.has(id))).toEqual([]);
     // The bootstrap was interrupted, not finished: its progress row is there to resume from.

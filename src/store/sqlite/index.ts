@@ -114,7 +114,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
  */
 function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
   const names = new Set(db.tables.map((t) => t.name));
-  if (names.has('messages') && names.has('memberships')) {
+  if (names.has('messages') && names.has('folderIndex')) {
     const tables = ftsTables(tablePrefix(db.name));
     return {
       hooks: { messages: [(conn, changes) => indexMessages(conn, tables, changes.map((c) => ({ id: c.key as string, next: c.next as Message | undefined })))] },
