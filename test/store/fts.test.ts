@@ -12,9 +12,75 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { parseSearch } from '../../src/store/searchSyntax.js';
 import { sqliteStorage } from '../../src/store/sqlite/index.js';
 import { tablePrefix } from '../../src/store/sqlite/core.js';
-import { ORDER_SLOTS, toFtsQuery } from '../../src/store/sqlite/fts.js';
+import { ORDER_SLOTS, ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery } from '../../src/store/sqlite/fts.js';
+import { Connection } from '../../src/store/sqlite/file.js';
+import type { Message } from '../../src/api/types.js';
+import { message } from './fixtures.js';
 import type { ReplicaStorage, TextSearch } from '../../src/store/storage.js';
 import { scratchDir } from '../helpers/storage.js';
+
+describe('indexMessages / indexBodies (docids found from the stored record)', () => {
+  const open = () => {
+    const conn = new Connection(new Database(':memory:'));
+    const tables = ftsTables('t');
+    setupFts(conn, tables);
+    return { conn, tables };
+  };
+  const find = (conn: Connection, tables: ReturnType<typeof ftsTables>, q: string) =>
+    ftsCandidates(conn, tables, toFtsQuery(parseSearch(q)), { limit: 50, offset: 0 });
+  const docs = (conn: Connection, tables: ReturnType<typeof ftsTables>) =>
+    conn.db.prepare(`SELECT docid, id FROM ${tables.docs} ORDER BY docid`).all() as { docid: number; id: string }[];
+
+  it('keeps one row per message through updates, a move in time, a body and a removal', () => {
+    const { conn, tables } = open();
+    const at = '2026-03-01T10:00:00.000Z';
+    const m1 = message({ id: 'm1', subject: 'Accordion lessons', received_at: at });
+    const m2 = message({ id: 'm2', subject: 'Banjo lessons', received_at: at });
+    indexMessages(conn, tables, [
+      { id: 'm1', previous: undefined, next: m1 },
+      { id: 'm2', previous: undefined, next: m2 },
+    ]);
+    const base = Date.parse(at) * ORDER_SLOTS;
+    // Same millisecond: two slots of it, newest-inserted last.
+    expect(docs(conn, tables)).toEqual([
+      { docid: base, id: 'm1' },
+      { docid: base + 1, id: 'm2' },
+    ]);
+    expect(find(conn, tables, 'lessons')).toEqual(['m2', 'm1']);
+
+    const stored = new Map<string, Message>([['m1', m1]]);
+    indexBodies(conn, tables, [{ id: 'm1', text: 'the zither is tuned' }, { id: 'unknown', text: 'zither' }], (id) => stored.get(id));
+    expect(find(conn, tables, 'zither')).toEqual(['m1']);
+
+    // A flag change re-indexes the row in place and keeps the cached body.
+    const read = { ...m1, flags: { ...m1.flags, seen: true } };
+    indexMessages(conn, tables, [{ id: 'm1', previous: m1, next: read }]);
+    expect(find(conn, tables, 'zither')).toEqual(['m1']);
+    expect(find(conn, tables, 'is:read')).toEqual(['m1']);
+    expect(docs(conn, tables).filter((d) => d.id === 'm1')).toEqual([{ docid: base, id: 'm1' }]);
+
+    // A new received time moves it to that millisecond's slots, body and all; twice in one batch.
+    const later = { ...read, received_at: '2026-03-02T10:00:00.000Z' };
+    const latest = { ...later, subject: 'Accordion recital' };
+    indexMessages(conn, tables, [
+      { id: 'm1', previous: read, next: later },
+      { id: 'm1', previous: later, next: latest },
+    ]);
+    expect(docs(conn, tables)).toEqual([
+      { docid: base + 1, id: 'm2' },
+      { docid: Date.parse('2026-03-02T10:00:00.000Z') * ORDER_SLOTS, id: 'm1' },
+    ]);
+    expect(find(conn, tables, 'recital')).toEqual(['m1']);
+    expect(find(conn, tables, 'lessons')).toEqual(['m2']);
+    expect(find(conn, tables, 'zither')).toEqual(['m1']);
+
+    indexMessages(conn, tables, [{ id: 'm1', previous: latest, next: undefined }]);
+    expect(find(conn, tables, 'recital')).toEqual([]);
+    expect(find(conn, tables, 'zither')).toEqual([]);
+    expect(docs(conn, tables)).toEqual([{ docid: base + 1, id: 'm2' }]);
+    conn.db.close();
+  });
+});
 
 describe('toFtsQuery', () => {
   const T = '{subject sender recipients_to recipients_cc preview body}';
@@ -176,9 +242,11 @@ describe('search$ on SQLite (FTS5)', () => {
     for (const name of raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%/fts%'`).pluck().all() as string[]) {
       raw.exec(`DROP TABLE IF EXISTS "${name}"`);
     }
-    // The first layout's tables (rowids in insertion order) are dropped when found.
+    // Earlier layouts' tables are dropped when found: the first (rowids in insertion
+    // order) and the second (docids looked up through an index on the message id).
     const prefix = tablePrefix('fts');
     raw.exec(`CREATE VIRTUAL TABLE "${prefix}/fts" USING fts5(subject); CREATE TABLE "${prefix}/fts_docs" (id TEXT PRIMARY KEY)`);
+    raw.exec(`CREATE VIRTUAL TABLE "${prefix}/fts2" USING fts5(subject); CREATE TABLE "${prefix}/fts2_docs" (id TEXT PRIMARY KEY NOT NULL, docid INTEGER NOT NULL UNIQUE)`);
     raw.close();
     const { storage, calls } = counted(sqliteStorage({ path }));
     const second = start(storage, sim);
@@ -188,10 +256,13 @@ describe('search$ on SQLite (FTS5)', () => {
     await second.stop();
     syncs.splice(0);
     const after = new Database(path);
-    const legacy = after.prepare(`SELECT name FROM sqlite_master WHERE name IN (?, ?)`).pluck().all(`${prefix}/fts`, `${prefix}/fts_docs`);
-    const current = after.prepare(`SELECT name FROM sqlite_master WHERE name = ?`).pluck().all(`${prefix}/fts2`);
+    const legacy = after
+      .prepare(`SELECT name FROM sqlite_master WHERE name IN (?, ?, ?, ?)`)
+      .pluck()
+      .all(`${prefix}/fts`, `${prefix}/fts_docs`, `${prefix}/fts2`, `${prefix}/fts2_docs`);
+    const current = after.prepare(`SELECT name FROM sqlite_master WHERE name IN (?, ?) ORDER BY name`).pluck().all(`${prefix}/fts3`, `${prefix}/fts3_docs`);
     after.close();
     expect(legacy).toEqual([]);
-    expect(current).toEqual([`${prefix}/fts2`]);
+    expect(current).toEqual([`${prefix}/fts3`, `${prefix}/fts3_docs`]);
   });
 });

@@ -149,12 +149,14 @@ class StoreTable {
     this.sql = {
       get: `SELECT v FROM ${this.name} WHERE k = ?`,
       put: `INSERT OR REPLACE INTO ${this.name} (k, v) VALUES (?, ?)`,
+      insert: `INSERT INTO ${this.name} (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING`,
+      update: `UPDATE ${this.name} SET v = ? WHERE k = ?`,
       delete: `DELETE FROM ${this.name} WHERE k = ?`,
     };
   }
 
   /** The row statements' SQL, built once. */
-  private readonly sql: { get: string; put: string; delete: string };
+  private readonly sql: { get: string; put: string; insert: string; update: string; delete: string };
 
   /** Creates missing tables, fills new indexes, drops removed ones (inside a transaction). */
   migrate(conn: Connection, meta: string): void {
@@ -232,14 +234,18 @@ class StoreTable {
 
   write(conn: Connection, key: unknown, value: unknown, bytes: Buffer, mode: 'add' | 'put', changes?: RowChange[]): void {
     const k = encodeKey(key);
-    const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     let previous: unknown;
-    if (old) {
+    if (this.indexes.length === 0 && !changes && mode === 'put') {
+      // Nothing derives from the old value: replace it unseen.
+      conn.statement(this.sql.put).run(k, bytes);
+    } else if (conn.statement(this.sql.insert).run(k, bytes).changes === 0) {
+      // The key was taken (a new row costs no read: a bootstrap writes only those).
       if (mode === 'add') throw domError('ConstraintError', `a record with this key already exists in ${this.schema.name}`);
+      const old = conn.statement(this.sql.get).get(k) as { v: Buffer };
       previous = decodeValue(old.v);
       this.unindex(conn, k, previous);
+      conn.statement(this.sql.update).run(bytes, k);
     }
-    conn.statement(this.sql.put).run(k, bytes);
     for (const { index, insert } of this.indexes) {
       const statement = conn.statement(insert);
       for (const ik of indexKeys(index, value)) statement.run(encodeKey(ik), k);
@@ -663,6 +669,15 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
     table: coreTable,
   };
   return core;
+}
+
+/**
+ * The value stored under `key` in a store table (its quoted SQL name), read on `conn`
+ * outside Dexie (the full-text index reads the replica's messages this way).
+ */
+export function storedValue(conn: Connection, table: string, key: unknown): unknown {
+  const row = conn.statement(`SELECT v FROM ${table} WHERE k = ?`).get(encodeKey(key)) as { v: Buffer } | undefined;
+  return row ? decodeValue(row.v) : undefined;
 }
 
 /** Names of the Dexie databases stored in the open file. */

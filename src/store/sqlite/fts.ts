@@ -26,8 +26,14 @@ export const ORDER_SLOTS = 2048;
 export interface FtsTables {
   /** The FTS5 table (rowid = docid). */
   fts: string;
-  /** message id → docid. */
+  /**
+   * docid → message id, keyed by docid alone (so written in time order, like the FTS
+   * rows): a message's docid is found among the slots of its stored record's received
+   * millisecond, never by a random-order index on the id.
+   */
   docs: string;
+  /** The replica's messages (a cached body's docid is found from its message). */
+  messages: string;
   /** Tables of an earlier layout, dropped when found (the index is then rebuilt). */
   legacy: readonly string[];
 }
@@ -38,9 +44,10 @@ function quote(name: string): string {
 
 export function ftsTables(prefix: string): FtsTables {
   return {
-    fts: quote(`${prefix}/fts2`),
-    docs: quote(`${prefix}/fts2_docs`),
-    legacy: [`${prefix}/fts`, `${prefix}/fts_docs`],
+    fts: quote(`${prefix}/fts3`),
+    docs: quote(`${prefix}/fts3_docs`),
+    messages: quote(`${prefix}/messages`),
+    legacy: [`${prefix}/fts`, `${prefix}/fts_docs`, `${prefix}/fts2`, `${prefix}/fts2_docs`],
   };
 }
 
@@ -58,7 +65,7 @@ export function setupFts(conn: Connection, tables: FtsTables): boolean {
     `CREATE VIRTUAL TABLE IF NOT EXISTS ${tables.fts} USING fts5(subject, sender, recipients_to, recipients_cc, preview, body, meta, ` +
       `tokenize = 'unicode61 remove_diacritics 2')`,
   );
-  conn.db.exec(`CREATE TABLE IF NOT EXISTS ${tables.docs} (id TEXT PRIMARY KEY NOT NULL, docid INTEGER NOT NULL UNIQUE)`);
+  conn.db.exec(`CREATE TABLE IF NOT EXISTS ${tables.docs} (docid INTEGER PRIMARY KEY, id TEXT NOT NULL)`);
   return !existed;
 }
 
@@ -86,10 +93,20 @@ function baseOf(message: Message): number {
 
 const sameMs = (docid: number, base: number) => docid >= base && docid < base + ORDER_SLOTS;
 
-/** One message to (re-)index; `next` undefined removes it. */
+/** One message to (re-)index: its stored version before the write, and after it (undefined: removed). */
 export interface IndexChange {
   id: string;
+  previous: Message | undefined;
   next: Message | undefined;
+}
+
+/** The docid a stored message is indexed under: one of its received millisecond's slots. */
+function docOf(conn: Connection, tables: FtsTables, id: string, stored: Message): number | undefined {
+  const base = baseOf(stored);
+  const row = conn.statement(`SELECT docid FROM ${tables.docs} WHERE docid >= ? AND docid < ? AND id = ?`).get(base, base + ORDER_SLOTS, id) as
+    | { docid: number }
+    | undefined;
+  return row?.docid;
 }
 
 /**
@@ -98,36 +115,40 @@ export interface IndexChange {
  * cached body survives a re-index.
  */
 export function indexMessages(conn: Connection, tables: FtsTables, changes: readonly IndexChange[]): void {
-  const latest = new Map<string, Message | undefined>();
-  for (const c of changes) latest.set(c.id, c.next);
-  const findDoc = conn.statement(`SELECT docid FROM ${tables.docs} WHERE id = ?`);
+  // Per id: the version stored before the batch (what the index holds) and the last one.
+  const byId = new Map<string, { previous: Message | undefined; next: Message | undefined }>();
+  for (const c of changes) {
+    const seen = byId.get(c.id);
+    if (seen) seen.next = c.next;
+    else byId.set(c.id, { previous: c.previous, next: c.next });
+  }
   const readBody = conn.statement(`SELECT body FROM ${tables.fts} WHERE rowid = ?`);
+  const dropDoc = conn.statement(`DELETE FROM ${tables.docs} WHERE docid = ?`);
   const deletes: number[] = [];
   const inserts: Array<{ docid: number; message: Message; body: string }> = [];
   const unplaced: Array<{ id: string; message: Message; body: string }> = [];
-  const dropDoc = conn.statement(`DELETE FROM ${tables.docs} WHERE id = ?`);
-  for (const [id, next] of latest) {
-    const doc = findDoc.get(id) as { docid: number } | undefined;
+  for (const [id, { previous, next }] of byId) {
+    const docid = previous ? docOf(conn, tables, id, previous) : undefined;
     // A re-indexed message keeps its cached body.
-    const body = doc && next ? (((readBody.get(doc.docid) as { body: string | null } | undefined)?.body ?? '') as string) : '';
-    if (doc) deletes.push(doc.docid);
-    if (doc && next && sameMs(doc.docid, baseOf(next))) {
-      inserts.push({ docid: doc.docid, message: next, body });
+    const body = docid !== undefined && next ? (((readBody.get(docid) as { body: string | null } | undefined)?.body ?? '') as string) : '';
+    if (docid !== undefined) deletes.push(docid);
+    if (docid !== undefined && next && sameMs(docid, baseOf(next))) {
+      inserts.push({ docid, message: next, body });
       continue;
     }
-    if (doc) dropDoc.run(id);
+    if (docid !== undefined) dropDoc.run(docid);
     if (next) unplaced.push({ id, message: next, body });
   }
   // New rowids: the next free slot of the received millisecond.
   const lastInMs = conn.statement(`SELECT max(docid) AS last FROM ${tables.docs} WHERE docid >= ? AND docid < ?`);
   const taken = conn.statement(`SELECT 1 FROM ${tables.docs} WHERE docid = ?`);
-  const addDoc = conn.statement(`INSERT INTO ${tables.docs} (id, docid) VALUES (?, ?)`);
+  const addDoc = conn.statement(`INSERT INTO ${tables.docs} (docid, id) VALUES (?, ?)`);
   for (const { id, message, body } of unplaced) {
     const base = baseOf(message);
     const last = (lastInMs.get(base, base + ORDER_SLOTS) as { last: number | null }).last;
     let docid = last === null ? base : last + 1;
     while (taken.get(docid) !== undefined) docid += 1;
-    addDoc.run(id, docid);
+    addDoc.run(docid, id);
     inserts.push({ docid, message, body });
   }
   const remove = conn.statement(`DELETE FROM ${tables.fts} WHERE rowid = ?`);
@@ -140,15 +161,24 @@ export function indexMessages(conn: Connection, tables: FtsTables, changes: read
   }
 }
 
-/** Sets (or clears, with null) the body text of indexed messages. */
-export function indexBodies(conn: Connection, tables: FtsTables, bodies: readonly { id: string; text: string | null }[]): void {
-  const findDoc = conn.statement(`SELECT docid FROM ${tables.docs} WHERE id = ?`);
-  const found = bodies
-    .map(({ id, text }) => ({ doc: findDoc.get(id) as { docid: number } | undefined, text }))
-    .filter((b): b is { doc: { docid: number }; text: string | null } => b.doc !== undefined)
-    .sort((a, b) => a.doc.docid - b.doc.docid);
+/**
+ * Sets (or clears, with null) the body text of indexed messages. `message(id)` reads
+ * a message from the replica (its received time places its docid).
+ */
+export function indexBodies(
+  conn: Connection,
+  tables: FtsTables,
+  bodies: readonly { id: string; text: string | null }[],
+  message: (id: string) => Message | undefined,
+): void {
+  const found: Array<{ docid: number; text: string | null }> = [];
+  for (const { id, text } of bodies) {
+    const stored = message(id);
+    const docid = stored ? docOf(conn, tables, id, stored) : undefined;
+    if (docid !== undefined) found.push({ docid, text });
+  }
   const update = conn.statement(`UPDATE ${tables.fts} SET body = ? WHERE rowid = ?`);
-  for (const { doc, text } of found) update.run(text ?? '', doc.docid);
+  for (const { docid, text } of found.sort((a, b) => a.docid - b.docid)) update.run(text ?? '', docid);
 }
 
 const COLUMN: Record<string, string> = { from: 'sender', to: 'recipients_to', cc: 'recipients_cc', subject: 'subject' };

@@ -8,8 +8,8 @@ import type { BodyRow } from '../contentDb.js';
 import { CONTENT_DB_SUFFIX } from '../contentDb.js';
 import type { SearchQuery } from '../searchSyntax.js';
 import type { ReplicaStorage, StorageDriver, TextSearch } from '../storage.js';
-import { createSqliteCore, dropSqliteDatabase, tablePrefix, type SqliteCoreOptions } from './core.js';
-import { ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery } from './fts.js';
+import { createSqliteCore, dropSqliteDatabase, storedValue, tablePrefix, type SqliteCoreOptions } from './core.js';
+import { ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery, type IndexChange } from './fts.js';
 import type { SqliteFileOptions } from './errors.js';
 import { SqliteFile } from './file.js';
 
@@ -117,13 +117,22 @@ function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
   if (names.has('messages') && names.has('folderIndex')) {
     const tables = ftsTables(tablePrefix(db.name));
     return {
-      hooks: { messages: [(conn, changes) => indexMessages(conn, tables, changes.map((c) => ({ id: c.key as string, next: c.next as Message | undefined })))] },
+      hooks: {
+        messages: [
+          (conn, changes) =>
+            indexMessages(
+              conn,
+              tables,
+              changes.map((c) => ({ id: c.key as string, previous: c.previous as Message | undefined, next: c.next as Message | undefined })),
+            ),
+        ],
+      },
       setup(conn, rows) {
         // A replica written before the index (or this layout of it) existed: index what it holds, once.
         if (!setupFts(conn, tables)) return;
-        let batch: Array<{ id: string; next: Message }> = [];
+        let batch: IndexChange[] = [];
         for (const [key, value] of rows('messages')) {
-          batch.push({ id: key as string, next: value as Message });
+          batch.push({ id: key as string, previous: undefined, next: value as Message });
           if (batch.length === 1_000) {
             indexMessages(conn, tables, batch);
             batch = [];
@@ -147,7 +156,7 @@ function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
               bodies.push({ id: row.message_id, text: next ? (body?.text ?? null) : null });
             }
             try {
-              indexBodies(conn, tables, bodies);
+              indexBodies(conn, tables, bodies, (id) => storedValue(conn, tables.messages, id) as Message | undefined);
             } catch (error) {
               // The replica's index is not there (a content cache opened on its own).
               if (!/no such table/.test((error as Error).message)) throw error;
