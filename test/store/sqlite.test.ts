@@ -198,6 +198,47 @@ describe('SQLite backend: the file', () => {
     expect(tables.some((t) => t.endsWith('/rows/folder'))).toBe(false);
   });
 
+  it('copies a store of the earlier, clustered layout into a rowid table once; compound keys stay clustered', async () => {
+    const path = newPath();
+    const stores = { rows: 'id, folder', pairs: '[a+b]' };
+    const storage1 = sqliteStorage({ path });
+    const db1 = new Dexie('layout', { indexedDB: storage1.driver.indexedDB, IDBKeyRange });
+    db1.version(1).stores(stores);
+    storage1.driver.attach?.(db1);
+    await db1.table('rows').bulkPut([{ id: 'a', folder: 'x' }, { id: 'b', folder: 'y' }, { id: 'c', folder: 'x' }]);
+    await db1.table('pairs').bulkPut([{ a: 1, b: 'z' }, { a: 0, b: 'y' }]);
+    db1.close();
+    const sqlOf = (raw: Database.Database, suffix: string) =>
+      (raw.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table'`).all() as { name: string; sql: string }[]).find((t) => t.name.endsWith(suffix))!;
+    // Turn `rows` back into the layout files had before layouts were recorded.
+    const raw = new Database(path);
+    const rows = sqlOf(raw, '/rows');
+    expect(rows.sql).toContain('UNIQUE');
+    expect(sqlOf(raw, '/pairs').sql).toContain('WITHOUT ROWID');
+    const meta = sqlOf(raw, '/meta').name;
+    raw.exec(`CREATE TABLE "old" (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID; INSERT INTO "old" SELECT k, v FROM "${rows.name}"`);
+    raw.exec(`DROP TABLE "${rows.name}"; ALTER TABLE "old" RENAME TO "${rows.name}"`);
+    raw.prepare(`DELETE FROM "${meta}" WHERE name LIKE 'layout:%'`).run();
+    expect(sqlOf(raw, '/rows').sql).toContain('WITHOUT ROWID');
+    raw.close();
+
+    const storage2 = sqliteStorage({ path });
+    const db2 = new Dexie('layout', { indexedDB: storage2.driver.indexedDB, IDBKeyRange });
+    db2.version(1).stores(stores);
+    storage2.driver.attach?.(db2);
+    expect(await db2.table('rows').toArray()).toEqual([{ id: 'a', folder: 'x' }, { id: 'b', folder: 'y' }, { id: 'c', folder: 'x' }]);
+    expect(await db2.table('rows').where('folder').equals('x').primaryKeys()).toEqual(['a', 'c']);
+    expect(await db2.table('pairs').toArray()).toEqual([{ a: 0, b: 'y' }, { a: 1, b: 'z' }]);
+    await db2.table('rows').put({ id: 'b', folder: 'x' });
+    expect(await db2.table('rows').where('folder').equals('x').primaryKeys()).toEqual(['a', 'b', 'c']);
+    db2.close();
+    const after = new Database(path, { readonly: true });
+    expect(sqlOf(after, '/rows').sql).toContain('UNIQUE');
+    expect(sqlOf(after, '/rows').sql).not.toContain('WITHOUT ROWID');
+    expect(sqlOf(after, '/pairs').sql).toContain('WITHOUT ROWID');
+    after.close();
+  });
+
   it("another connection's commit re-runs live queries (another process on the file)", async () => {
     const path = newPath();
     const db = open('external', { storage: sqliteStorage({ path, pollMs: 20 }) });

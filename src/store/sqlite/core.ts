@@ -4,10 +4,16 @@
 //
 // Layout, per Dexie database (prefix `p` from its name): a table `p/T` per object
 // store (primary key bytes, structured-clone bytes of the value) and a table
-// `p/T/I` per index (index key bytes, primary key bytes), all WITHOUT ROWID, so a
-// range of keys in IndexedDB order is a range of a B-tree (keys.ts). `p/meta` records
-// the layout each table was created with; an index that appears in a later schema
-// version is filled from the rows already there, one that disappears is dropped.
+// `p/T/I` per index (index key bytes, primary key bytes), so a range of keys in
+// IndexedDB order is a range of a B-tree (keys.ts). Index tables, and stores with a
+// compound primary key (small rows, keys in the order they are written), are
+// clustered on their key (WITHOUT ROWID). Every other store is a rowid table with a
+// unique index on its key: its values (whole records, often a kilobyte) are appended
+// in write order instead of rewriting a random page of a key-ordered B-tree for each
+// record, which SQLite advises against for rows above a twentieth of a page. `p/meta`
+// records the layout each table was created with; an index that appears in a later
+// schema version is filled from the rows already there, one that disappears is
+// dropped, and a store of an earlier layout is copied into its current one.
 import { deserialize, serialize } from 'node:v8';
 import type {
   DBCore,
@@ -142,6 +148,7 @@ class StoreTable {
     private readonly hooks: readonly TableWriteHook[],
   ) {
     this.name = quote(`${prefix}/${schema.name}`);
+    this.layout = Array.isArray(schema.primaryKey.keyPath) ? 'clustered' : 'heap';
     this.indexes = schema.indexes.map((index) => {
       const table = quote(`${prefix}/${schema.name}/${index.name ?? ''}`);
       return { index, table, insert: `INSERT OR IGNORE INTO ${table} (ik, k) VALUES (?, ?)`, remove: `DELETE FROM ${table} WHERE ik = ? AND k = ?` };
@@ -158,10 +165,37 @@ class StoreTable {
   /** The row statements' SQL, built once. */
   private readonly sql: { get: string; put: string; insert: string; update: string; delete: string };
 
+  /** How the store's rows are kept (see the top of this file). */
+  readonly layout: 'clustered' | 'heap';
+
+  private createSql(name: string): string {
+    return this.layout === 'clustered'
+      ? `CREATE TABLE IF NOT EXISTS ${name} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID`
+      : `CREATE TABLE IF NOT EXISTS ${name} (k BLOB NOT NULL UNIQUE, v BLOB NOT NULL)`;
+  }
+
+  /** Creates the store's table, or copies one of an earlier layout into its current one. */
+  private migrateRows(conn: Connection, meta: string): void {
+    const db = conn.db;
+    const key = `layout:${this.schema.name}`;
+    const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(this.name.slice(1, -1)) !== undefined;
+    const recorded = db.prepare(`SELECT value FROM ${meta} WHERE name = ?`).pluck().get(key) as string | undefined;
+    // Files written before layouts were recorded have clustered stores only.
+    if (exists && (recorded ?? 'clustered') !== this.layout) {
+      const next = quote(`${this.name.slice(1, -1)}#${this.layout}`);
+      db.exec(`DROP TABLE IF EXISTS ${next}`);
+      db.exec(this.createSql(next));
+      db.exec(`INSERT INTO ${next} (k, v) SELECT k, v FROM ${this.name} ORDER BY k`);
+      db.exec(`DROP TABLE ${this.name}`);
+      db.exec(`ALTER TABLE ${next} RENAME TO ${this.name}`);
+    } else db.exec(this.createSql(this.name));
+    db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES (?, ?)`).run(key, this.layout);
+  }
+
   /** Creates missing tables, fills new indexes, drops removed ones (inside a transaction). */
   migrate(conn: Connection, meta: string): void {
     const db = conn.db;
-    db.exec(`CREATE TABLE IF NOT EXISTS ${this.name} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID`);
+    this.migrateRows(conn, meta);
     const recorded = db.prepare(`SELECT value FROM ${meta} WHERE name = ?`).get(`indexes:${this.schema.name}`) as
       | { value: string }
       | undefined;
