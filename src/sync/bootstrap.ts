@@ -12,7 +12,7 @@ import { SendmuxApiError, type Session } from '../api/index.js';
 import { getSyncValue, putServerRecords, setSyncValue, setTokens, type StateTokens, type SyncType } from '../store/apply.js';
 import type { SyncContext } from './context.js';
 import { NoProgressError, PageGuard, SMALL_TYPE_COUNT, UNKNOWN_COUNT_PAGES, pageBudget } from './paging.js';
-import { LIST_PATH, listPage } from './records.js';
+import { LIST_PATH, listPage, type ListPage } from './records.js';
 
 /** Key of the bootstrap progress row in `syncState`. */
 export const BOOTSTRAP_KEY = 'bootstrap';
@@ -65,6 +65,76 @@ async function inboxId(ctx: SyncContext): Promise<string | undefined> {
   return (await ctx.db.folders.toArray()).find((f) => f.role === 'inbox')?.id;
 }
 
+/** Answered pages a step's reader holds ahead of the writer (invariant 8: a bound, not the mailbox). */
+export const PAGES_AHEAD = 4;
+
+/** One answered listing request: its page, or why it failed. */
+type Answer<T extends SyncType> = { cursor: string | undefined } & ({ page: ListPage<T> } | { error: unknown });
+
+/**
+ * Lists one step's pages ahead of the writer: each request goes out as soon as the
+ * page before it has answered, while earlier pages are still being written, so a
+ * bootstrap costs about the larger of listing and writing, not their sum. At most
+ * {@link PAGES_AHEAD} answered pages wait; a failed request, or a next cursor that
+ * was requested before, ends the reading.
+ */
+class PageReader<T extends SyncType> {
+  private readonly answered: Answer<T>[] = [];
+  /** Cursors requested: a server answering one again is looping (the writer's guard reports it). */
+  private readonly requested = new Set<string | undefined>();
+  private reading = false;
+  private ended = false;
+  private cancelled = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly list: (cursor: string | undefined) => Promise<ListPage<T>>,
+    private cursor: string | undefined,
+    /** Only the first page is wanted (the inbox step). */
+    private readonly onePage: boolean,
+  ) {
+    this.read();
+  }
+
+  private read(): void {
+    if (this.reading || this.ended || this.cancelled || this.answered.length >= PAGES_AHEAD) return;
+    this.reading = true;
+    const cursor = this.cursor;
+    this.requested.add(cursor);
+    const settle = (answer: Answer<T>, more: string | undefined) => {
+      this.reading = false;
+      if (this.cancelled) return;
+      this.answered.push(answer);
+      if (more === undefined || this.onePage || this.requested.has(more)) this.ended = true;
+      else this.cursor = more;
+      this.wake?.();
+      this.read();
+    };
+    this.list(cursor).then(
+      (page) => settle({ cursor, page }, page.next),
+      (error: unknown) => settle({ cursor, error }, undefined),
+    );
+  }
+
+  /** The next answered page, waiting for it; then any others already answered, up to `max` in all. */
+  async take(max: number): Promise<Answer<T>[]> {
+    while (this.answered.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+    const taken = this.answered.splice(0, max);
+    this.read();
+    return taken;
+  }
+
+  /** Stops reading; an answer still on its way is dropped. */
+  cancel(): void {
+    this.cancelled = true;
+    this.wake = undefined;
+  }
+}
+
+/** Pages written together in one transaction when the reader is ahead of the writer. */
+export const PAGES_PER_COMMIT = 4;
+
 /**
  * Runs (or resumes) a bootstrap. `onProgress` is called after each committed page of
  * messages. Resolves when the captured tokens are committed.
@@ -82,76 +152,103 @@ export async function runBootstrap(
   onProgress(state.done, state.total);
   for (let s = BOOTSTRAP_STEPS.indexOf(state.step); s < BOOTSTRAP_STEPS.length; s++) {
     const step = BOOTSTRAP_STEPS[s] as BootstrapStep;
-    const nextStep = BOOTSTRAP_STEPS[s + 1];
-    let cursor = state.step === step ? state.cursor : undefined;
     const type: SyncType = step === 'inbox' ? 'messages' : step;
     // A partial replica lists no messages: its folder windows fill it (partialReplica.ts).
     if (type === 'messages' && ctx.messageScope) continue;
     const extra = step === 'inbox' ? await inboxId(ctx) : undefined;
     if (step === 'inbox' && !extra) continue;
-    let guard = stepGuard(ctx, type, state.total, cursor);
-    let restarted = false;
-    const filter = extra ? { folder_id: extra } : {};
-    // The next page is requested while this one is written (fetch n+1 overlaps write
-    // n), so a bootstrap costs about the larger of listing and writing, not their sum.
-    // At most one page is held ahead (invariant 8).
-    let ahead: { cursor: string; page: ReturnType<typeof listPage> } | undefined;
-    for (;;) {
-      ctx.stopped.throwIfAborted();
-      let page;
-      try {
-        const pending = ahead !== undefined && ahead.cursor === cursor ? ahead.page : listPage(ctx, type, cursor, filter);
-        ahead = undefined;
-        page = await pending;
-      } catch (error) {
-        // A saved cursor can expire across a reload; restart this step's listing
-        // (pages already stored are simply written again).
-        if (cursor && error instanceof SendmuxApiError && error.status === 400) {
-          cursor = undefined;
-          continue;
-        }
-        throw error;
-      }
-      if (page.next !== undefined && step !== 'inbox') {
-        try {
-          guard.more(page.next);
-        } catch (error) {
-          // Issue 19: a cursor that repeats (or never ends) would list forever. Report
-          // it and list this step once more from its first page; a second loop fails
-          // the bootstrap (nothing of the looping page is written).
-          if (!(error instanceof NoProgressError) || restarted) throw error;
-          ctx.reportError(error);
-          restarted = true;
-          cursor = undefined;
-          guard = stepGuard(ctx, type, state.total, undefined);
-          if (step === 'messages') state = { ...state, done: 0 };
-          continue;
-        }
-      }
-      const done = step === 'messages' ? state.done + page.records.length : state.done;
-      const finished = page.next === undefined || step === 'inbox';
-      const next: BootstrapState = finished
-        ? { tokens: state.tokens, step: nextStep ?? step, done, total: state.total }
-        : { tokens: state.tokens, step, cursor: page.next, done, total: state.total };
-      const records = page.records;
-      if (!finished && page.next !== undefined) {
-        const nextPage = listPage(ctx, type, page.next, filter);
-        nextPage.catch(() => undefined); // awaited (and its failure handled) by the next turn
-        ahead = { cursor: page.next, page: nextPage };
-      }
-      await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
-        await putServerRecords(ctx.db, type, records);
-        await setSyncValue(ctx.db, BOOTSTRAP_KEY, next);
-      });
-      state = next;
-      if (step === 'messages') onProgress(state.done, state.total);
-      if (finished) break;
-      cursor = page.next;
-    }
+    state = await listStep(ctx, state, step, type, extra ? { folder_id: extra } : {}, BOOTSTRAP_STEPS[s + 1], onProgress);
   }
   const tokens = state.tokens;
   await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
     await setTokens(ctx.db, tokens);
     await setSyncValue(ctx.db, BOOTSTRAP_KEY, undefined);
   });
+}
+
+/**
+ * Lists one step to its end, each batch of answered pages committed in one
+ * transaction together with the cursor to resume from. Returns the state after it.
+ */
+async function listStep(
+  ctx: SyncContext,
+  start: BootstrapState,
+  step: BootstrapStep,
+  type: SyncType,
+  filter: { folder_id?: string },
+  nextStep: BootstrapStep | undefined,
+  onProgress: (done: number, total: number | null) => void,
+): Promise<BootstrapState> {
+  let state = start;
+  const from = state.step === step ? state.cursor : undefined;
+  let guard = stepGuard(ctx, type, state.total, from);
+  let restarted = false;
+  let reader = new PageReader((cursor) => listPage(ctx, type, cursor, filter), from, step === 'inbox');
+  const restart = (cursor: string | undefined) => {
+    reader.cancel();
+    reader = new PageReader((c) => listPage(ctx, type, c, filter), cursor, step === 'inbox');
+  };
+  try {
+    for (;;) {
+      ctx.stopped.throwIfAborted();
+      const answers = await reader.take(PAGES_PER_COMMIT);
+      const records: ListPage<SyncType>['records'][number][] = [];
+      let next = state;
+      let finished = false;
+      /** What to do after the pages before it are written. */
+      let then: (() => void) | undefined;
+      for (const answer of answers) {
+        if ('error' in answer) {
+          const error = answer.error;
+          // A saved cursor can expire across a reload; restart this step's listing
+          // (pages already stored are simply written again).
+          if (answer.cursor && error instanceof SendmuxApiError && error.status === 400) then = () => restart(undefined);
+          else then = () => { throw error; };
+          break;
+        }
+        const page = answer.page;
+        if (page.next !== undefined && step !== 'inbox') {
+          try {
+            guard.more(page.next);
+          } catch (error) {
+            // Issue 19: a cursor that repeats (or never ends) would list forever. Report
+            // it and list this step once more from its first page; a second loop fails
+            // the bootstrap (nothing of the looping page is written).
+            if (!(error instanceof NoProgressError) || restarted) {
+              then = () => { throw error; };
+              break;
+            }
+            then = () => {
+              ctx.reportError(error);
+              restarted = true;
+              guard = stepGuard(ctx, type, start.total, undefined);
+              if (step === 'messages') state = { ...state, done: 0 };
+              restart(undefined);
+            };
+            break;
+          }
+        }
+        records.push(...page.records);
+        const done = step === 'messages' ? next.done + page.records.length : next.done;
+        finished = page.next === undefined || step === 'inbox';
+        next = finished
+          ? { tokens: next.tokens, step: nextStep ?? step, done, total: next.total }
+          : { tokens: next.tokens, step, cursor: page.next, done, total: next.total };
+        if (finished) break;
+      }
+      if (next !== state) {
+        const written = next;
+        await ctx.db.transaction('rw', ctx.db.serverTables, async () => {
+          await putServerRecords(ctx.db, type, records);
+          await setSyncValue(ctx.db, BOOTSTRAP_KEY, written);
+        });
+        state = written;
+        if (step === 'messages') onProgress(state.done, state.total);
+      }
+      if (then) then();
+      else if (finished) return state;
+    }
+  } finally {
+    reader.cancel();
+  }
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PAGES_AHEAD, PAGES_PER_COMMIT } from '../../src/sync/bootstrap.js';
 import { engine, eventually, firstDiff, sim, type EngineHandle, type Simulator } from './helpers.js';
 
 let s: Simulator | undefined;
@@ -71,38 +72,80 @@ describe('bootstrap progress', () => {
 });
 
 describe('bootstrap pipelining', () => {
-  it('requests the next page of messages before it commits the page it has (fetch n+1 overlaps write n)', async () => {
+  /** Logs the message pages requested (by cursor) and the cursors the bootstrap commits as its progress. */
+  function logBootstrap(handle: EngineHandle, log: string[], hold?: () => Promise<void>) {
+    return handle.context.then((ctx) => {
+      const put = ctx.db.syncState.put.bind(ctx.db.syncState);
+      ctx.db.syncState.put = (async (row: { key: string; value: unknown }, key?: string) => {
+        const v = row.value as { step?: string; cursor?: string } | undefined;
+        if (row.key === 'bootstrap' && v?.step === 'messages' && v.cursor) {
+          log.push(`write ${v.cursor}`);
+          await hold?.();
+        }
+        return put(row, key);
+      }) as typeof ctx.db.syncState.put;
+    });
+  }
+  const pageFetches = (log: string[]): typeof fetch => (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const cursor = url.searchParams.get('cursor');
+    if (url.pathname.endsWith('/mailbox/messages') && !url.searchParams.has('folder_id') && cursor) log.push(`fetch ${cursor}`);
+    return fetch(input, init);
+  };
+
+  it('requests each next page before it commits the pages it has (fetch n+1 overlaps write n)', async () => {
     s = await sim({ messages: 150 });
     const log: string[] = [];
-    const logged: typeof fetch = (input, init) => {
-      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-      const cursor = url.searchParams.get('cursor');
-      if (url.pathname.endsWith('/mailbox/messages') && !url.searchParams.has('folder_id') && cursor) log.push(`fetch ${cursor}`);
-      return fetch(input, init);
-    };
-    e = engine(s, { events: false, pageSize: 40, fetch: logged });
-    const ctx = await e.context;
-    // The saved cursor of a committed page is the next page's cursor.
-    const saved = (value: unknown) => {
-      const v = value as { step?: string; cursor?: string } | undefined;
-      if (v?.step === 'messages' && v.cursor) log.push(`write ${v.cursor}`);
-    };
-    const put = ctx.db.syncState.put.bind(ctx.db.syncState);
-    ctx.db.syncState.put = ((row: { key: string; value: unknown }, key?: string) => {
-      if (row.key === 'bootstrap') saved(row.value);
-      return put(row, key);
-    }) as typeof ctx.db.syncState.put;
+    e = engine(s, { events: false, pageSize: 40, fetch: pageFetches(log) });
+    await logBootstrap(e, log);
     await e.sync.start();
-    const cursors = [...new Set(log.map((l) => l.split(' ')[1]))];
-    expect(cursors.length).toBeGreaterThanOrEqual(2); // 150 messages, 40 a page: 3 cursors
-    for (const c of cursors) {
-      const fetched = log.indexOf(`fetch ${c}`);
-      const written = log.indexOf(`write ${c}`);
-      expect(fetched, `page after cursor ${c} was requested (log: ${log.join(', ')})`).toBeGreaterThanOrEqual(0);
-      expect(written).toBeGreaterThanOrEqual(0);
-      expect(fetched, `the next page is requested before the page before it commits: ${log.join(', ')}`).toBeLessThan(written);
+    const fetched = log.filter((l) => l.startsWith('fetch ')).map((l) => l.slice(6));
+    expect(fetched.length).toBe(3); // 150 messages, 40 a page: 3 cursors
+    for (const c of log.filter((l) => l.startsWith('write ')).map((l) => l.slice(6))) {
+      // A committed cursor is that of the page after the last one written: requested before the commit.
+      expect(log.indexOf(`fetch ${c}`), `the page after ${c} is requested before ${c} commits: ${log.join(', ')}`).toBeLessThan(log.indexOf(`write ${c}`));
     }
     const [local, remote] = await Promise.all([e.sync.snapshot(), s.snapshot()]);
     expect(local).toEqual(remote);
+  });
+
+  it('reads at most PAGES_AHEAD pages ahead of a slow writer, then commits what waited together', async () => {
+    s = await sim({ messages: 400 });
+    const log: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    e = engine(s, { events: false, pageSize: 20, fetch: pageFetches(log) });
+    await logBootstrap(e, log);
+    // The first commit of the messages step (the first after a page with a cursor was
+    // requested) waits until released, before its transaction starts.
+    const ctx = await e.context;
+    const transaction = ctx.db.transaction.bind(ctx.db) as (...args: unknown[]) => Promise<unknown>;
+    let holds = 0;
+    ctx.db.transaction = (async (...args: unknown[]) => {
+      const tables = args[1];
+      if (Array.isArray(tables) && tables.length === ctx.db.serverTables.length && log.length > 0 && holds++ === 0) await held;
+      return transaction(...args);
+    }) as unknown as typeof ctx.db.transaction;
+    const started = e.sync.start();
+    await eventually(() => holds > 0, 10_000, 'first commit held');
+    // The writer is stuck: the reader stops at its bound.
+    await new Promise((r) => setTimeout(r, 300));
+    const fetchedWhileHeld = log.filter((l) => l.startsWith('fetch ')).length;
+    release();
+    await started;
+    const writes = log.filter((l) => l.startsWith('write ')).length;
+    const fetches = log.filter((l) => l.startsWith('fetch ')).length;
+    expect(fetches, log.join('\n')).toBe(19); // 400 messages, 20 a page
+    // While the first page (requested without a cursor) waits to commit, the reader
+    // fills its PAGES_AHEAD answered pages and requests nothing more.
+    expect(fetchedWhileHeld).toBe(PAGES_AHEAD);
+    // The pages that waited were committed together: the commit after the held one
+    // saves the cursor PAGES_PER_COMMIT pages further on.
+    const cursors = log.filter((l) => l.startsWith('fetch ')).map((l) => l.slice(6));
+    const [first, second] = log.filter((l) => l.startsWith('write ')).map((l) => cursors.indexOf(l.slice(6)));
+    expect(first).toBe(0);
+    expect(second).toBe(PAGES_PER_COMMIT);
+    expect(writes).toBeLessThan(fetches);
+    expect(await e.sync.snapshot()).toEqual(await s.snapshot());
   });
 });
