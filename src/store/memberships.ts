@@ -23,11 +23,6 @@ export const FOLDER_INDEX = {
  */
 export const ABOVE_IDS: [] = [];
 
-/** The primary key of a membership row. */
-export function membershipKey(row: Pick<Membership, 'folder_id' | 'received_key' | 'id'>): MembershipKey {
-  return [row.folder_id, row.received_key, row.id];
-}
-
 /** Sort key of a nullable ISO timestamp: epoch ms, or -Infinity (oldest) when absent. */
 export function timeKey(iso: string | null | undefined): number {
   if (!iso) return -Infinity;

@@ -1,7 +1,7 @@
 // Local queries over the replica. The common list views (a folder, newest first,
 // optionally unread-only or flagged-only, optionally a received_at range) are a
-// reverse walk of `folderIndex` (its time-ordered key, or its unread or flagged index) plus a bulkGet of one page, so
-// their cost does not grow with the folder. Anything else (keyword or attachment
+// reverse walk of `folderIndex` (its time-ordered key, or its unread or flagged
+// index) plus a bulkGet of one page, so their cost does not grow with the folder. Anything else (keyword or attachment
 // filters, other sort keys) reads the folder's index rows and filters records in
 // chunks: correct, and slower on very large folders.
 import type { Folder, Message, Thread } from '../api/types.js';
