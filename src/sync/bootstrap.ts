@@ -3,9 +3,10 @@
 // 1. Record the session's state tokens before listing anything (invariant 2).
 // 2. Folders, then the first page of the inbox (the default view fills at once),
 //    then every message newest first, then threads, identities, quotas,
-//    submissions — page by page, each page committed in its own transaction together
-//    with the saved cursor, so a reload resumes where it stopped and memory does not
-//    grow with the mailbox (invariant 8).
+//    submissions — page by page: pages are requested ahead of the writer (at most
+//    PAGES_AHEAD answered ones wait), and each commit writes the pages that waited
+//    (at most PAGES_PER_COMMIT) together with the cursor after them, so a reload
+//    resumes where it stopped and memory does not grow with the mailbox (invariant 8).
 // 4. Commit the captured tokens; the catch-up that follows replays every change made
 //    since step 1 (re-applying what the listing already contained is harmless).
 import { SendmuxApiError, type Session } from '../api/index.js';
