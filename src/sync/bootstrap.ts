@@ -184,10 +184,12 @@ async function listStep(
   const from = state.step === step ? state.cursor : undefined;
   let guard = stepGuard(ctx, type, state.total, from);
   let restarted = false;
-  let reader = new PageReader((cursor) => listPage(ctx, type, cursor, filter), from, step === 'inbox');
-  const restart = (cursor: string | undefined) => {
+  const readFrom = (cursor: string | undefined) => new PageReader((c) => listPage(ctx, type, c, filter), cursor, step === 'inbox');
+  let reader = readFrom(from);
+  /** Lists the step again from its first page. */
+  const restart = () => {
     reader.cancel();
-    reader = new PageReader((c) => listPage(ctx, type, c, filter), cursor, step === 'inbox');
+    reader = readFrom(undefined);
   };
   try {
     for (;;) {
@@ -203,7 +205,7 @@ async function listStep(
           const error = answer.error;
           // A saved cursor can expire across a reload; restart this step's listing
           // (pages already stored are simply written again).
-          if (answer.cursor && error instanceof SendmuxApiError && error.status === 400) then = () => restart(undefined);
+          if (answer.cursor && error instanceof SendmuxApiError && error.status === 400) then = () => restart();
           else then = () => { throw error; };
           break;
         }
@@ -224,7 +226,7 @@ async function listStep(
               restarted = true;
               guard = stepGuard(ctx, type, start.total, undefined);
               if (step === 'messages') state = { ...state, done: 0 };
-              restart(undefined);
+              restart();
             };
             break;
           }
