@@ -83,10 +83,11 @@ export async function openMailbox(conn: Connection, options: OpenOptions = {}): 
   const mailboxId = await mailboxIdOf(conn);
   mkdirSync(conn.dataDir, { recursive: true, mode: 0o700 });
   const path = join(conn.dataDir, `${mailboxId.replace(/[^A-Za-z0-9_.-]/g, '_')}.sqlite`);
+  const storage = sqliteStorage({ path });
   const sync = createMailboxSync({
     apiKey: conn.apiKey,
     ...(conn.baseUrl ? { baseUrl: conn.baseUrl } : {}),
-    storage: sqliteStorage({ path }),
+    storage,
     apiOptions: { retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 } },
   });
   const close = async () => {
@@ -113,6 +114,9 @@ export async function openMailbox(conn: Connection, options: OpenOptions = {}): 
   });
   try {
     await Promise.race([started, offline]);
+    // A first sync's messages are full-text indexed right after it: a command's
+    // search then reads the index, not a bounded scan.
+    await storage.whenIndexed();
   } catch (error) {
     await close().catch(() => undefined);
     throw cliErrorOf(error, conn.baseUrl);

@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMailboxSync, type MailboxSync } from '../../src/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { parseSearch } from '../../src/store/searchSyntax.js';
-import { sqliteStorage } from '../../src/store/sqlite/index.js';
+import { sqliteStorage, type SqliteStorage } from '../../src/store/sqlite/index.js';
 import { tablePrefix } from '../../src/store/sqlite/core.js';
-import { ORDER_SLOTS, ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery } from '../../src/store/sqlite/fts.js';
+import { DEFER_MIN, ORDER_SLOTS, drainPending, ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery } from '../../src/store/sqlite/fts.js';
 import { Connection } from '../../src/store/sqlite/file.js';
 import type { Message } from '../../src/api/types.js';
 import { message } from './fixtures.js';
@@ -82,6 +82,58 @@ describe('indexMessages / indexBodies (docids found from the stored record)', ()
   });
 });
 
+describe('the fill queue (bulk writes indexed after the fact)', () => {
+  const open = () => {
+    const conn = new Connection(new Database(':memory:'));
+    const tables = ftsTables('t');
+    setupFts(conn, tables);
+    return { conn, tables };
+  };
+  const find = (conn: Connection, tables: ReturnType<typeof ftsTables>, q: string) =>
+    ftsCandidates(conn, tables, toFtsQuery(parseSearch(q)), { limit: 1_000, offset: 0 });
+  const queued = (conn: Connection, tables: ReturnType<typeof ftsTables>) => conn.db.prepare(`SELECT id FROM ${tables.pending} ORDER BY seq`).pluck().all();
+
+  it('queues a bulk write\'s new messages, indexes small writes at once, and drains the queue skipping what was indexed or removed since', () => {
+    const { conn, tables } = open();
+    const bulk = Array.from({ length: DEFER_MIN + 6 }, (_, i) =>
+      message({ id: `b${i}`, subject: `Oboe part ${i}`, received_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }),
+    );
+    const stored = new Map(bulk.map((m) => [m.id, m]));
+    const changes = bulk.map((m) => ({ id: m.id, previous: undefined, next: m }));
+    expect(indexMessages(conn, tables, changes, { defer: true })).toBe(bulk.length);
+    expect(queued(conn, tables)).toEqual(bulk.map((m) => m.id));
+    expect(find(conn, tables, 'oboe')).toEqual([]);
+    // Below DEFER_MIN new messages, or without `defer`: indexed in the write itself.
+    const small = message({ id: 's1', subject: 'Oboe reed', received_at: '2026-02-01T00:00:00.000Z' });
+    stored.set('s1', small);
+    expect(indexMessages(conn, tables, [{ id: 's1', previous: undefined, next: small }], { defer: true })).toBe(0);
+    expect(find(conn, tables, 'reed')).toEqual(['s1']);
+
+    // Since queued: b0 changed (indexed by that write), b1 got its body cached
+    // (indexed with it), b2 removed (nothing to index).
+    const b0 = { ...bulk[0]!, subject: 'Oboe concerto' };
+    stored.set('b0', b0);
+    indexMessages(conn, tables, [{ id: 'b0', previous: bulk[0], next: b0 }], { defer: true });
+    indexBodies(conn, tables, [{ id: 'b1', text: 'the bassoon enters' }], (id) => stored.get(id));
+    stored.delete('b2');
+    indexMessages(conn, tables, [{ id: 'b2', previous: bulk[2], next: undefined }], { defer: true });
+    expect(find(conn, tables, 'concerto')).toEqual(['b0']);
+    expect(find(conn, tables, 'bassoon')).toEqual(['b1']);
+
+    // Chunks of 30, oldest queued first; each message gets exactly one row.
+    let rounds = 0;
+    while (drainPending(conn, tables, 30, (id) => stored.get(id))) rounds += 1;
+    expect(rounds).toBe(2);
+    expect(queued(conn, tables)).toEqual([]);
+    expect(find(conn, tables, 'oboe').sort()).toEqual([...stored.keys()].sort());
+    expect(find(conn, tables, 'bassoon')).toEqual(['b1']);
+    const rows = conn.db.prepare(`SELECT id, count(*) AS n FROM ${tables.docs} GROUP BY id HAVING n > 1`).all();
+    expect(rows).toEqual([]);
+    expect(conn.db.prepare(`SELECT count(*) FROM ${tables.fts}`).pluck().get()).toBe(stored.size);
+    conn.db.close();
+  });
+});
+
 describe('toFtsQuery', () => {
   const T = '{subject sender recipients_to recipients_cc preview body}';
   const match = (q: string, folders?: (n: string) => string[]) => toFtsQuery(parseSearch(q), folders).match;
@@ -123,14 +175,15 @@ afterEach(async () => {
 let files = 0;
 const newPath = () => join(scratchDir(), `fts-${(files += 1)}.sqlite`);
 
-/** The storage with its index's calls counted. */
-function counted(storage: ReplicaStorage): { storage: ReplicaStorage; calls: () => number } {
+/** The storage with the index's answers counted (not its refusals while it fills). */
+function counted(storage: SqliteStorage): { storage: SqliteStorage; calls: () => number } {
   let calls = 0;
   const inner = storage.textSearch as TextSearch;
   const textSearch: TextSearch = {
-    candidates: (...args) => {
-      calls += 1;
-      return inner.candidates(...args);
+    candidates: async (...args) => {
+      const page = await inner.candidates(...args);
+      if (page !== undefined) calls += 1;
+      return page;
     },
   };
   return { storage: { ...storage, textSearch }, calls: () => calls };
@@ -154,6 +207,8 @@ describe('search$ on SQLite (FTS5)', () => {
     const { storage, calls } = counted(sqliteStorage({ path }));
     const indexed = start(storage, sim);
     await indexed.start();
+    // The bootstrap's messages were queued and are indexed once its writes stopped.
+    await storage.whenIndexed();
     // The reference: the same replica searched by the scan (no index).
     const plain = start({ ...sqliteStorage({ path }), textSearch: undefined } as ReplicaStorage, sim);
     await plain.start();
@@ -226,6 +281,54 @@ describe('search$ on SQLite (FTS5)', () => {
     expect((await search(sync, 'xylophone', (st) => st.hits.length === 0)).hits).toEqual([]);
   });
 
+  it('refuses to answer while messages are queued, and a restart resumes a fill a crash cut short', async () => {
+    sim = await startSimulator({ port: 0, seed: 14, messages: 300, rateLimitPerMinute: 0 });
+    const path = newPath();
+    const first = sqliteStorage({ path });
+    const sync = start(first, sim);
+    await sync.start();
+    await first.whenIndexed();
+    const { id } = await sim.control.deliver({ subject: 'Harpsichord tuning' });
+    await sync.syncNow();
+    await sync.stop();
+    syncs.splice(0);
+    // As a kill -9 mid-fill leaves it: most messages queued, their index rows missing.
+    const prefix = tablePrefix('fts');
+    const raw = new Database(path);
+    const docIds = raw.prepare(`SELECT id FROM "${prefix}/fts3_docs"`).pluck().all() as string[];
+    expect(docIds).toContain(id);
+    raw.exec(`DELETE FROM "${prefix}/fts3" WHERE rowid IN (SELECT docid FROM "${prefix}/fts3_docs" WHERE rowid % 5 <> 0)`);
+    raw.exec(`DELETE FROM "${prefix}/fts3_docs" WHERE docid % 5 <> 0`);
+    const insert = raw.prepare(`INSERT INTO "${prefix}/fts3_pending" (id) VALUES (?)`);
+    for (const docId of docIds) insert.run(docId);
+    raw.close();
+    const snapshot = await sim.snapshot();
+    const query = parseSearch('harpsichord');
+    const closed = sqliteStorage({ path }).textSearch as TextSearch;
+    // Nothing open on the file fills it: the index declines, the caller scans. (This
+    // process still had the file open, with readers on a snapshot from before those
+    // writes: a new reader sees them all the same.)
+    expect(await closed.candidates('fts', query, { limit: 10, offset: 0 })).toBeUndefined();
+
+    const { storage, calls } = counted(sqliteStorage({ path }));
+    const second = start(storage, sim);
+    await second.start();
+    const progress: number[] = [];
+    await storage.whenIndexed({ onProgress: (n) => progress.push(n), pollMs: 10 });
+    expect(progress.at(-1)).toBe(0);
+    expect(await closed.candidates('fts', query, { limit: 10, offset: 0 })).toEqual([{ id }]);
+    expect(ids(await once(second, 'harpsichord'))).toEqual([id]);
+    expect(calls()).toBeGreaterThan(0);
+    const check = new Database(path);
+    const [docs, rows, dupes] = [
+      check.prepare(`SELECT count(*) FROM "${prefix}/fts3_docs"`).pluck().get(),
+      check.prepare(`SELECT count(*) FROM "${prefix}/fts3"`).pluck().get(),
+      check.prepare(`SELECT count(*) FROM (SELECT id FROM "${prefix}/fts3_docs" GROUP BY id HAVING count(*) > 1)`).pluck().get(),
+    ];
+    check.close();
+    expect({ docs, rows, dupes }).toEqual({ docs: snapshot.messages.length, rows: snapshot.messages.length, dupes: 0 });
+  });
+
   it('builds the index for a replica written before it existed', async () => {
     sim = await startSimulator({ port: 0, seed: 13, messages: 80, rateLimitPerMinute: 0 });
     const path = newPath();
@@ -251,6 +354,7 @@ describe('search$ on SQLite (FTS5)', () => {
     const { storage, calls } = counted(sqliteStorage({ path }));
     const second = start(storage, sim);
     await second.start();
+    await storage.whenIndexed();
     expect(ids(await once(second, 'accordion'))).toEqual([id]);
     expect(calls()).toBeGreaterThan(0);
     await second.stop();

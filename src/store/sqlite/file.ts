@@ -300,6 +300,8 @@ export class SqliteFile {
   private commits = 0;
   private users = 0;
   private dataVersion: number;
+  /** Another process committed and the databases on the file were not told yet. */
+  private unannounced = false;
   private readonly poll: ReturnType<typeof setInterval>;
   private readonly external = new Set<ExternalChangeListener>();
 
@@ -409,6 +411,9 @@ export class SqliteFile {
 
   private startReader(trans: SqliteTransaction): void {
     if (this.readGroup.size > 0) {
+      // Another process may have committed since the group's snapshot: a transaction
+      // must see every commit made before it began (as IndexedDB's do across tabs).
+      this.syncVersion();
       if (this.readGroupEpoch === this.commits && this.nextReaders.length === 0) {
         this.readGroup.add(trans);
         trans.start(this.reader);
@@ -504,13 +509,20 @@ export class SqliteFile {
     return this.writer.db.pragma('data_version', { simple: true }) as number;
   }
 
-  private checkExternal(): void {
-    if (this.currentWriter || !this.writer.db.open || this.external.size === 0) return;
+  /** Counts another process's commit (readers from now on need a snapshot with it). */
+  private syncVersion(): void {
     const version = this.readDataVersion();
     if (version === this.dataVersion) return;
     this.dataVersion = version;
-    // Readers from now on need a snapshot with that commit.
     this.commits += 1;
+    this.unannounced = true;
+  }
+
+  private checkExternal(): void {
+    if (this.currentWriter || !this.writer.db.open) return;
+    this.syncVersion();
+    if (!this.unannounced) return;
+    this.unannounced = false;
     for (const listener of this.external) listener();
   }
 }

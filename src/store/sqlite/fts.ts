@@ -10,6 +10,14 @@
 // is below the previous one (or a delete follows an insert), so each batch of writes
 // is applied as its deletes, then its inserts, in ascending rowid order.
 //
+// A bulk write (a bootstrap's pages) does not index its new messages itself: their
+// ids go to a queue in the same transaction (`pending`), and the filler
+// (src/store/sqlite/fill.ts) indexes them in small write transactions once the
+// writes stop. Tokenizing doubled a bootstrap's write time; this way the replica is
+// live first and searchable a few seconds later, and a crash loses no queued id. A
+// message queued and then changed, given a body or removed is indexed (or dropped)
+// by that write as usual; the filler skips it.
+//
 // A search compiles the parsed query (src/store/searchSyntax.ts) to an FTS5 MATCH
 // that returns a superset of the hits: words match from their start, field
 // operators become column filters, `is:`/`has:`/`in:` become marker tokens, and what
@@ -32,6 +40,8 @@ export interface FtsTables {
    * millisecond, never by a random-order index on the id.
    */
   docs: string;
+  /** Ids of messages written but not indexed yet, in write order (seq). */
+  pending: string;
   /** The replica's messages (a cached body's docid is found from its message). */
   messages: string;
   /** Tables of an earlier layout, dropped when found (the index is then rebuilt). */
@@ -46,6 +56,7 @@ export function ftsTables(prefix: string): FtsTables {
   return {
     fts: quote(`${prefix}/fts3`),
     docs: quote(`${prefix}/fts3_docs`),
+    pending: quote(`${prefix}/fts3_pending`),
     messages: quote(`${prefix}/messages`),
     legacy: [`${prefix}/fts`, `${prefix}/fts_docs`, `${prefix}/fts2`, `${prefix}/fts2_docs`],
   };
@@ -66,6 +77,7 @@ export function setupFts(conn: Connection, tables: FtsTables): boolean {
       `tokenize = 'unicode61 remove_diacritics 2')`,
   );
   conn.db.exec(`CREATE TABLE IF NOT EXISTS ${tables.docs} (docid INTEGER PRIMARY KEY, id TEXT NOT NULL)`);
+  conn.db.exec(`CREATE TABLE IF NOT EXISTS ${tables.pending} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)`);
   return !existed;
 }
 
@@ -98,7 +110,12 @@ export interface IndexChange {
   id: string;
   previous: Message | undefined;
   next: Message | undefined;
+  /** The body text of a message that has no index row yet (a re-indexed one keeps its own). */
+  body?: string;
 }
+
+/** New messages in one write from which indexing is left to the filler. */
+export const DEFER_MIN = 64;
 
 /** The docid a stored message is indexed under: one of its received millisecond's slots. */
 function docOf(conn: Connection, tables: FtsTables, id: string, stored: Message): number | undefined {
@@ -112,25 +129,38 @@ function docOf(conn: Connection, tables: FtsTables, id: string, stored: Message)
 /**
  * Applies a batch of message writes to the index: every changed message's old row is
  * deleted, then the new rows are inserted, each phase in ascending rowid order. A
- * cached body survives a re-index.
+ * cached body survives a re-index. With `defer`, a batch of at least DEFER_MIN new
+ * messages queues them for the filler instead (returns how many it queued).
  */
-export function indexMessages(conn: Connection, tables: FtsTables, changes: readonly IndexChange[]): void {
+export function indexMessages(conn: Connection, tables: FtsTables, changes: readonly IndexChange[], options: { defer?: boolean } = {}): number {
   // Per id: the version stored before the batch (what the index holds) and the last one.
-  const byId = new Map<string, { previous: Message | undefined; next: Message | undefined }>();
+  const byId = new Map<string, { previous: Message | undefined; next: Message | undefined; body: string }>();
   for (const c of changes) {
     const seen = byId.get(c.id);
     if (seen) seen.next = c.next;
-    else byId.set(c.id, { previous: c.previous, next: c.next });
+    else byId.set(c.id, { previous: c.previous, next: c.next, body: c.body ?? '' });
+  }
+  let deferred = 0;
+  if (options.defer) {
+    const fresh = [...byId].filter(([, c]) => c.previous === undefined && c.next !== undefined);
+    if (fresh.length >= DEFER_MIN) {
+      const queue = conn.statement(`INSERT INTO ${tables.pending} (id) VALUES (?)`);
+      for (const [id] of fresh) {
+        queue.run(id);
+        byId.delete(id);
+      }
+      deferred = fresh.length;
+    }
   }
   const readBody = conn.statement(`SELECT body FROM ${tables.fts} WHERE rowid = ?`);
   const dropDoc = conn.statement(`DELETE FROM ${tables.docs} WHERE docid = ?`);
   const deletes: number[] = [];
   const inserts: Array<{ docid: number; message: Message; body: string }> = [];
   const unplaced: Array<{ id: string; message: Message; body: string }> = [];
-  for (const [id, { previous, next }] of byId) {
+  for (const [id, { previous, next, body: given }] of byId) {
     const docid = previous ? docOf(conn, tables, id, previous) : undefined;
     // A re-indexed message keeps its cached body.
-    const body = docid !== undefined && next ? (((readBody.get(docid) as { body: string | null } | undefined)?.body ?? '') as string) : '';
+    const body = docid !== undefined && next ? (((readBody.get(docid) as { body: string | null } | undefined)?.body ?? '') as string) : given;
     if (docid !== undefined) deletes.push(docid);
     if (docid !== undefined && next && sameMs(docid, baseOf(next))) {
       inserts.push({ docid, message: next, body });
@@ -159,11 +189,42 @@ export function indexMessages(conn: Connection, tables: FtsTables, changes: read
   for (const { docid, message: m, body } of inserts.sort((a, b) => a.docid - b.docid)) {
     insert.run(docid, m.subject ?? '', m.from ? `${m.from.name ?? ''} ${m.from.email}` : '', people(m.to), people(m.cc), m.preview ?? '', body, metaOf(m));
   }
+  return deferred;
+}
+
+/** Whether messages wait for the filler (the index cannot answer a search meanwhile). */
+export function hasPending(conn: Connection, tables: FtsTables): boolean {
+  return conn.statement(`SELECT 1 FROM ${tables.pending} LIMIT 1`).get() !== undefined;
+}
+
+/** How many messages wait for the filler, over every replica in the file. */
+export function pendingInFile(conn: Connection): number {
+  const queues = conn.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%/fts3_pending'`).pluck().all() as string[];
+  return queues.reduce((sum, name) => sum + (conn.db.prepare(`SELECT count(*) FROM ${quote(name)}`).pluck().get() as number), 0);
 }
 
 /**
- * Sets (or clears, with null) the body text of indexed messages. `message(id)` reads
- * a message from the replica (its received time places its docid).
+ * Indexes up to `max` queued messages, oldest queued first, and takes them off the
+ * queue. One already indexed (changed or given a body since) or gone is skipped.
+ * True when more wait.
+ */
+export function drainPending(conn: Connection, tables: FtsTables, max: number, message: (id: string) => Message | undefined): boolean {
+  const rows = conn.statement(`SELECT seq, id FROM ${tables.pending} ORDER BY seq LIMIT ?`).all(max) as { seq: number; id: string }[];
+  if (rows.length === 0) return false;
+  const changes: IndexChange[] = [];
+  for (const { id } of rows) {
+    const stored = message(id);
+    if (stored && docOf(conn, tables, id, stored) === undefined) changes.push({ id, previous: undefined, next: stored });
+  }
+  indexMessages(conn, tables, changes);
+  conn.statement(`DELETE FROM ${tables.pending} WHERE seq <= ?`).run(rows[rows.length - 1]!.seq);
+  return hasPending(conn, tables);
+}
+
+/**
+ * Sets (or clears, with null) the body text of indexed messages, and indexes a
+ * message still queued for the filler with its body. `message(id)` reads a message
+ * from the replica (its received time places its docid).
  */
 export function indexBodies(
   conn: Connection,
@@ -172,11 +233,14 @@ export function indexBodies(
   message: (id: string) => Message | undefined,
 ): void {
   const found: Array<{ docid: number; text: string | null }> = [];
+  const unindexed: IndexChange[] = [];
   for (const { id, text } of bodies) {
     const stored = message(id);
     const docid = stored ? docOf(conn, tables, id, stored) : undefined;
     if (docid !== undefined) found.push({ docid, text });
+    else if (stored) unindexed.push({ id, previous: undefined, next: stored, body: text ?? '' });
   }
+  indexMessages(conn, tables, unindexed);
   const update = conn.statement(`UPDATE ${tables.fts} SET body = ? WHERE rowid = ?`);
   for (const { docid, text } of found.sort((a, b) => a.docid - b.docid)) update.run(text ?? '', docid);
 }

@@ -9,7 +9,8 @@ import { CONTENT_DB_SUFFIX } from '../contentDb.js';
 import type { SearchQuery } from '../searchSyntax.js';
 import type { ReplicaStorage, StorageDriver, TextSearch } from '../storage.js';
 import { createSqliteCore, dropSqliteDatabase, storedValue, tablePrefix, type SqliteCoreOptions } from './core.js';
-import { ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery, type IndexChange } from './fts.js';
+import { ftsCandidates, ftsTables, hasPending, indexBodies, indexMessages, pendingInFile, setupFts, toFtsQuery } from './fts.js';
+import { IndexFiller } from './fill.js';
 import type { SqliteFileOptions } from './errors.js';
 import { SqliteFile } from './file.js';
 
@@ -27,6 +28,14 @@ export interface SqliteStorageOptions extends SqliteFileOptions {
 /** A {@link ReplicaStorage} on SQLite. */
 export interface SqliteStorage extends ReplicaStorage {
   readonly kind: 'sqlite';
+  /**
+   * Resolves once the full-text index holds every message of the file's replicas. A
+   * bootstrap's messages are indexed in the background after its writes (a few
+   * seconds per 100k); until then `search$` reads the replica without the index.
+   * The filling runs while a replica on the file is open (an engine started on it).
+   * `onProgress` hears how many messages still wait, every `pollMs` (default 100).
+   */
+  whenIndexed(options?: { onProgress?: (waiting: number) => void; pollMs?: number; signal?: AbortSignal }): Promise<void>;
 }
 
 /**
@@ -70,6 +79,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
       }
       let file: SqliteFile | undefined;
       let stopWatching: (() => void) | undefined;
+      let filler: IndexFiller | undefined;
       db.use({
         stack: 'dbcore',
         name: 'sendmux-sqlite',
@@ -80,10 +90,22 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
             file = SqliteFile.acquire(path, options);
             stopWatching = file.onExternalChange(() => announceAll(db, down));
           }
-          return createSqliteCore(down, { file, ...fullText(db) });
+          const names = new Set(db.tables.map((t) => t.name));
+          if (names.has('messages') && names.has('folderIndex')) {
+            filler ??= new IndexFiller({
+              file,
+              dbName: db.name,
+              tables: ftsTables(tablePrefix(db.name)),
+              // Searches that read around the index re-run through it.
+              onFilled: () => announceAll(db, down),
+            });
+          }
+          return createSqliteCore(down, { file, ...fullText(db, filler) });
         },
       });
       db.on('close', () => {
+        filler?.stop();
+        filler = undefined;
         stopWatching?.();
         file?.release();
         file = undefined;
@@ -97,7 +119,9 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
       const file = SqliteFile.acquire(path, options);
       try {
         const trans = file.transaction('readonly', [`${dbName}/messages`]);
-        const found = trans.run((conn) => ftsCandidates(conn, ftsTables(tablePrefix(dbName)), compiled, page).map((id) => ({ id })));
+        const tables = ftsTables(tablePrefix(dbName));
+        // Messages still queued for the filler would be missed: the caller scans instead.
+        const found = trans.run((conn) => (hasPending(conn, tables) ? undefined : ftsCandidates(conn, tables, compiled, page).map((id) => ({ id }))));
         trans.commit();
         return await found;
       } finally {
@@ -105,40 +129,57 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
       }
     },
   };
-  return { kind: 'sqlite', location: path, driver, textSearch };
+  async function whenIndexed(wait: { onProgress?: (waiting: number) => void; pollMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const file = SqliteFile.acquire(path, options);
+    try {
+      for (;;) {
+        wait.signal?.throwIfAborted();
+        const trans = file.transaction('readonly', []);
+        const waiting = trans.run(pendingInFile);
+        trans.commit();
+        const n = await waiting;
+        wait.onProgress?.(n);
+        if (n === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, wait.pollMs ?? 100));
+      }
+    } finally {
+      file.release();
+    }
+  }
+  return { kind: 'sqlite', location: path, driver, textSearch, whenIndexed };
 }
 
 /**
  * The full-text index's part in a database: the replica indexes its messages, the
  * content cache its bodies' text (into the replica's index, in the same file).
  */
-function fullText(db: Dexie): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
+function fullText(db: Dexie, filler: IndexFiller | undefined): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
   const names = new Set(db.tables.map((t) => t.name));
   if (names.has('messages') && names.has('folderIndex')) {
     const tables = ftsTables(tablePrefix(db.name));
     return {
       hooks: {
         messages: [
-          (conn, changes) =>
-            indexMessages(
+          (conn, changes) => {
+            const queued = indexMessages(
               conn,
               tables,
               changes.map((c) => ({ id: c.key as string, previous: c.previous as Message | undefined, next: c.next as Message | undefined })),
-            ),
+              { defer: filler !== undefined },
+            );
+            if (queued > 0) filler?.queued();
+          },
         ],
       },
       setup(conn, rows) {
-        // A replica written before the index (or this layout of it) existed: index what it holds, once.
-        if (!setupFts(conn, tables)) return;
-        let batch: IndexChange[] = [];
-        for (const [key, value] of rows('messages')) {
-          batch.push({ id: key as string, previous: undefined, next: value as Message });
-          if (batch.length === 1_000) {
-            indexMessages(conn, tables, batch);
-            batch = [];
-          }
+        // A replica written before the index (or this layout of it) existed: every
+        // message it holds is queued for the filler.
+        if (setupFts(conn, tables)) {
+          const queue = conn.db.prepare(`INSERT INTO ${tables.pending} (id) VALUES (?)`);
+          for (const [key] of rows('messages')) queue.run(key as string);
         }
-        indexMessages(conn, tables, batch);
+        // Queued by this run or left by an earlier one (a crash, an exit mid-fill).
+        if (hasPending(conn, tables)) filler?.resume();
       },
     };
   }
