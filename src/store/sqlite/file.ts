@@ -299,6 +299,8 @@ export class SqliteFile {
   /** Commits seen (ours, or another process's): a read group's snapshot is of one. */
   private commits = 0;
   private users = 0;
+  /** Date.now() of this process's last commit of a read-write transaction. */
+  lastCommitAt = 0;
   private dataVersion: number;
   /** Another process committed and the databases on the file were not told yet. */
   private unannounced = false;
@@ -448,7 +450,10 @@ export class SqliteFile {
           }
         }
       }
-      if (outcome === 'commit') this.commits += 1;
+      if (outcome === 'commit') {
+        this.commits += 1;
+        this.lastCommitAt = Date.now();
+      }
       this.currentWriter = undefined;
       this.kick();
       return;

@@ -1,6 +1,8 @@
 // The full-text index's filler: indexes the messages a bulk write queued
-// (src/store/sqlite/fts.ts, `pending`) once the bulk writes stopped, a chunk per write
-// transaction so the replica's own writes never wait long behind it. It runs in every
+// (src/store/sqlite/fts.ts, `pending`) once this process's writes have been quiet for
+// a moment (a bootstrap's writes end first: the replica is live before it is fully
+// indexed), then chunk after chunk, a chunk per write transaction so the replica's
+// own writes never wait long behind it. It runs in every
 // process that has the replica open; the queue is read inside each chunk's write
 // transaction, so two processes share it without indexing a message twice, and a
 // crash leaves the rest queued for the next open.
@@ -9,7 +11,7 @@ import { storedValue } from './core.js';
 import { drainPending, type FtsTables } from './fts.js';
 import type { SqliteFile } from './file.js';
 
-/** Quiet time after a queued bulk write before the filler starts. */
+/** Quiet time (no write committed, none queued) before the filler starts. */
 export const FILL_IDLE_MS = 150;
 /** Messages indexed per write transaction. */
 export const FILL_CHUNK = 500;
@@ -32,6 +34,8 @@ export class IndexFiller {
   private running = false;
   private stopped = false;
   private lastQueued = 0;
+  /** Between the chunks of one fill (the quiet check is made before the first). */
+  private filling = false;
 
   constructor(private readonly options: FillerOptions) {}
 
@@ -68,12 +72,12 @@ export class IndexFiller {
 
   private step(): void {
     if (this.stopped) return;
-    const quietFor = Date.now() - this.lastQueued;
-    if (quietFor < this.idleMs) {
+    const { file, dbName, tables } = this.options;
+    const quietFor = Date.now() - Math.max(this.lastQueued, file.lastCommitAt);
+    if (!this.filling && quietFor < this.idleMs) {
       this.schedule(this.idleMs - quietFor);
       return;
     }
-    const { file, dbName, tables } = this.options;
     let trans;
     try {
       trans = file.transaction('readwrite', [`${dbName}/messages`]);
@@ -86,11 +90,13 @@ export class IndexFiller {
     let more = false;
     trans.addEventListener('complete', () => {
       this.running = false;
+      this.filling = more;
       if (more) this.schedule(0);
       else this.options.onFilled();
     });
     trans.addEventListener('abort', () => {
       this.running = false;
+      this.filling = false;
       this.stop();
       if (trans.error) this.options.onError?.(trans.error);
     });
