@@ -19,15 +19,17 @@ import { message } from './fixtures.js';
 import type { ReplicaStorage, TextSearch } from '../../src/store/storage.js';
 import { scratchDir } from '../helpers/storage.js';
 
+/** An index in a new in-memory database. */
+const open = () => {
+  const conn = new Connection(new Database(':memory:'));
+  const tables = ftsTables('t');
+  setupFts(conn, tables);
+  return { conn, tables };
+};
+const find = (conn: Connection, tables: ReturnType<typeof ftsTables>, q: string) =>
+  ftsCandidates(conn, tables, toFtsQuery(parseSearch(q)), { limit: 1_000, offset: 0 });
+
 describe('indexMessages / indexBodies (docids found from the stored record)', () => {
-  const open = () => {
-    const conn = new Connection(new Database(':memory:'));
-    const tables = ftsTables('t');
-    setupFts(conn, tables);
-    return { conn, tables };
-  };
-  const find = (conn: Connection, tables: ReturnType<typeof ftsTables>, q: string) =>
-    ftsCandidates(conn, tables, toFtsQuery(parseSearch(q)), { limit: 50, offset: 0 });
   const docs = (conn: Connection, tables: ReturnType<typeof ftsTables>) =>
     conn.db.prepare(`SELECT docid, id FROM ${tables.docs} ORDER BY docid`).all() as { docid: number; id: string }[];
 
@@ -83,14 +85,6 @@ describe('indexMessages / indexBodies (docids found from the stored record)', ()
 });
 
 describe('the fill queue (bulk writes indexed after the fact)', () => {
-  const open = () => {
-    const conn = new Connection(new Database(':memory:'));
-    const tables = ftsTables('t');
-    setupFts(conn, tables);
-    return { conn, tables };
-  };
-  const find = (conn: Connection, tables: ReturnType<typeof ftsTables>, q: string) =>
-    ftsCandidates(conn, tables, toFtsQuery(parseSearch(q)), { limit: 1_000, offset: 0 });
   const queued = (conn: Connection, tables: ReturnType<typeof ftsTables>) => conn.db.prepare(`SELECT id FROM ${tables.pending} ORDER BY seq`).pluck().all();
 
   it('queues a bulk write\'s new messages, indexes small writes at once, and drains the queue skipping what was indexed or removed since', () => {
