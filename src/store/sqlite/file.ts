@@ -299,8 +299,7 @@ export class SqliteFile {
   /** Commits seen (ours, or another process's): a read group's snapshot is of one. */
   private commits = 0;
   private users = 0;
-  /** Date.now() of this process's last commit of a read-write transaction. */
-  lastCommitAt = 0;
+  private lastCommit = 0;
   private dataVersion: number;
   /** Another process committed and the databases on the file were not told yet. */
   private unannounced = false;
@@ -373,6 +372,11 @@ export class SqliteFile {
       this.reader.db.close();
     };
     close();
+  }
+
+  /** Date.now() of this process's last commit of a read-write transaction (0: none yet). */
+  get lastCommitAt(): number {
+    return this.lastCommit;
   }
 
   /** Forgets both connections' prepared statements (tables were created or dropped). */
@@ -452,7 +456,7 @@ export class SqliteFile {
       }
       if (outcome === 'commit') {
         this.commits += 1;
-        this.lastCommitAt = Date.now();
+        this.lastCommit = Date.now();
       }
       this.currentWriter = undefined;
       this.kick();

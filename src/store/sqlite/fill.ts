@@ -11,7 +11,7 @@ import { storedValue } from './core.js';
 import { drainPending, type FtsTables } from './fts.js';
 import type { SqliteFile } from './file.js';
 
-/** Quiet time (no write committed, none queued) before the filler starts. */
+/** Quiet time (no write committed by this process) before the filler starts. */
 export const FILL_IDLE_MS = 150;
 /** Messages indexed per write transaction. */
 export const FILL_CHUNK = 500;
@@ -23,41 +23,30 @@ export interface FillerOptions {
   tables: FtsTables;
   /** Called when the queue is empty after the filler indexed some of it. */
   onFilled: () => void;
-  /** Called when a chunk failed (the filler stops; the queue stays for the next open). */
-  onError?: (error: Error) => void;
-  idleMs?: number;
-  chunk?: number;
 }
 
 export class IndexFiller {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private stopped = false;
-  private lastQueued = 0;
   /** Between the chunks of one fill (the quiet check is made before the first). */
   private filling = false;
 
   constructor(private readonly options: FillerOptions) {}
 
-  /** A write just queued messages: fill once writes have been quiet for a while. */
-  queued(): void {
-    this.lastQueued = Date.now();
-    this.schedule(this.idleMs);
-  }
-
-  /** Messages are queued from before (an earlier run): fill when writes are quiet. */
-  resume(): void {
-    this.schedule(this.idleMs);
+  /**
+   * Messages are queued (by a write, or left by an earlier run): fill once writes have
+   * been quiet for a while. A write that queues commits after this call, so its
+   * commit time is what the quiet time counts from.
+   */
+  wake(): void {
+    this.schedule(FILL_IDLE_MS);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-  }
-
-  private get idleMs(): number {
-    return this.options.idleMs ?? FILL_IDLE_MS;
   }
 
   private schedule(delayMs: number): void {
@@ -73,9 +62,9 @@ export class IndexFiller {
   private step(): void {
     if (this.stopped) return;
     const { file, dbName, tables } = this.options;
-    const quietFor = Date.now() - Math.max(this.lastQueued, file.lastCommitAt);
-    if (!this.filling && quietFor < this.idleMs) {
-      this.schedule(this.idleMs - quietFor);
+    const quietFor = Date.now() - file.lastCommitAt;
+    if (!this.filling && quietFor < FILL_IDLE_MS) {
+      this.schedule(FILL_IDLE_MS - quietFor);
       return;
     }
     let trans;
@@ -94,15 +83,16 @@ export class IndexFiller {
       if (more) this.schedule(0);
       else this.options.onFilled();
     });
+    // A chunk that fails (a full disk, the file closing) ends this process's filling:
+    // the queue stays, search$ keeps scanning, and the next open resumes it.
     trans.addEventListener('abort', () => {
       this.running = false;
       this.filling = false;
       this.stop();
-      if (trans.error) this.options.onError?.(trans.error);
     });
     void trans
       .run((conn) => {
-        more = drainPending(conn, tables, this.options.chunk ?? FILL_CHUNK, (id) => storedValue(conn, tables.messages, id) as Message | undefined);
+        more = drainPending(conn, tables, FILL_CHUNK, (id) => storedValue(conn, tables.messages, id) as Message | undefined);
       })
       .catch(() => undefined);
     trans.commit();

@@ -240,7 +240,7 @@ export function indexBodies(
     if (docid !== undefined) found.push({ docid, text });
     else if (stored) unindexed.push({ id, previous: undefined, next: stored, body: text ?? '' });
   }
-  indexMessages(conn, tables, unindexed);
+  if (unindexed.length > 0) indexMessages(conn, tables, unindexed);
   const update = conn.statement(`UPDATE ${tables.fts} SET body = ? WHERE rowid = ?`);
   for (const { docid, text } of found.sort((a, b) => a.docid - b.docid)) update.run(text ?? '', docid);
 }

@@ -90,8 +90,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
             file = SqliteFile.acquire(path, options);
             stopWatching = file.onExternalChange(() => announceAll(db, down));
           }
-          const names = new Set(db.tables.map((t) => t.name));
-          if (names.has('messages') && names.has('folderIndex')) {
+          if (isReplica(db)) {
             filler ??= new IndexFiller({
               file,
               dbName: db.name,
@@ -154,8 +153,7 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
  * content cache its bodies' text (into the replica's index, in the same file).
  */
 function fullText(db: Dexie, filler: IndexFiller | undefined): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
-  const names = new Set(db.tables.map((t) => t.name));
-  if (names.has('messages') && names.has('folderIndex')) {
+  if (isReplica(db)) {
     const tables = ftsTables(tablePrefix(db.name));
     return {
       hooks: {
@@ -167,7 +165,7 @@ function fullText(db: Dexie, filler: IndexFiller | undefined): Pick<SqliteCoreOp
               changes.map((c) => ({ id: c.key as string, previous: c.previous as Message | undefined, next: c.next as Message | undefined })),
               { defer: filler !== undefined },
             );
-            if (queued > 0) filler?.queued();
+            if (queued > 0) filler?.wake();
           },
         ],
       },
@@ -179,11 +177,11 @@ function fullText(db: Dexie, filler: IndexFiller | undefined): Pick<SqliteCoreOp
           for (const [key] of rows('messages')) queue.run(key as string);
         }
         // Queued by this run or left by an earlier one (a crash, an exit mid-fill).
-        if (hasPending(conn, tables)) filler?.resume();
+        if (hasPending(conn, tables)) filler?.wake();
       },
     };
   }
-  if (names.has('bodies') && db.name.endsWith(CONTENT_DB_SUFFIX)) {
+  if (db.tables.some((t) => t.name === 'bodies') && db.name.endsWith(CONTENT_DB_SUFFIX)) {
     const tables = ftsTables(tablePrefix(db.name.slice(0, -CONTENT_DB_SUFFIX.length)));
     return {
       hooks: {
@@ -208,6 +206,12 @@ function fullText(db: Dexie, filler: IndexFiller | undefined): Pick<SqliteCoreOp
     };
   }
   return {};
+}
+
+/** Whether `db` is a mailbox replica (it has a full-text index), not a content cache. */
+function isReplica(db: Dexie): boolean {
+  const names = new Set(db.tables.map((t) => t.name));
+  return names.has('messages') && names.has('folderIndex');
 }
 
 /** An IDBRequest that settles like another one made later (or fails first). */
