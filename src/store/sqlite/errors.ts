@@ -27,5 +27,14 @@ export interface SqliteFileOptions {
   pollMs?: number;
   /** How long a write waits for another process's write transaction, in ms (default 5,000). */
   busyTimeoutMs?: number;
+  /**
+   * Whether checkpoints run on a worker thread once the file takes many writes
+   * (default true); false leaves them to SQLite, inside the commits of this thread.
+   */
+  checkpointWorker?: boolean;
+  /** @internal The better-sqlite3 module the checkpoint worker loads (tests). */
+  checkpointDriver?: string;
+  /** @internal Log pages after which the log starts over (tests; default 16,384). */
+  checkpointFrames?: number;
 }
 

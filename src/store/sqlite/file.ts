@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import { Dexie } from 'dexie';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { startCheckpointer, type Checkpointer } from './checkpoint.js';
 import { SqliteStorageError, domError, type SqliteFileOptions } from './errors.js';
 
 /** Dexie's zone API (present on Dexie.Promise, not in its type declarations). */
@@ -278,6 +279,16 @@ export type ExternalChangeListener = () => void;
 
 const files = new Map<string, SqliteFile>();
 
+/** The writer's own checkpoint limit, in log pages (64 MiB of 4 KiB pages). */
+const INLINE_CHECKPOINT_FRAMES = 16_384;
+/** Its limit while a worker checkpoints: reached only when the worker fell behind. */
+const BACKSTOP_CHECKPOINT_FRAMES = 65_536;
+/**
+ * Write commits after which the worker starts: a file that takes only a few writes
+ * (most tests, a CLI command) never pays for a thread.
+ */
+const WORKER_AFTER_COMMITS = 32;
+
 /** One open SQLite file (shared by the databases of one process that use the same path). */
 export class SqliteFile {
   /** The connection read-write transactions (and schema set-up) run on. */
@@ -304,12 +315,17 @@ export class SqliteFile {
   /** Another process committed and the databases on the file were not told yet. */
   private unannounced = false;
   private readonly poll: ReturnType<typeof setInterval>;
+  /** Write commits of this process on the file, up to {@link WORKER_AFTER_COMMITS}. */
+  private writes = 0;
+  private checkpointer: Checkpointer | undefined;
+  private readonly options: SqliteFileOptions;
   private readonly external = new Set<ExternalChangeListener>();
 
   private constructor(
     readonly path: string,
     options: SqliteFileOptions,
   ) {
+    this.options = options;
     const open = (cacheKiB: number) => {
       const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5_000 });
       db.pragma('journal_mode = WAL');
@@ -317,9 +333,12 @@ export class SqliteFile {
       // transaction; only a power loss can drop the last ones.
       db.pragma('synchronous = NORMAL');
       db.pragma(`cache_size = -${cacheKiB}`);
-      // Checkpoints (which sync the file) every 64 MB of log instead of SQLite's 4 MB:
-      // a bootstrap spent a third of its commit time in them.
-      db.pragma('wal_autocheckpoint = 16384');
+      // Checkpoints (which sync the file) every 64 MB of log instead of SQLite's 4 MB
+      // (a bootstrap spent a third of its commit time in them), until a worker
+      // thread takes them over (checkpoint.ts).
+      db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_FRAMES}`);
+      // A log that started over is cut back to that size (it keeps its largest otherwise).
+      db.pragma(`journal_size_limit = ${INLINE_CHECKPOINT_FRAMES * 4096}`);
       return db;
     };
     try {
@@ -368,10 +387,37 @@ export class SqliteFile {
       }
       clearInterval(this.poll);
       if (files.get(this.path) === this) files.delete(this.path);
+      this.checkpointer?.close();
       this.writer.db.close();
       this.reader.db.close();
     };
     close();
+  }
+
+  /**
+   * Hands this file's checkpoints to a worker thread (checkpoint.ts), keeping the
+   * writer's own ones at a higher limit as a backstop; they come back as they were
+   * if the worker fails.
+   */
+  private startCheckpointer(): void {
+    if (this.options.checkpointWorker === false) return;
+    const inline = (frames: number) => {
+      if (this.writer.db.open) this.writer.db.pragma(`wal_autocheckpoint = ${frames}`);
+    };
+    inline(BACKSTOP_CHECKPOINT_FRAMES);
+    this.checkpointer = startCheckpointer(this.path, {
+      onFailure: () => {
+        this.checkpointer = undefined;
+        inline(INLINE_CHECKPOINT_FRAMES);
+      },
+      ...(this.options.checkpointDriver !== undefined ? { driver: this.options.checkpointDriver } : {}),
+      ...(this.options.checkpointFrames !== undefined ? { frames: this.options.checkpointFrames } : {}),
+    });
+  }
+
+  /** Where this file's checkpoints run now: in SQLite's commits, or on a worker thread. */
+  get checkpoints(): 'inline' | 'worker' {
+    return this.checkpointer ? 'worker' : 'inline';
   }
 
   /** Date.now() of this process's last commit of a read-write transaction (0: none yet). */
@@ -445,7 +491,10 @@ export class SqliteFile {
   leave(trans: SqliteTransaction, outcome: 'commit' | 'rollback'): void {
     if (trans === this.currentWriter) {
       if (this.writer.db.inTransaction) {
-        if (outcome === 'commit') this.writer.db.exec('COMMIT');
+        if (outcome === 'commit') {
+          this.writer.db.exec('COMMIT');
+          this.checkpointer?.afterCommit(this.writer.db);
+        }
         else {
           try {
             this.writer.db.exec('ROLLBACK');
@@ -457,6 +506,7 @@ export class SqliteFile {
       if (outcome === 'commit') {
         this.commits += 1;
         this.lastCommit = Date.now();
+        if (++this.writes === WORKER_AFTER_COMMITS) this.startCheckpointer();
       }
       this.currentWriter = undefined;
       this.kick();

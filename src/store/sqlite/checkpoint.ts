@@ -1,0 +1,138 @@
+// Checkpoints of a SQLite file on a thread of their own.
+//
+// In WAL mode every commit appends the pages it changed to the log, and a checkpoint
+// copies the log back into the database file (and syncs both). Run by SQLite itself
+// (`wal_autocheckpoint`), a checkpoint runs inside the COMMIT that crosses the limit,
+// on the only thread the engine has: in a 100k-message bootstrap that was 3.3 of the
+// 7.5 s its commits took. Here a worker thread with a connection of its own copies
+// the log while the process goes on (a PASSIVE checkpoint takes no lock a writer
+// needs), and once the log has grown past TRUNCATE_FRAMES it waits for a gap between
+// write transactions to reset and truncate it, so the log stays as small as before.
+// The writer keeps SQLite's own checkpoints as a backstop, at a higher limit, for a
+// worker that fell behind or died; one that cannot start leaves them as they were.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+
+/** Log pages after which the worker resets the log (64 MiB of 4 KiB pages). */
+export const TRUNCATE_FRAMES = 16_384;
+/** Pause between two checkpoints while the log grows, in ms. */
+export const CHECKPOINT_PASS_MS = 100;
+/** How long closing waits for the worker to close its connection, in ms. */
+const CLOSE_WAIT_MS = 2_000;
+
+// The worker's code (plain CommonJS: the process may run TypeScript through a loader
+// a worker would not have). Its connection sets no journal mode: the file is in WAL
+// already. A pass that fails (the file is busy, a disk error) is tried again at the
+// next one; the writer's own checkpoints remain meanwhile.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const { path, passMs, state } = workerData;
+const flag = new Int32Array(state);
+const db = new Database(path, { timeout: 0 });
+db.pragma('synchronous = NORMAL');
+db.pragma('cache_size = -1024');
+let timer;
+let closed = false;
+let copied = -1;
+let wait = 1;
+const pass = () => {
+  timer = undefined;
+  if (closed) return;
+  try {
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)');
+    wait = row.checkpointed !== copied ? 1 : Math.min(wait * 2, passMs);
+    copied = row.checkpointed;
+    if (row.busy === 0) Atomics.store(flag, 1, row.log);
+  } catch {
+    wait = passMs;
+  }
+  timer = setTimeout(pass, wait);
+};
+parentPort.on('message', (message) => {
+  if (message !== 'close') return;
+  closed = true;
+  if (timer) clearTimeout(timer);
+  try { db.close(); } catch {}
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  parentPort.close();
+});
+Atomics.store(flag, 0, 2);
+Atomics.notify(flag, 0);
+timer = setTimeout(pass, passMs);
+`;
+
+/** The checkpoint worker of one open file. */
+export interface Checkpointer {
+  /**
+   * Called after each commit of `writer`. Once the log is longer than
+   * {@link TRUNCATE_FRAMES}, finishes the worker's copy on `writer` (what it has not
+   * copied yet: a commit or two), as SQLite's own checkpoint would: readers that
+   * start after it read the database file alone, so the next write transaction
+   * starts the log over. The worker's copies alone would leave it growing while some
+   * reader holds a snapshot in it, which in a busy process is always.
+   */
+  afterCommit(writer: Database.Database): void;
+  /** Closes the worker's connection, waiting (bounded) so the file's last connection is this process's own. */
+  close(): void;
+}
+
+export interface CheckpointerOptions {
+  /** Called when the worker fails (it did not start, or stopped): the writer's own checkpoints must take over. */
+  onFailure: (error: Error) => void;
+  /** The better-sqlite3 module the worker loads (tests give a bad one). */
+  driver?: string;
+  /** Log pages after which the log starts over (default {@link TRUNCATE_FRAMES}). */
+  frames?: number;
+}
+
+/** Starts the checkpoint worker of the SQLite file at `path` (already in WAL mode). */
+export function startCheckpointer(path: string, options: CheckpointerOptions): Checkpointer {
+  // [worker state: 0 starting, 2 running, 1 closed; log pages at its last copy]
+  const state = new SharedArrayBuffer(8);
+  const flag = new Int32Array(state);
+  const driver = options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
+  const frames = options.frames ?? TRUNCATE_FRAMES;
+  let failed = false;
+  const fail = (error: Error) => {
+    if (failed) return;
+    failed = true;
+    options.onFailure(error);
+  };
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { driver, path, passMs: CHECKPOINT_PASS_MS, state },
+    resourceLimits: { maxOldGenerationSizeMb: 16 },
+  });
+  worker.unref();
+  worker.on('error', fail);
+  worker.on('exit', (code) => {
+    if (Atomics.load(flag, 0) !== 1) fail(new Error(`the checkpoint worker exited (code ${code})`));
+  });
+  return {
+    afterCommit(writer) {
+      if (failed || Atomics.load(flag, 1) < frames) return;
+      try {
+        const [row] = writer.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
+        // Busy: the worker is copying; the next commit tries again.
+        if (row?.busy === 0) Atomics.store(flag, 1, 0);
+      } catch {
+        // The commit stands; the log is copied back later (by the worker, or SQLite).
+      }
+    },
+    close() {
+      if (failed || Atomics.load(flag, 0) === 1) return;
+      worker.postMessage('close');
+      // Synchronous on purpose: the file's connections close right after this, and
+      // the last one to close checkpoints the log and deletes it.
+      const deadline = Date.now() + CLOSE_WAIT_MS;
+      for (let now = Date.now(); Atomics.load(flag, 0) !== 1 && now < deadline; now = Date.now()) {
+        Atomics.wait(flag, 0, Atomics.load(flag, 0), deadline - now);
+      }
+      failed = true;
+      void worker.terminate();
+    },
+  };
+}
