@@ -1,21 +1,17 @@
 // Checkpoints of a SQLite file on a thread of their own.
 //
 // In WAL mode every commit appends the pages it changed to the log, and a checkpoint
-// copies the log back into the database file (and syncs both). Run by SQLite itself
-// (`wal_autocheckpoint`), a checkpoint runs inside the COMMIT that crosses the limit,
-// on the only thread the engine has: in a 100k-message bootstrap that was 3.3 of the
+// copies the log back into the database file (and syncs both). Run by SQLite alone
+// (`wal_autocheckpoint`), the copy runs inside the COMMIT that crosses the limit, on
+// the only thread the engine has: in a 100k-message bootstrap that was 3.3 of the
 // 7.5 s its commits took. Here a worker thread with a connection of its own copies
-// the log while the process goes on (a PASSIVE checkpoint takes no lock a writer
-// needs), and once the log has grown past TRUNCATE_FRAMES it waits for a gap between
-// write transactions to reset and truncate it, so the log stays as small as before.
-// The writer keeps SQLite's own checkpoints as a backstop, at a higher limit, for a
-// worker that fell behind or died; one that cannot start leaves them as they were.
+// the log back as it grows, while the process goes on (a PASSIVE checkpoint takes no
+// lock a writer needs). SQLite's own checkpoint stays as it was: at the limit it finds
+// only the last commit or two left to copy, and the log starts over as before. A
+// worker that cannot start, or stops, leaves everything to it.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
 
-/** Log pages after which the worker resets the log (64 MiB of 4 KiB pages). */
-export const TRUNCATE_FRAMES = 16_384;
 /** Pause between two checkpoints while the log grows, in ms. */
 export const CHECKPOINT_PASS_MS = 100;
 /** How long closing waits for the worker to close its connection, in ms. */
@@ -44,7 +40,6 @@ const pass = () => {
     const [row] = db.pragma('wal_checkpoint(PASSIVE)');
     wait = row.checkpointed !== copied ? 1 : Math.min(wait * 2, passMs);
     copied = row.checkpointed;
-    if (row.busy === 0) Atomics.store(flag, 1, row.log);
   } catch {
     wait = passMs;
   }
@@ -66,15 +61,6 @@ timer = setTimeout(pass, passMs);
 
 /** The checkpoint worker of one open file. */
 export interface Checkpointer {
-  /**
-   * Called after each commit of `writer`. Once the log is longer than
-   * {@link TRUNCATE_FRAMES}, finishes the worker's copy on `writer` (what it has not
-   * copied yet: a commit or two), as SQLite's own checkpoint would: readers that
-   * start after it read the database file alone, so the next write transaction
-   * starts the log over. The worker's copies alone would leave it growing while some
-   * reader holds a snapshot in it, which in a busy process is always.
-   */
-  afterCommit(writer: Database.Database): void;
   /** Closes the worker's connection, waiting (bounded) so the file's last connection is this process's own. */
   close(): void;
 }
@@ -84,17 +70,14 @@ export interface CheckpointerOptions {
   onFailure: (error: Error) => void;
   /** The better-sqlite3 module the worker loads (tests give a bad one). */
   driver?: string;
-  /** Log pages after which the log starts over (default {@link TRUNCATE_FRAMES}). */
-  frames?: number;
 }
 
 /** Starts the checkpoint worker of the SQLite file at `path` (already in WAL mode). */
 export function startCheckpointer(path: string, options: CheckpointerOptions): Checkpointer {
-  // [worker state: 0 starting, 2 running, 1 closed; log pages at its last copy]
-  const state = new SharedArrayBuffer(8);
+  // The worker's state: 0 starting, 2 running, 1 closed.
+  const state = new SharedArrayBuffer(4);
   const flag = new Int32Array(state);
   const driver = options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
-  const frames = options.frames ?? TRUNCATE_FRAMES;
   let failed = false;
   const fail = (error: Error) => {
     if (failed) return;
@@ -112,16 +95,6 @@ export function startCheckpointer(path: string, options: CheckpointerOptions): C
     if (Atomics.load(flag, 0) !== 1) fail(new Error(`the checkpoint worker exited (code ${code})`));
   });
   return {
-    afterCommit(writer) {
-      if (failed || Atomics.load(flag, 1) < frames) return;
-      try {
-        const [row] = writer.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
-        // Busy: the worker is copying; the next commit tries again.
-        if (row?.busy === 0) Atomics.store(flag, 1, 0);
-      } catch {
-        // The commit stands; the log is copied back later (by the worker, or SQLite).
-      }
-    },
     close() {
       if (failed || Atomics.load(flag, 0) === 1) return;
       worker.postMessage('close');

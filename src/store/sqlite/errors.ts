@@ -28,13 +28,12 @@ export interface SqliteFileOptions {
   /** How long a write waits for another process's write transaction, in ms (default 5,000). */
   busyTimeoutMs?: number;
   /**
-   * Whether checkpoints run on a worker thread once the file takes many writes
-   * (default true); false leaves them to SQLite, inside the commits of this thread.
+   * Whether a worker thread copies the write-ahead log back into the file once it
+   * takes many writes (default true); false leaves that to SQLite, inside this
+   * thread's commits.
    */
   checkpointWorker?: boolean;
   /** @internal The better-sqlite3 module the checkpoint worker loads (tests). */
   checkpointDriver?: string;
-  /** @internal Log pages after which the log starts over (tests; default 16,384). */
-  checkpointFrames?: number;
 }
 

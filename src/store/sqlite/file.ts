@@ -281,8 +281,6 @@ const files = new Map<string, SqliteFile>();
 
 /** The writer's own checkpoint limit, in log pages (64 MiB of 4 KiB pages). */
 const INLINE_CHECKPOINT_FRAMES = 16_384;
-/** Its limit while a worker checkpoints: reached only when the worker fell behind. */
-const BACKSTOP_CHECKPOINT_FRAMES = 65_536;
 /**
  * Write commits after which the worker starts: a file that takes only a few writes
  * (most tests, a CLI command) never pays for a thread.
@@ -334,8 +332,8 @@ export class SqliteFile {
       db.pragma('synchronous = NORMAL');
       db.pragma(`cache_size = -${cacheKiB}`);
       // Checkpoints (which sync the file) every 64 MB of log instead of SQLite's 4 MB
-      // (a bootstrap spent a third of its commit time in them), until a worker
-      // thread takes them over (checkpoint.ts).
+      // (a bootstrap spent a third of its commit time in them); a worker thread
+      // copies most of the log back before (checkpoint.ts).
       db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_FRAMES}`);
       // A log that started over is cut back to that size (it keeps its largest otherwise).
       db.pragma(`journal_size_limit = ${INLINE_CHECKPOINT_FRAMES * 4096}`);
@@ -394,28 +392,16 @@ export class SqliteFile {
     close();
   }
 
-  /**
-   * Hands this file's checkpoints to a worker thread (checkpoint.ts), keeping the
-   * writer's own ones at a higher limit as a backstop; they come back as they were
-   * if the worker fails.
-   */
+  /** Starts the worker thread that copies this file's log back (checkpoint.ts). */
   private startCheckpointer(): void {
     if (this.options.checkpointWorker === false) return;
-    const inline = (frames: number) => {
-      if (this.writer.db.open) this.writer.db.pragma(`wal_autocheckpoint = ${frames}`);
-    };
-    inline(BACKSTOP_CHECKPOINT_FRAMES);
     this.checkpointer = startCheckpointer(this.path, {
-      onFailure: () => {
-        this.checkpointer = undefined;
-        inline(INLINE_CHECKPOINT_FRAMES);
-      },
+      onFailure: () => (this.checkpointer = undefined),
       ...(this.options.checkpointDriver !== undefined ? { driver: this.options.checkpointDriver } : {}),
-      ...(this.options.checkpointFrames !== undefined ? { frames: this.options.checkpointFrames } : {}),
     });
   }
 
-  /** Where this file's checkpoints run now: in SQLite's commits, or on a worker thread. */
+  /** Where this file's log is copied back now: in SQLite's commits alone, or on a worker thread too. */
   get checkpoints(): 'inline' | 'worker' {
     return this.checkpointer ? 'worker' : 'inline';
   }
@@ -491,10 +477,7 @@ export class SqliteFile {
   leave(trans: SqliteTransaction, outcome: 'commit' | 'rollback'): void {
     if (trans === this.currentWriter) {
       if (this.writer.db.inTransaction) {
-        if (outcome === 'commit') {
-          this.writer.db.exec('COMMIT');
-          this.checkpointer?.afterCommit(this.writer.db);
-        }
+        if (outcome === 'commit') this.writer.db.exec('COMMIT');
         else {
           try {
             this.writer.db.exec('ROLLBACK');
