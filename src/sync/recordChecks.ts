@@ -164,18 +164,21 @@ export const MAX_RECORD_CHARS = 1_000_000;
 function charsOf(value: unknown, budget: number): number {
   let total = 0;
   const stack: unknown[] = [value];
+  // Plain loops: this runs over every field of every listed record.
   while (stack.length > 0 && total <= budget) {
     const v = stack.pop();
     if (typeof v === 'string') total += v.length;
+    else if (typeof v !== 'object' || v === null) total += 1;
     else if (Array.isArray(v)) {
       total += v.length;
-      for (const x of v) stack.push(x);
-    } else if (typeof v === 'object' && v !== null) {
-      for (const [k, x] of Object.entries(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue;
         total += k.length + 1;
-        stack.push(x);
+        stack.push((v as Record<string, unknown>)[k]);
       }
-    } else total += 1;
+    }
   }
   return total;
 }
@@ -184,18 +187,24 @@ function charsOf(value: unknown, budget: number): number {
 function oversized(type: SyncType, record: Record<string, unknown>): string[] {
   const bad: string[] = [];
   const limits = FIELD_MAX_CHARS[type] ?? {};
-  for (const [field, v] of Object.entries(record)) {
-    if (typeof v === 'string' && v.length > (Object.hasOwn(limits, field) ? (limits[field] as number) : MAX_STRING_CHARS)) bad.push(field);
+  for (const field in record) {
+    const v = record[field];
+    if (typeof v === 'string' && Object.hasOwn(record, field) && v.length > (Object.hasOwn(limits, field) ? (limits[field] as number) : MAX_STRING_CHARS)) bad.push(field);
   }
   if (charsOf(record, MAX_RECORD_CHARS) > MAX_RECORD_CHARS) bad.push('(record)');
   return bad;
 }
 
+/** Each type's fields with the check of their kind, in table order. */
+const FIELD_CHECKS: Readonly<Record<string, readonly (readonly [string, (v: unknown) => boolean])[]>> = Object.fromEntries(
+  Object.entries(SHAPES).map(([type, shape]) => [type, Object.entries(shape.fields).map(([field, kind]) => [field, KINDS[kind]] as const)]),
+);
+
 /** Fields of a record object that are missing or of the wrong kind, in table order. */
 function mistyped(type: SyncType, record: Record<string, unknown>): string[] {
   const bad: string[] = [];
-  for (const [field, kind] of Object.entries(SHAPES[type].fields)) {
-    if (!(field in record) || !KINDS[kind](record[field])) bad.push(field);
+  for (const [field, check] of FIELD_CHECKS[type] ?? []) {
+    if (!(field in record) || !check(record[field])) bad.push(field);
   }
   return bad;
 }

@@ -7,6 +7,7 @@ import { Dexie, liveQuery } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { statSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMailboxSync } from '../../src/index.js';
@@ -237,6 +238,63 @@ describe('SQLite backend: the file', () => {
     expect(sqlOf(after, '/rows').sql).not.toContain('WITHOUT ROWID');
     expect(sqlOf(after, '/pairs').sql).toContain('WITHOUT ROWID');
     after.close();
+  });
+
+  it("keeps a compound primary key's fields in the key alone and gives whole values back, as IndexedDB does", async () => {
+    const path = newPath();
+    const storage = sqliteStorage({ path });
+    const stores = { pairs: '[folder+at+id], [folder+unread+at]' };
+    const sqlite = new Dexie('compound', { indexedDB: storage.driver.indexedDB, IDBKeyRange });
+    sqlite.version(1).stores(stores);
+    storage.driver.attach?.(sqlite);
+    const idb = new Dexie('compound', { indexedDB: new IDBFactory(), IDBKeyRange });
+    idb.version(1).stores(stores);
+    type Pair = { folder: string; at: number; id: string; unread?: 1; note?: string };
+    const rows: Pair[] = [
+      { folder: 'a', id: 'm1', at: 3 },
+      { folder: 'a', id: 'm2', at: -Infinity, unread: 1 },
+      { folder: 'b', id: 'm1', at: 3, note: 'n' },
+      { folder: '', id: 'm3', at: 1, unread: 1, note: 'x' },
+      { folder: 'c', id: 'm4', at: 2 },
+    ];
+    const answers = async (db: Dexie) => {
+      const t = db.table<Pair>('pairs');
+      const each: Pair[] = [];
+      await t.where('[folder+at+id]').between(['a', -Infinity, ''], ['a', Infinity, '\uffff']).reverse().each((p) => void each.push(p));
+      return {
+        all: await t.toArray(),
+        one: await t.get(['b', 3, 'm1']),
+        unread: await t.where('[folder+unread+at]').between(['', 1, -Infinity], ['b', 1, Infinity]).toArray(),
+        each,
+        first: await t.orderBy('[folder+at+id]').reverse().limit(2).toArray(),
+      };
+    };
+    for (const db of [sqlite, idb]) {
+      await db.table('pairs').bulkPut(rows);
+      await db.table('pairs').where('[folder+at+id]').equals(['a', 3, 'm1']).modify((p: Pair) => void (p.unread = 1));
+      await db.table('pairs').delete(['', 1, 'm3']);
+    }
+    expect(await answers(sqlite)).toEqual(await answers(idb));
+    expect((await answers(sqlite)).one).toEqual({ folder: 'b', id: 'm1', at: 3, note: 'n' });
+    sqlite.close();
+
+    // On disk: the value holds only what the key does not.
+    const raw = new Database(path);
+    const table = raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%/pairs'`).pluck().get() as string;
+    const stored = (raw.prepare(`SELECT v FROM "${table}"`).pluck().all() as Buffer[]).map((v) => deserialize(v) as Record<string, unknown>);
+    expect(stored).toEqual(expect.arrayContaining([{ note: 'n' }, { unread: 1 }, {}]));
+    expect(stored).toHaveLength(4);
+    expect(stored.some((v) => 'folder' in v || 'id' in v || 'at' in v)).toBe(false);
+    // A value written whole (files before this layout) reads the same.
+    const updated = raw.prepare(`UPDATE "${table}" SET v = ? WHERE k = ?`).run(serialize({ folder: 'b', id: 'm1', at: 3, note: 'n' }), encodeKey(['b', 3, 'm1']));
+    expect(updated.changes).toBe(1);
+    raw.close();
+    const storage2 = sqliteStorage({ path });
+    const again = new Dexie('compound', { indexedDB: storage2.driver.indexedDB, IDBKeyRange });
+    again.version(1).stores(stores);
+    storage2.driver.attach?.(again);
+    expect(await again.table('pairs').get(['b', 3, 'm1'])).toEqual({ folder: 'b', id: 'm1', at: 3, note: 'n' });
+    again.close();
   });
 
   it("another connection's commit re-runs live queries (another process on the file)", async () => {

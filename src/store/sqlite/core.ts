@@ -84,6 +84,20 @@ function decodeValue(bytes: Buffer): unknown {
   return deserialize(bytes);
 }
 
+/** The stored bytes of `{}` (a side row whose every field is part of its key). */
+const EMPTY_VALUE = encodeValue({});
+
+/**
+ * The fields of a compound primary key made of plain property names (not
+ * auto-incremented), or undefined. Such a store's values are kept without them: the
+ * key holds them already (a `folderIndex` row is its key and an unread/flagged bit).
+ */
+function keyFieldsOf(schema: DBCoreTableSchema): readonly string[] | undefined {
+  const { keyPath, autoIncrement } = schema.primaryKey;
+  if (!Array.isArray(keyPath) || autoIncrement || keyPath.some((part) => part.includes('.'))) return undefined;
+  return keyPath;
+}
+
 /** Keys of one index for one value: none when the value has no valid key there. */
 function indexKeys(index: DBCoreIndex, value: unknown): unknown[] {
   const key = index.extractKey?.(value);
@@ -142,12 +156,16 @@ class StoreTable {
   readonly name: string;
   private readonly indexes: { index: DBCoreIndex; table: string; insert: string; remove: string }[];
 
+  /** Fields stored in the key alone (see {@link keyFieldsOf}). */
+  private readonly keyFields: readonly string[] | undefined;
+
   constructor(
     prefix: string,
     readonly schema: DBCoreTableSchema,
     private readonly hooks: readonly TableWriteHook[],
   ) {
     this.name = quote(`${prefix}/${schema.name}`);
+    this.keyFields = keyFieldsOf(schema);
     this.layout = Array.isArray(schema.primaryKey.keyPath) ? 'clustered' : 'heap';
     this.indexes = schema.indexes.map((index) => {
       const table = quote(`${prefix}/${schema.name}/${index.name ?? ''}`);
@@ -160,6 +178,31 @@ class StoreTable {
       update: `UPDATE ${this.name} SET v = ? WHERE k = ?`,
       delete: `DELETE FROM ${this.name} WHERE k = ?`,
     };
+  }
+
+  /** The stored bytes of a value (without the fields its key holds). */
+  encode(value: unknown): Buffer {
+    const fields = this.keyFields;
+    if (!fields || typeof value !== 'object' || value === null) return encodeValue(value);
+    const rest: Record<string, unknown> = {};
+    let empty = true;
+    for (const field in value) {
+      if (!Object.hasOwn(value, field) || fields.includes(field)) continue;
+      rest[field] = (value as Record<string, unknown>)[field];
+      empty = false;
+    }
+    return empty ? EMPTY_VALUE : encodeValue(rest);
+  }
+
+  /** The value of stored `bytes` under the key `k` (its encoded bytes) or `key` (decoded). */
+  decode(bytes: Buffer, k: Buffer, key?: unknown): unknown {
+    const value = decodeValue(bytes);
+    const fields = this.keyFields;
+    if (!fields || typeof value !== 'object' || value === null) return value;
+    const parts = (key ?? decodeKey(k)) as unknown[];
+    const whole: Record<string, unknown> = {};
+    fields.forEach((field, i) => (whole[field] = parts[i]));
+    return Object.assign(whole, value);
   }
 
   /** The row statements' SQL, built once. */
@@ -213,7 +256,7 @@ class StoreTable {
       for (let after: Buffer = Buffer.alloc(0); ; ) {
         const rows = page.all(after) as { k: Buffer; v: Buffer }[];
         for (const row of rows) {
-          for (const key of indexKeys(index, decodeValue(row.v))) insert.run(encodeKey(key), row.k);
+          for (const key of indexKeys(index, this.decode(row.v, row.k))) insert.run(encodeKey(key), row.k);
         }
         if (rows.length < 1000) break;
         after = rows.at(-1)!.k;
@@ -237,15 +280,19 @@ class StoreTable {
     const page = conn.db.prepare(`SELECT k, v FROM ${this.name} WHERE k > ? ORDER BY k LIMIT 1000`);
     for (let after: Buffer = Buffer.alloc(0); ; ) {
       const rows = page.all(after) as { k: Buffer; v: Buffer }[];
-      for (const row of rows) yield [decodeKey(row.k), decodeValue(row.v)];
+      for (const row of rows) {
+        const key = decodeKey(row.k);
+        yield [key, this.decode(row.v, row.k, key)];
+      }
       if (rows.length < 1000) return;
       after = rows.at(-1)!.k;
     }
   }
 
   get(conn: Connection, key: unknown): unknown {
-    const row = conn.statement(this.sql.get).get(encodeKey(key)) as { v: Buffer } | undefined;
-    return row ? decodeValue(row.v) : undefined;
+    const k = encodeKey(key);
+    const row = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
+    return row ? this.decode(row.v, k, key) : undefined;
   }
 
   /** Removes the index rows of a stored value. */
@@ -276,7 +323,7 @@ class StoreTable {
       // The key was taken (a new row costs no read: a bootstrap writes only those).
       if (mode === 'add') throw domError('ConstraintError', `a record with this key already exists in ${this.schema.name}`);
       const old = conn.statement(this.sql.get).get(k) as { v: Buffer };
-      previous = decodeValue(old.v);
+      previous = this.decode(old.v, k, key);
       this.unindex(conn, k, previous);
       conn.statement(this.sql.update).run(bytes, k);
     }
@@ -294,7 +341,7 @@ class StoreTable {
   private deleteEncoded(conn: Connection, k: Buffer, key: unknown, changes?: RowChange[]): void {
     const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     if (!old) return;
-    const previous = decodeValue(old.v);
+    const previous = this.decode(old.v, k, key);
     this.unindex(conn, k, previous);
     conn.statement(this.sql.delete).run(k);
     changes?.push({ key, previous, next: undefined });
@@ -423,7 +470,7 @@ class ChunkCursor implements DBCoreCursor {
     const primary = this.req.query.index.isPrimaryKey;
     this.primaryKey = decodeKey(this.current.k);
     this.key = primary ? this.primaryKey : decodeKey(this.current.ik);
-    if (this.req.values) this.value = decodeValue(this.current.v!);
+    if (this.req.values) this.value = this.table.decode(this.current.v!, this.current.k, this.primaryKey);
   }
 
   private fetch(after: { ik: Buffer; k?: Buffer; inclusive?: boolean }): Row[] {
@@ -617,7 +664,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
         const values = req.values;
         const prepared = values.map((value, i) => {
           const explicit = req.keys?.[i] ?? (primary.extractKey ? primary.extractKey(value) : undefined);
-          return { value, explicit, bytes: primary.autoIncrement && explicit === undefined ? undefined : encodeValue(value) };
+          return { value, explicit, bytes: primary.autoIncrement && explicit === undefined ? undefined : table.encode(value) };
         });
         const mode = req.type;
         return sqlTrans(req.trans).run((conn) => {
@@ -638,7 +685,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
                 }
               }
               if (!isValidKey(key)) throw domError('DataError', `${String(key)} is not a valid key of ${name}`);
-              table.write(conn, key, value, bytes ?? encodeValue(value), mode, changes);
+              table.write(conn, key, value, bytes ?? table.encode(value), mode, changes);
               results[i] = key;
             } catch (error) {
               if ((error as Error).name !== 'ConstraintError' && (error as Error).name !== 'DataError') throw error;
@@ -665,7 +712,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
             limit: req.limit ?? Infinity,
             unique: direction === 'nextunique' || direction === 'prevunique',
           });
-          return { result: rows.map((row) => (req.values ? decodeValue(row.v!) : decodeKey(row.k))) };
+          return { result: rows.map((row) => (req.values ? table.decode(row.v!, row.k) : decodeKey(row.k))) };
         });
       },
       openCursor(req: DBCoreOpenCursorRequest): Promise<DBCoreCursor | null> {
