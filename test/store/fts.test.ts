@@ -13,7 +13,10 @@ import { parseSearch } from '../../src/store/searchSyntax.js';
 import { sqliteStorage, type SqliteStorage } from '../../src/store/sqlite/index.js';
 import { tablePrefix } from '../../src/store/sqlite/core.js';
 import { DEFER_MIN, ORDER_SLOTS, drainPending, ftsCandidates, ftsTables, indexBodies, indexMessages, setupFts, toFtsQuery } from '../../src/store/sqlite/fts.js';
-import { Connection } from '../../src/store/sqlite/file.js';
+import { Connection, SqliteFile } from '../../src/store/sqlite/file.js';
+import { FILL_CHUNK, IndexFiller } from '../../src/store/sqlite/fill.js';
+import { encodeKey } from '../../src/store/sqlite/keys.js';
+import { serialize } from 'node:v8';
 import type { Message } from '../../src/api/types.js';
 import { message } from './fixtures.js';
 import type { ReplicaStorage, TextSearch } from '../../src/store/storage.js';
@@ -125,6 +128,55 @@ describe('the fill queue (bulk writes indexed after the fact)', () => {
     expect(rows).toEqual([]);
     expect(conn.db.prepare(`SELECT count(*) FROM ${tables.fts}`).pluck().get()).toBe(stored.size);
     conn.db.close();
+  });
+});
+
+describe('the filler (IndexFiller)', () => {
+  it('yields to other writes between its chunks and drains the queue once they stop', async () => {
+    const path = join(scratchDir(), `filler-${Date.now()}.sqlite`);
+    const file = SqliteFile.acquire(path);
+    const tables = ftsTables('t');
+    const total = 4 * FILL_CHUNK;
+    const queuedNow = async () => {
+      const trans = file.transaction('readonly', []);
+      const n = trans.run((conn) => conn.db.prepare(`SELECT count(*) FROM ${tables.pending}`).pluck().get() as number);
+      trans.commit();
+      return n;
+    };
+    const setup = file.transaction('readwrite', ['db/messages']);
+    void setup.run((conn) => {
+      setupFts(conn, tables);
+      conn.db.exec(`CREATE TABLE ${tables.messages} (k BLOB NOT NULL UNIQUE, v BLOB NOT NULL)`);
+      const insert = conn.db.prepare(`INSERT INTO ${tables.messages} (k, v) VALUES (?, ?)`);
+      const messages = Array.from({ length: total }, (_, i) => message({ id: `m${i}`, subject: `Oboe part ${i}`, received_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }));
+      for (const m of messages) insert.run(encodeKey(m.id), serialize(m));
+      indexMessages(conn, tables, messages.map((m) => ({ id: m.id, previous: undefined, next: m })), { defer: true });
+    });
+    setup.commit();
+    let filled = 0;
+    const filler = new IndexFiller({ file, dbName: 'db', tables, onFilled: () => (filled += 1) });
+    filler.wake();
+    await expect.poll(queuedNow, { timeout: 10_000 }).toBeLessThan(total);
+
+    // Another write every 30 ms (a bootstrap's pages): at most the chunk already
+    // under way goes in meanwhile, however long they go on.
+    const before = await queuedNow();
+    const writeUntil = Date.now() + 1_500;
+    while (Date.now() < writeUntil) {
+      const write = file.transaction('readwrite', ['db/other']);
+      void write.run((conn) => conn.db.exec('CREATE TABLE IF NOT EXISTS other (x); INSERT INTO other VALUES (1)'));
+      write.commit();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    const during = await queuedNow();
+    expect(during).toBeGreaterThan(0);
+    expect(before - during).toBeLessThanOrEqual(FILL_CHUNK);
+    expect(filled).toBe(0);
+
+    await expect.poll(queuedNow, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => filled).toBe(1);
+    filler.stop();
+    file.release();
   });
 });
 

@@ -406,6 +406,11 @@ export class SqliteFile {
     return this.checkpointer ? 'worker' : 'inline';
   }
 
+  /** Commits seen on the file: this process's and, once noticed, other processes'. */
+  get commitCount(): number {
+    return this.commits;
+  }
+
   /** Date.now() of this process's last commit of a read-write transaction (0: none yet). */
   get lastCommitAt(): number {
     return this.lastCommit;

@@ -29,8 +29,10 @@ export class IndexFiller {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private stopped = false;
-  /** Between the chunks of one fill (the quiet check is made before the first). */
+  /** Between the chunks of one fill. */
   private filling = false;
+  /** The file's commit count right after this filler's last chunk. */
+  private afterChunk = -1;
 
   constructor(private readonly options: FillerOptions) {}
 
@@ -63,7 +65,11 @@ export class IndexFiller {
     if (this.stopped) return;
     const { file, dbName, tables } = this.options;
     const quietFor = Date.now() - file.lastCommitAt;
-    if (!this.filling && quietFor < FILL_IDLE_MS) {
+    // The first chunk waits for quiet, and so does the next one when another write
+    // committed since the last (a bootstrap that paused for a slow page goes on
+    // without a fill between its pages).
+    if ((!this.filling || file.commitCount !== this.afterChunk) && quietFor < FILL_IDLE_MS) {
+      this.filling = false;
       this.schedule(FILL_IDLE_MS - quietFor);
       return;
     }
@@ -78,6 +84,7 @@ export class IndexFiller {
     this.running = true;
     let more = false;
     trans.addEventListener('complete', () => {
+      this.afterChunk = file.commitCount;
       this.running = false;
       this.filling = more;
       if (more) this.schedule(0);
