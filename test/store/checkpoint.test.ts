@@ -89,6 +89,16 @@ describe('SQLite checkpoints on a worker thread', () => {
     raw.close();
   });
 
+  it('a worker that fails to be created leaves the checkpoints to SQLite, and the commit that tried stands', async () => {
+    const path = newPath();
+    // Not cloneable into a worker: `new Worker` throws in the 32nd commit.
+    const db = open({ path, checkpointDriver: (() => 'x') as unknown as string });
+    await write(db, 40);
+    expect(checkpointsOf(path)).toBe('inline');
+    expect(await db.table('rows').count()).toBe(40);
+    db.close();
+  });
+
   it('a worker that cannot start leaves the checkpoints to SQLite, and writes go on', async () => {
     const path = newPath();
     const db = open({ path, checkpointDriver: join(scratchDir(), 'no-such-driver.js') });

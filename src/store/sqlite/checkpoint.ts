@@ -20,7 +20,7 @@ const CLOSE_WAIT_MS = 2_000;
 // The worker's code (plain CommonJS: the process may run TypeScript through a loader
 // a worker would not have). Its connection sets no journal mode: the file is in WAL
 // already. A pass that fails (the file is busy, a disk error) is tried again at the
-// next one; the writer's own checkpoints remain meanwhile.
+// next one; the writer's own checkpoints run meanwhile, as always.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -66,7 +66,7 @@ export interface Checkpointer {
 }
 
 export interface CheckpointerOptions {
-  /** Called when the worker fails (it did not start, or stopped): the writer's own checkpoints must take over. */
+  /** Called when the worker fails (it did not start, or stopped): the writer's own checkpoints, which always run, then do all the copying. */
   onFailure: (error: Error) => void;
   /** The better-sqlite3 module the worker loads (tests give a bad one). */
   driver?: string;

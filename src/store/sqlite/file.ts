@@ -395,10 +395,15 @@ export class SqliteFile {
   /** Starts the worker thread that copies this file's log back (checkpoint.ts). */
   private startCheckpointer(): void {
     if (this.options.checkpointWorker === false) return;
-    this.checkpointer = startCheckpointer(this.path, {
-      onFailure: () => (this.checkpointer = undefined),
-      ...(this.options.checkpointDriver !== undefined ? { driver: this.options.checkpointDriver } : {}),
-    });
+    try {
+      this.checkpointer = startCheckpointer(this.path, {
+        onFailure: () => (this.checkpointer = undefined),
+        ...(this.options.checkpointDriver !== undefined ? { driver: this.options.checkpointDriver } : {}),
+      });
+    } catch {
+      // No worker here (the driver cannot be found from this module, threads are
+      // refused): SQLite's own checkpoints do all the copying, as they always could.
+    }
   }
 
   /** Where this file's log is copied back now: in SQLite's commits alone, or on a worker thread too. */
