@@ -12,8 +12,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** Pause between two checkpoints while the log grows, in ms. */
-export const CHECKPOINT_PASS_MS = 100;
+/** Longest pause between two checkpoints, in ms (while the log grows, 1 ms). */
+const CHECKPOINT_PASS_MS = 100;
 /** How long closing waits for the worker to close its connection, in ms. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -54,8 +54,6 @@ parentPort.on('message', (message) => {
   Atomics.notify(flag, 0);
   parentPort.close();
 });
-Atomics.store(flag, 0, 2);
-Atomics.notify(flag, 0);
 timer = setTimeout(pass, passMs);
 `;
 
@@ -74,7 +72,7 @@ export interface CheckpointerOptions {
 
 /** Starts the checkpoint worker of the SQLite file at `path` (already in WAL mode). */
 export function startCheckpointer(path: string, options: CheckpointerOptions): Checkpointer {
-  // The worker's state: 0 starting, 2 running, 1 closed.
+  // 1 once the worker has closed its connection.
   const state = new SharedArrayBuffer(4);
   const flag = new Int32Array(state);
   const driver = options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
@@ -101,9 +99,7 @@ export function startCheckpointer(path: string, options: CheckpointerOptions): C
       // Synchronous on purpose: the file's connections close right after this, and
       // the last one to close checkpoints the log and deletes it.
       const deadline = Date.now() + CLOSE_WAIT_MS;
-      for (let now = Date.now(); Atomics.load(flag, 0) !== 1 && now < deadline; now = Date.now()) {
-        Atomics.wait(flag, 0, Atomics.load(flag, 0), deadline - now);
-      }
+      for (let now = Date.now(); Atomics.load(flag, 0) !== 1 && now < deadline; now = Date.now()) Atomics.wait(flag, 0, 0, deadline - now);
       failed = true;
       void worker.terminate();
     },

@@ -313,7 +313,7 @@ export class SqliteFile {
   /** Another process committed and the databases on the file were not told yet. */
   private unannounced = false;
   private readonly poll: ReturnType<typeof setInterval>;
-  /** Write commits of this process on the file, up to {@link WORKER_AFTER_COMMITS}. */
+  /** Write commits of this process on the file (the worker starts at {@link WORKER_AFTER_COMMITS}). */
   private writes = 0;
   private checkpointer: Checkpointer | undefined;
   private readonly options: SqliteFileOptions;
