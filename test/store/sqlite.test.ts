@@ -7,11 +7,12 @@ import { Dexie, liveQuery } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { statSync } from 'node:fs';
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMailboxSync } from '../../src/index.js';
 import { decodeKey, encodeKey } from '../../src/store/sqlite/keys.js';
+import { decodeValue, encodeValue } from '../../src/store/sqlite/values.js';
 import { sqliteStorage } from '../../src/store/sqlite/index.js';
 import { scratchDir } from '../helpers/storage.js';
 
@@ -42,6 +43,54 @@ describe('SQLite keys', () => {
       }),
       { numRuns: 3000, seed: Number(process.env.FC_SEED ?? 20261202) },
     );
+  });
+});
+
+describe('SQLite values', () => {
+  const anything = fc.anything({
+    withBigInt: true,
+    withBoxedValues: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withNullPrototype: true,
+    withObjectString: true,
+    withSparseArray: true,
+    withTypedArray: true,
+    withUnicodeString: true,
+    // Doubles include NaN, ±Infinity and -0, which JSON would not carry.
+    values: [fc.boolean(), fc.integer(), fc.double(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.constant(null), fc.constant(undefined)],
+  });
+
+  it('give back a structured clone of every value, as IndexedDB stores it', () => {
+    fc.assert(
+      fc.property(anything, (value) => {
+        expect(decodeValue(encodeValue(value))).toStrictEqual(structuredClone(value));
+      }),
+      { numRuns: 3000, seed: Number(process.env.FC_SEED ?? 20261203) },
+    );
+    expect(Object.is(decodeValue(encodeValue(-0)), -0)).toBe(true);
+    expect(Object.is((decodeValue(encodeValue({ n: -0 })) as { n: number }).n, -0)).toBe(true);
+  });
+
+  it('keep plain records as JSON text and everything else in V8 form; both, and files written before, read back', () => {
+    const record = { id: 'm1', subject: 'Hi \u{1F600} \ud800', to: [{ name: 'A', email: 'a@x' }], flags: { seen: false }, size: 12.5, thread_id: null };
+    const stored = encodeValue(record);
+    expect(stored.toString('utf8')).toBe(JSON.stringify(record));
+    expect(decodeValue(stored)).toStrictEqual(record);
+    const shared = { a: 1 };
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    for (const value of [{ at: new Date(0) }, { gone: undefined }, Object.assign(new Array<number>(3), { 0: 1, 2: 3 }), { n: Number.NaN }, { x: shared, y: shared }, cyclic, Object.assign([1], { extra: true })]) {
+      expect(encodeValue(value)[0]).toBe(0xff);
+    }
+    const again = decodeValue(encodeValue({ x: shared, y: shared })) as { x: object; y: object };
+    expect(again.x).toBe(again.y);
+    const loop = decodeValue(encodeValue(cyclic)) as { self: unknown };
+    expect(loop.self).toBe(loop);
+    // Every value of a file written before JSON text was used.
+    expect(decodeValue(serialize(record))).toStrictEqual(record);
+    expect(() => encodeValue({ f: () => 1 })).toThrow();
   });
 });
 
@@ -281,7 +330,7 @@ describe('SQLite backend: the file', () => {
     // On disk: the value holds only what the key does not.
     const raw = new Database(path);
     const table = raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%/pairs'`).pluck().get() as string;
-    const stored = (raw.prepare(`SELECT v FROM "${table}"`).pluck().all() as Buffer[]).map((v) => deserialize(v) as Record<string, unknown>);
+    const stored = (raw.prepare(`SELECT v FROM "${table}"`).pluck().all() as Buffer[]).map((v) => decodeValue(v) as Record<string, unknown>);
     expect(stored).toEqual(expect.arrayContaining([{ note: 'n' }, { unread: 1 }, {}]));
     expect(stored).toHaveLength(4);
     expect(stored.some((v) => 'folder' in v || 'id' in v || 'at' in v)).toBe(false);

@@ -3,7 +3,7 @@
 // engine) runs unchanged on a SQLite file.
 //
 // Layout, per Dexie database (prefix `p` from its name): a table `p/T` per object
-// store (primary key bytes, structured-clone bytes of the value) and a table
+// store (primary key bytes, the value as values.ts stores it: JSON text or V8 bytes) and a table
 // `p/T/I` per index (index key bytes, primary key bytes), so a range of keys in
 // IndexedDB order is a range of a B-tree (keys.ts). Index tables, and stores with a
 // compound primary key (small rows, keys in the order they are written), are
@@ -14,7 +14,6 @@
 // records the layout each table was created with; an index that appears in a later
 // schema version is filled from the rows already there, one that disappears is
 // dropped, and a store of an earlier layout is copied into its current one.
-import { deserialize, serialize } from 'node:v8';
 import type {
   DBCore,
   DBCoreCountRequest,
@@ -34,6 +33,7 @@ import type {
 } from 'dexie';
 import { decodeKey, encodeKey, isValidKey } from './keys.js';
 import { SqliteStorageError, domError } from './errors.js';
+import { decodeValue, encodeValue } from './values.js';
 import { currentZone, type Connection, type SqliteFile, type SqliteTransaction } from './file.js';
 
 /** Range types of DBCoreKeyRange (a const enum in Dexie's types). */
@@ -74,14 +74,6 @@ export function tablePrefix(dbName: string): string {
   for (let i = 0; i < dbName.length; i += 1) hash = Math.imul(hash ^ dbName.charCodeAt(i), 0x01000193) >>> 0;
   const readable = dbName.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 24);
   return `${readable}_${hash.toString(36)}`;
-}
-
-function encodeValue(value: unknown): Buffer {
-  return serialize(value);
-}
-
-function decodeValue(bytes: Buffer): unknown {
-  return deserialize(bytes);
 }
 
 /** The stored bytes of `{}` (a side row whose every field is part of its key). */

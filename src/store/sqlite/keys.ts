@@ -53,8 +53,42 @@ class Writer {
     this.length += 8;
   }
 
+  /**
+   * A string's code units: 0x0000-0x007e take one byte (0x01-0x7f), up to 0x407c two
+   * bytes (0x80-0xbf lead), the rest three (0xc0 lead): increasing, and never 0x00.
+   */
+  string(text: string): void {
+    this.grow(text.length * 3);
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < text.length; i += 1) {
+      const unit = text.charCodeAt(i);
+      if (unit < 0x7f) buffer[at++] = unit + 1;
+      else if (unit < 0x7f + 0x4000) {
+        const v = unit - 0x7f;
+        buffer[at++] = 0x80 | (v >> 8);
+        buffer[at++] = v & 0xff;
+      } else {
+        buffer[at++] = 0xc0;
+        buffer[at++] = unit >> 8;
+        buffer[at++] = unit & 0xff;
+      }
+    }
+    this.length = at;
+  }
+
+  /** Starts a new key in the same buffer. */
+  reset(): void {
+    this.length = 0;
+    // A rare large key does not keep its buffer for good.
+    if (this.buffer.length > 65_536) this.buffer = Buffer.allocUnsafe(64);
+  }
+
+  /** A copy of the bytes written since the last reset. */
   done(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.length));
+    const out = Buffer.allocUnsafe(this.length);
+    this.buffer.copy(out, 0, 0, this.length);
+    return out;
   }
 
   private grow(n: number): void {
@@ -72,21 +106,7 @@ function write(w: Writer, key: unknown): void {
     w.double(key);
   } else if (typeof key === 'string') {
     w.byte(TAG_STRING);
-    // Code units 0x0000-0x007e take one byte (0x01-0x7f), up to 0x407c two bytes
-    // (0x80-0xbf lead), the rest three (0xc0 lead): increasing, and never 0x00.
-    for (let i = 0; i < key.length; i += 1) {
-      const unit = key.charCodeAt(i);
-      if (unit < 0x7f) w.byte(unit + 1);
-      else if (unit < 0x7f + 0x4000) {
-        const v = unit - 0x7f;
-        w.byte(0x80 | (v >> 8));
-        w.byte(v & 0xff);
-      } else {
-        w.byte(0xc0);
-        w.byte(unit >> 8);
-        w.byte(unit & 0xff);
-      }
-    }
+    w.string(key);
     w.byte(END);
   } else if (key instanceof Date) {
     w.byte(TAG_DATE);
@@ -114,10 +134,13 @@ function write(w: Writer, key: unknown): void {
 
 /** The bytes of an IndexedDB key; throws a TypeError for a value that is not a key. */
 export function encodeKey(key: unknown): Buffer {
-  const w = new Writer();
-  write(w, key);
-  return w.done();
+  // One buffer for every key: `write` calls nothing that could encode another key meanwhile.
+  scratch.reset();
+  write(scratch, key);
+  return scratch.done();
 }
+
+const scratch = new Writer();
 
 function readDouble(bytes: Uint8Array, at: number): number {
   const copy = Buffer.from(bytes.subarray(at, at + 8));
