@@ -33,7 +33,7 @@ export interface EngineTask extends SimTarget {
   path: string;
   /** Local searches to time after start() (restart only). */
   queries: readonly string[];
-  /** SQLite: sqliteStorage's `sqlThread` (the default when absent). */
+  /** SQLite: false keeps the writes on the engine's thread (sqliteStorage's `sqlThread`). */
   sqlThread?: boolean;
 }
 
@@ -91,7 +91,7 @@ async function storageOptions(task: EngineTask): Promise<Partial<MailboxSyncOpti
   if (task.backend === 'fake-indexeddb') return nodeIdb();
   const sqliteStorage = await loadSqliteStorage();
   if (typeof sqliteStorage === 'string') throw new Error(sqliteStorage);
-  return { storage: sqliteStorage({ path: task.path, ...(task.sqlThread !== undefined ? { sqlThread: task.sqlThread } : {}) }) };
+  return { storage: sqliteStorage({ path: task.path, ...(task.sqlThread === false ? { sqlThread: false } : {}) }) };
 }
 
 /** Time to the first emission of a replica-only search$, and its hit count. */
