@@ -33,8 +33,6 @@ export interface EngineTask extends SimTarget {
   path: string;
   /** Local searches to time after start() (restart only). */
   queries: readonly string[];
-  /** SQLite: false keeps the writes on the engine's thread (sqliteStorage's `sqlThread`). */
-  sqlThread?: boolean;
 }
 
 export type StorageTask = RawTask | EngineTask;
@@ -91,7 +89,7 @@ async function storageOptions(task: EngineTask): Promise<Partial<MailboxSyncOpti
   if (task.backend === 'fake-indexeddb') return nodeIdb();
   const sqliteStorage = await loadSqliteStorage();
   if (typeof sqliteStorage === 'string') throw new Error(sqliteStorage);
-  return { storage: sqliteStorage({ path: task.path, ...(task.sqlThread === false ? { sqlThread: false } : {}) }) };
+  return { storage: sqliteStorage({ path: task.path }) };
 }
 
 /** Time to the first emission of a replica-only search$, and its hit count. */

@@ -72,8 +72,6 @@ export const SEARCH_QUERIES: readonly string[] = [
 /** Child runs by backend across repetitions. */
 interface Runs {
   raw: RawReport[];
-  /** SQLite bootstraps with the writes on the SQL thread (sqlThread: true). */
-  onThread: EngineReport[];
   bootstrap: Record<Backend, EngineReport[]>;
   restart: Record<Backend, EngineReport[]>;
 }
@@ -118,7 +116,7 @@ async function measure(ctx: BenchContext, sim: Simulator, n: number, dir: string
   const timeoutMs = ctx.quick ? 10 * 60_000 : 60 * 60_000;
   const child = <R>(task: RawTask | EngineTask) => runChild<R>(CHILD, task, { log: ctx.log, timeoutMs });
   const target = { url: sim.url, apiKey: sim.apiKey, messages: n };
-  const runs: Runs = { raw: [], onThread: [], bootstrap: { sqlite: [], 'fake-indexeddb': [] }, restart: { sqlite: [], 'fake-indexeddb': [] } };
+  const runs: Runs = { raw: [], bootstrap: { sqlite: [], 'fake-indexeddb': [] }, restart: { sqlite: [], 'fake-indexeddb': [] } };
   for (let i = 0; i < reps; i++) {
     ctx.log(`  rep ${i + 1}/${reps}`);
     const rawPath = join(dir, `raw-${i}.sqlite`);
@@ -127,9 +125,6 @@ async function measure(ctx: BenchContext, sim: Simulator, n: number, dir: string
     ctx.log(`  raw: list ${(raw.listMs / 1000).toFixed(2)} s (${raw.requests} requests) + insert ${(raw.insertMs / 1000).toFixed(2)} s`);
     const path = join(dir, `replica-${i}.sqlite`);
     const engine = (backend: Backend, kind: EngineTask['kind'], queries: readonly string[] = []) => child<EngineReport>({ kind, backend, ...target, path, queries });
-    const threadPath = join(dir, `sql-thread-${i}.sqlite`);
-    runs.onThread.push(await child<EngineReport>({ kind: 'bootstrap', backend: 'sqlite', ...target, path: threadPath, queries: [], sqlThread: true }));
-    for (const suffix of ['', '-wal', '-shm']) rmSync(threadPath + suffix, { force: true });
     runs.bootstrap.sqlite.push(await engine('sqlite', 'bootstrap'));
     runs.bootstrap['fake-indexeddb'].push(await engine('fake-indexeddb', 'bootstrap'));
     for (let k = 0; k < restarts; k++) runs.restart.sqlite.push(await engine('sqlite', 'restart', SEARCH_QUERIES));
@@ -162,7 +157,6 @@ export const sqliteFigure: FigureDef = {
     const common = 'Node, simulator on loopback in the parent process (rate limiting off), engine in a child process (node --import tsx) of its own, leader: "always", events on, default page size (the session\'s list_limit_max, 100).';
 
     const engineS = seconds(runs.bootstrap.sqlite);
-    const onThreadS = seconds(runs.onThread);
     const indexedS = summarize(runs.bootstrap.sqlite.map((r) => (r.indexedMs ?? Number.NaN) / 1000), 's');
     const listS = summarize(runs.raw.map((r) => r.listMs / 1000), 's');
     const insertS = summarize(runs.raw.map((r) => r.insertMs / 1000), 's');
@@ -210,9 +204,6 @@ export const sqliteFigure: FigureDef = {
           raw_insert_s: insertS,
           raw_total_s: floorS,
           ratio: value('x', ratio),
-          engine_sql_thread_s: onThreadS,
-          sql_thread_ratio: value('x', onThreadS.median / floorS.median),
-          sql_thread_rss_mb: summarize(runs.onThread.map((r) => r.memory.rssMb), 'MB'),
           engine_requests: value('count', maxOf(runs.bootstrap.sqlite.map((r) => r.requests))),
           raw_requests: value('count', raw.requests),
           messages: value('count', n),
@@ -222,7 +213,6 @@ export const sqliteFigure: FigureDef = {
           ...quickNote,
           common,
           `Engine time is start() until it resolves (caught up once) on a new file. The raw floor, in its own child process, lists every page (limit 100) of folders, messages, threads, identities, submissions and quotas sequentially with plain fetch and JSON.parse (${raw.requests} requests, ${(raw.bytes / MB).toFixed(1)} MiB), then inserts the records with better-sqlite3 into a (id TEXT PRIMARY KEY, json TEXT) table per type: one prepared INSERT, one transaction per page of 100, JSON text, WAL + synchronous=NORMAL as the engine's file. It writes no secondary index, which the engine's replica must.`,
-          'engine_sql_thread_s: the same bootstrap with sqliteStorage({ sqlThread: true }) (its own file, same run): the writes move to a worker thread after the first 32 commits, so listing and writing can overlap. engine_bootstrap_s has the default, every write on the engine\'s thread.',
           'fts_ready_s: start() until the full-text index holds every message (sqliteStorage.whenIndexed()). A bootstrap queues its messages for the index and the filler indexes them once its writes stop; until then search$ answers by scanning the replica. search_100k is timed in the restarts, on a complete index.',
         ],
       },

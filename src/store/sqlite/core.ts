@@ -60,10 +60,7 @@ const CURSOR_CHUNK = 200;
 export interface RowChange {
   key: unknown;
   previous: unknown;
-  /** The value written (undefined: deleted); on the SQL thread decoded from its bytes when first read. */
   next: unknown;
-  /** Whether the row was deleted, known without reading `next`. */
-  deleted: boolean;
 }
 
 export interface TableWriteHook {
@@ -382,14 +379,8 @@ class StoreTable {
     });
     if (changes) {
       key ??= decodeKey(k);
-      const decodedKey = key;
-      if ('value' in row) changes.push({ key, previous, next: value, deleted: false });
-      else {
-        // A row from another thread comes without its value: its bytes are decoded if a hook reads it.
-        let decoded: { value: unknown } | undefined;
-        const decode = () => (decoded ??= { value: this.decode(stored, k, decodedKey) }).value;
-        changes.push({ key, previous, deleted: false, get next() { return decode(); } });
-      }
+      // A row from another thread comes without its value: the bytes hold it.
+      changes.push({ key, previous, next: 'value' in row ? value : this.decode(stored, k, key) });
     }
     return key;
   }
@@ -402,7 +393,7 @@ class StoreTable {
     const previous = this.decode(old.v, k, decoded);
     this.unindex(conn, k, previous);
     conn.statement(this.sql.delete).run(k);
-    changes?.push({ key: decoded, previous, next: undefined, deleted: true });
+    changes?.push({ key: decoded, previous, next: undefined });
   }
 
   /** The stored bytes under the key bytes `k`. */
@@ -904,11 +895,16 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
       mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
         const trans = sqlTrans(req.trans);
         if (req.type === 'deleteRange') {
-          return trans.send(dbName, { kind: 'deleteRange', table: name, range: req.range }, { numFailures: 0, failures: {}, results: [], lastResult: undefined });
+          return trans.call(dbName, { kind: 'deleteRange', table: name, range: req.range }, () => ({ numFailures: 0, failures: {}, results: [], lastResult: undefined }));
         }
         if (req.type === 'delete') {
           const keys = req.keys;
-          return trans.send(dbName, { kind: 'delete', table: name, keys: keys.map((key) => encodeKey(key)) }, { numFailures: 0, failures: {}, results: keys, lastResult: undefined });
+          return trans.call(dbName, { kind: 'delete', table: name, keys: keys.map((key) => encodeKey(key)) }, () => ({
+            numFailures: 0,
+            failures: {},
+            results: keys,
+            lastResult: undefined,
+          }));
         }
         // Values are encoded (cloned) when the request is made, as IndexedDB does.
         const failures: Record<number, Error> = {};
@@ -934,10 +930,8 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
           }
           return { numFailures: Object.keys(failures).length, failures, results, lastResult: results.at(-1) };
         };
-        const op: SqlOp = { kind: 'write', table: name, mode: req.type, rows };
-        // A put of keys known here cannot fail row by row: its answer is known before SQLite writes it.
-        if (req.type === 'put' && !primary.autoIncrement) return trans.send(dbName, op, respond(undefined));
-        return trans.call(dbName, op, (answer) => respond(answer as WriteAnswer));
+        if (rows.length === 0) return trans.call(dbName, { kind: 'write', table: name, mode: req.type, rows }, () => respond(undefined));
+        return trans.call(dbName, { kind: 'write', table: name, mode: req.type, rows }, (answer) => respond(answer as WriteAnswer));
       },
       get(req: DBCoreGetRequest): Promise<unknown> {
         const k = encodeKey(req.key);

@@ -37,13 +37,12 @@ export interface SqliteFileOptions {
   checkpointDriver?: string;
   /**
    * Whether the writes move to a thread of their own once the file takes many of them
-   * (default false). The calling thread then stays free while SQLite writes and
-   * commits (an Electron main process that must not block, a bootstrap that reads
-   * the next page meanwhile), for about 40 MB more memory. On a 2-core machine that
-   * also runs the server it bootstraps from, it was not faster (README).
+   * (default true): the process's thread then reads and parses the next page of a
+   * bootstrap while SQLite writes the last one. False keeps every write on the
+   * calling thread.
    */
   sqlThread?: boolean;
-  /** @internal Write commits before the SQL thread starts (default 32; 0: at once); implies `sqlThread` unless it is false. */
+  /** @internal Write commits before the SQL thread starts (default 32; 0: at once). */
   sqlThreadAfterCommits?: number;
 }
 

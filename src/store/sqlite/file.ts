@@ -198,8 +198,7 @@ export class SqliteTransaction {
           return;
         }
         this.ticket += 1;
-        const sent = forThread(op);
-        this.thread.request({ type: 'op', db: dbName, op: sent.op }, sent.transfer).then(
+        this.thread.request({ type: 'op', db: dbName, op: forThread(op) }).then(
           (result) => {
             this.inFlight -= 1;
             let value: T;
@@ -225,31 +224,6 @@ export class SqliteTransaction {
       if (this.state === 'active') step();
       else this.waiting.push(step);
     });
-  }
-
-  /**
-   * Sends a write whose answer is known here (`result`: a put of known keys, a
-   * delete): on the SQL thread it is not waited for, so this thread goes on while
-   * SQLite writes. The transaction commits only after it was answered, and fails if
-   * it failed. Anywhere else it is {@link call}.
-   */
-  send<T>(dbName: string, op: SqlOp, result: T): Promise<T> {
-    const thread = this.thread;
-    if (this.state !== 'active' || !thread) return this.call(dbName, op, () => result);
-    this.inFlight += 1;
-    this.ticket += 1;
-    const sent = forThread(op);
-    thread.request({ type: 'op', db: dbName, op: sent.op }, sent.transfer).then(
-      () => {
-        this.inFlight -= 1;
-        this.idleCheck();
-      },
-      (error: unknown) => {
-        this.inFlight -= 1;
-        this.fail(error as Error);
-      },
-    );
-    return Promise.resolve(result);
   }
 
   /** Called by the file when this transaction's turn comes (the SQL transaction is open). */
@@ -369,32 +343,10 @@ export class SqliteTransaction {
   }
 }
 
-/**
- * A request as the SQL thread gets it: a written row's value travels as its bytes
- * only, and a write's bytes are copied into one buffer handed over whole (its many
- * small buffers sit in Node's shared pools, each of which a message would copy).
- */
-function forThread(op: SqlOp): { op: SqlOp; transfer: ArrayBuffer[] } {
-  if (op.kind !== 'write') return { op, transfer: [] };
-  let size = 0;
-  for (const row of op.rows) {
-    if (row.k === null) continue;
-    size += row.k.length + row.bytes!.length;
-    for (const keys of row.iks!) for (const ik of keys) size += ik.length;
-  }
-  const whole = new ArrayBuffer(size);
-  const into = new Uint8Array(whole);
-  let at = 0;
-  const copy = (bytes: Buffer): Buffer => {
-    into.set(bytes, at);
-    const view = Buffer.from(whole, at, bytes.length);
-    at += bytes.length;
-    return view;
-  };
-  const rows = op.rows.map((row) =>
-    row.k === null ? row : { k: copy(row.k), bytes: copy(row.bytes!), iks: row.iks!.map((keys) => keys.map(copy)) },
-  );
-  return { op: { ...op, rows }, transfer: size > 0 ? [whole] : [] };
+/** A request as the SQL thread gets it: a written row's value travels as its bytes only. */
+function forThread(op: SqlOp): SqlOp {
+  if (op.kind !== 'write') return op;
+  return { ...op, rows: op.rows.map((row) => (row.k === null ? row : { k: row.k, bytes: row.bytes, iks: row.iks })) };
 }
 
 /** Page cache of the write connection, in KiB. */
@@ -561,7 +513,7 @@ export class SqliteFile {
    * one that cannot start leaves them here.
    */
   private startThread(): void {
-    if (!this.threadWanted || this.thread || this.starting || this.closed) return;
+    if (this.options.sqlThread === false || this.thread || this.starting || this.closed) return;
     try {
       this.starting = new SqlThread(
         { path: this.path, busyTimeoutMs: this.options.busyTimeoutMs ?? 5_000, pollMs: this.options.pollMs ?? 100, databases: [...this.databases.values()].map((db) => db.spec) },
@@ -583,9 +535,6 @@ export class SqliteFile {
 
   /** The SQL thread takes over the writes (between two writers). */
   private switchToThread(): void {
-    // Another process's commit this connection saw last is told before it goes (the
-    // SQL thread's connection counts from when it opened).
-    this.checkExternal();
     this.thread = this.starting;
     this.starting = undefined;
     this.startingReady = false;
@@ -617,11 +566,6 @@ export class SqliteFile {
       this.dataVersion = this.readDataVersion();
     }
     this.kick();
-  }
-
-  /** Whether the writes are to move to the SQL thread (opt-in: see SqliteFileOptions.sqlThread). */
-  private get threadWanted(): boolean {
-    return this.options.sqlThread === true || (this.options.sqlThread === undefined && this.options.sqlThreadAfterCommits !== undefined);
   }
 
   /** Where this file's writes run: on this thread, or on the SQL thread. */
@@ -781,8 +725,11 @@ export class SqliteFile {
   private committed(): void {
     this.commits += 1;
     this.lastCommit = Date.now();
-    if (++this.writes === WORKER_AFTER_COMMITS) this.startCheckpointer();
-    if (this.writes === (this.options.sqlThreadAfterCommits ?? WORKER_AFTER_COMMITS)) this.startThread();
+    if (++this.writes === WORKER_AFTER_COMMITS) {
+      this.startCheckpointer();
+      if (this.options.sqlThreadAfterCommits === undefined) this.startThread();
+    }
+    if (this.writes === this.options.sqlThreadAfterCommits) this.startThread();
   }
 
   /**

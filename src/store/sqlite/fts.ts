@@ -109,10 +109,7 @@ const sameMs = (docid: number, base: number) => docid >= base && docid < base + 
 export interface IndexChange {
   id: string;
   previous: Message | undefined;
-  /** Read only when needed: it may be decoded on reading (a row the SQL thread wrote from its bytes). */
   next: Message | undefined;
-  /** Whether `next` is undefined (the message was removed), known without reading it. */
-  removed?: boolean;
   /** The body text of a message that has no index row yet (a re-indexed one keeps its own). */
   body?: string;
 }
@@ -136,18 +133,16 @@ function docOf(conn: Connection, tables: FtsTables, id: string, stored: Message)
  * messages queues them for the filler instead (returns how many it queued).
  */
 export function indexMessages(conn: Connection, tables: FtsTables, changes: readonly IndexChange[], options: { defer?: boolean } = {}): number {
-  // Per id: the version stored before the batch (what the index holds) and the last
-  // change (its version read only if it is indexed here, not queued).
-  const byId = new Map<string, { previous: Message | undefined; last: IndexChange; body: string }>();
+  // Per id: the version stored before the batch (what the index holds) and the last one.
+  const byId = new Map<string, { previous: Message | undefined; next: Message | undefined; body: string }>();
   for (const c of changes) {
     const seen = byId.get(c.id);
-    if (seen) seen.last = c;
-    else byId.set(c.id, { previous: c.previous, last: c, body: c.body ?? '' });
+    if (seen) seen.next = c.next;
+    else byId.set(c.id, { previous: c.previous, next: c.next, body: c.body ?? '' });
   }
-  const removed = (c: IndexChange) => c.removed ?? c.next === undefined;
   let deferred = 0;
   if (options.defer) {
-    const fresh = [...byId].filter(([, c]) => c.previous === undefined && !removed(c.last));
+    const fresh = [...byId].filter(([, c]) => c.previous === undefined && c.next !== undefined);
     if (fresh.length >= DEFER_MIN) {
       const queue = conn.statement(`INSERT INTO ${tables.pending} (id) VALUES (?)`);
       for (const [id] of fresh) {
@@ -162,8 +157,7 @@ export function indexMessages(conn: Connection, tables: FtsTables, changes: read
   const deletes: number[] = [];
   const inserts: Array<{ docid: number; message: Message; body: string }> = [];
   const unplaced: Array<{ id: string; message: Message; body: string }> = [];
-  for (const [id, { previous, last, body: given }] of byId) {
-    const next = removed(last) ? undefined : last.next;
+  for (const [id, { previous, next, body: given }] of byId) {
     const docid = previous ? docOf(conn, tables, id, previous) : undefined;
     // A re-indexed message keeps its cached body.
     const body = docid !== undefined && next ? (((readBody.get(docid) as { body: string | null } | undefined)?.body ?? '') as string) : given;

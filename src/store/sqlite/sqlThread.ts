@@ -145,14 +145,14 @@ export class SqlThread {
   }
 
   /** Sends a request; its answer settles the promise. A request is answered after every one sent before it. */
-  request(request: Unsent, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  request(request: Unsent): Promise<unknown> {
     if (this.failed || this.closed) return Promise.reject(new SqliteStorageError('closed', 'the SQLite write thread is not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       try {
-        this.worker.postMessage({ ...request, id }, transfer);
+        this.worker.postMessage({ ...request, id });
       } catch (error) {
         // A value that cannot be cloned (IndexedDB's DataCloneError).
         this.pending.delete(id);

@@ -21,14 +21,7 @@ export function fullTextParts(role: FullTextRole, dbName: string, wake: (() => v
             const queued = indexMessages(
               conn,
               tables,
-              changes.map((c) => ({
-                id: c.key as string,
-                previous: c.previous as Message | undefined,
-                removed: c.deleted,
-                get next() {
-                  return c.next as Message | undefined;
-                },
-              })),
+              changes.map((c) => ({ id: c.key as string, previous: c.previous as Message | undefined, next: c.next as Message | undefined })),
               { defer: wake !== undefined },
             );
             if (queued > 0) wake?.();
