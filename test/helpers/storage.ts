@@ -13,12 +13,6 @@ import { sqliteDatabaseNames } from '../../src/store/sqlite/core.js';
 
 export type TestBackend = 'indexeddb' | 'sqlite';
 
-/**
- * SENDMUX_TEST_SQL_THREAD=1: every SQLite file moves its writes to the SQL thread at
- * once (sqlThread.ts), instead of after its first 32 commits.
- */
-const SQL_THREAD_AT_ONCE = process.env.SENDMUX_TEST_SQL_THREAD === '1';
-
 /** The backend of this run. */
 export const BACKEND: TestBackend = process.env.SENDMUX_TEST_STORAGE === 'sqlite' ? 'sqlite' : 'indexeddb';
 
@@ -53,7 +47,7 @@ export function testStore(backend: TestBackend = BACKEND): TestStore {
     const path = join(scratchDir(), `replica-${count}.sqlite`);
     return {
       backend,
-      options: { storage: sqliteStorage({ path, ...(SQL_THREAD_AT_ONCE ? { sqlThreadAfterCommits: 0 } : {}) }) },
+      options: { storage: sqliteStorage({ path }) },
       async databases() {
         if (!existsSync(path)) return [];
         const db = new Database(path, { readonly: true });

@@ -135,8 +135,7 @@ describe('the filler (IndexFiller)', () => {
   it('yields to other writes between its chunks and drains the queue once they stop', async () => {
     const path = join(scratchDir(), `filler-${Date.now()}.sqlite`);
     const file = SqliteFile.acquire(path);
-    // The filler finds the index by the replica's name.
-    const tables = ftsTables(tablePrefix('db'));
+    const tables = ftsTables('t');
     const total = 4 * FILL_CHUNK;
     const queuedNow = async () => {
       const trans = file.transaction('readonly', []);
@@ -155,7 +154,7 @@ describe('the filler (IndexFiller)', () => {
     });
     setup.commit();
     let filled = 0;
-    const filler = new IndexFiller({ file, dbName: 'db', onFilled: () => (filled += 1) });
+    const filler = new IndexFiller({ file, dbName: 'db', tables, onFilled: () => (filled += 1) });
     filler.wake();
     await expect.poll(queuedNow, { timeout: 10_000 }).toBeLessThan(total);
 

@@ -34,11 +34,7 @@ import type {
 import { decodeKey, encodeKey, isValidKey } from './keys.js';
 import { SqliteStorageError, domError } from './errors.js';
 import { decodeValue, encodeValue } from './values.js';
-import { Dexie } from 'dexie';
-import type { Message } from '../../api/types.js';
-import type { Connection, SqliteFile, SqliteTransaction } from './file.js';
-import { drainPending, ftsTables } from './fts.js';
-import { currentZone, inZone } from './zones.js';
+import { currentZone, type Connection, type SqliteFile, type SqliteTransaction } from './file.js';
 
 /** Range types of DBCoreKeyRange (a const enum in Dexie's types). */
 const RANGE_EQUAL = 1;
@@ -140,35 +136,11 @@ function rangeSql(column: string, range: DBCoreKeyRange): { where: string; param
   return { where: parts.length > 0 ? parts.join(' AND ') : '1', params };
 }
 
-export interface Row {
+interface Row {
   /** Index key bytes (the primary key for primary-key queries). */
   ik: Buffer;
   k: Buffer;
   v?: Buffer;
-}
-
-/** A row of a write request, encoded where the request was made (StoreTable.prepare). */
-export interface WriteRow {
-  /** The key's bytes; null: auto-incremented, made by the write. */
-  k: Buffer | null;
-  /** The stored bytes; null with an auto-incremented key. */
-  bytes: Buffer | null;
-  /** Per index of the table, the encoded keys of the value there; null with an auto-incremented key. */
-  iks: Buffer[][] | null;
-  /** The value itself: on the thread that made the request, and with an auto-incremented key. */
-  value?: unknown;
-  /** The key given with a value of an auto-incremented store (a number is taken as it is). */
-  explicit?: unknown;
-}
-
-/** Which rows of a range {@link StoreTable.rows} reads. */
-export interface RowsOptions {
-  reverse: boolean;
-  values: boolean;
-  limit: number;
-  unique?: boolean;
-  /** Exclusive (or inclusive with `inclusive`) start, in index order. */
-  after?: { ik: Buffer; k?: Buffer; inclusive?: boolean };
 }
 
 /** The SQL side of one object store of one database. */
@@ -309,6 +281,12 @@ class StoreTable {
     }
   }
 
+  get(conn: Connection, key: unknown): unknown {
+    const k = encodeKey(key);
+    const row = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
+    return row ? this.decode(row.v, k, key) : undefined;
+  }
+
   /** Removes the index rows of a stored value. */
   private unindex(conn: Connection, k: Buffer, value: unknown): void {
     for (const { index, remove } of this.indexes) {
@@ -327,78 +305,38 @@ class StoreTable {
     return this.hooks.length > 0;
   }
 
-  /**
-   * A row to write, made on the thread the request came from: its key, value bytes
-   * and index keys, encoded (an auto-incremented key, and what depends on it, is left
-   * to {@link write}).
-   */
-  prepare(key: unknown, value: unknown, autoKey: boolean): WriteRow {
-    if (autoKey) return { k: null, bytes: null, iks: null, value, explicit: key };
-    if (!isValidKey(key)) throw domError('DataError', `${String(key)} is not a valid key of ${this.schema.name}`);
-    const iks = this.indexes.map(({ index }) => indexKeys(index, value).map((ik) => encodeKey(ik)));
-    return { k: encodeKey(key), bytes: this.encode(value), iks, value };
-  }
-
-  /**
-   * Writes one prepared row: a new key costs no read (a bootstrap writes only those);
-   * a taken one has its old index rows removed first. Returns the key written.
-   */
-  write(conn: Connection, meta: string, row: WriteRow, mode: 'add' | 'put', changes?: RowChange[]): unknown {
-    let { k, bytes, iks } = row;
-    let key: unknown;
-    let value = row.value;
-    if (k === null) {
-      // Auto-incremented (IndexedDB's key generator), the key set into the value.
-      key = this.nextKey(conn, meta, typeof row.explicit === 'number' ? row.explicit : undefined);
-      const keyPath = this.schema.primaryKey.keyPath;
-      if (row.explicit === undefined && typeof keyPath === 'string') {
-        value = { ...(value as Record<string, unknown>) };
-        setKeyPath(value as Record<string, unknown>, keyPath, key);
-      }
-      k = encodeKey(key);
-      bytes = this.encode(value);
-      iks = this.indexes.map(({ index }) => indexKeys(index, value).map((ik) => encodeKey(ik)));
-    }
-    const stored = bytes!;
+  write(conn: Connection, key: unknown, value: unknown, bytes: Buffer, mode: 'add' | 'put', changes?: RowChange[]): void {
+    const k = encodeKey(key);
     let previous: unknown;
     if (this.indexes.length === 0 && !changes && mode === 'put') {
       // Nothing derives from the old value: replace it unseen.
-      conn.statement(this.sql.put).run(k, stored);
-    } else if (conn.statement(this.sql.insert).run(k, stored).changes === 0) {
+      conn.statement(this.sql.put).run(k, bytes);
+    } else if (conn.statement(this.sql.insert).run(k, bytes).changes === 0) {
+      // The key was taken (a new row costs no read: a bootstrap writes only those).
       if (mode === 'add') throw domError('ConstraintError', `a record with this key already exists in ${this.schema.name}`);
       const old = conn.statement(this.sql.get).get(k) as { v: Buffer };
-      previous = this.decode(old.v, k);
+      previous = this.decode(old.v, k, key);
       this.unindex(conn, k, previous);
-      conn.statement(this.sql.update).run(stored, k);
+      conn.statement(this.sql.update).run(bytes, k);
     }
-    this.indexes.forEach(({ insert }, i) => {
-      const keys = iks![i]!;
-      if (keys.length === 0) return;
+    for (const { index, insert } of this.indexes) {
       const statement = conn.statement(insert);
-      for (const ik of keys) statement.run(ik, k);
-    });
-    if (changes) {
-      key ??= decodeKey(k);
-      // A row from another thread comes without its value: the bytes hold it.
-      changes.push({ key, previous, next: 'value' in row ? value : this.decode(stored, k, key) });
+      for (const ik of indexKeys(index, value)) statement.run(encodeKey(ik), k);
     }
-    return key;
+    changes?.push({ key, previous, next: value });
   }
 
-  /** Deletes the row under the key bytes `k` (`key`: the key itself, when known). */
-  deleteEncoded(conn: Connection, k: Buffer, key: unknown, changes?: RowChange[]): void {
+  delete(conn: Connection, key: unknown, changes?: RowChange[]): void {
+    this.deleteEncoded(conn, encodeKey(key), key, changes);
+  }
+
+  private deleteEncoded(conn: Connection, k: Buffer, key: unknown, changes?: RowChange[]): void {
     const old = conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined;
     if (!old) return;
-    const decoded = key ?? decodeKey(k);
-    const previous = this.decode(old.v, k, decoded);
+    const previous = this.decode(old.v, k, key);
     this.unindex(conn, k, previous);
     conn.statement(this.sql.delete).run(k);
-    changes?.push({ key: decoded, previous, next: undefined });
-  }
-
-  /** The stored bytes under the key bytes `k`. */
-  getEncoded(conn: Connection, k: Buffer): Buffer | undefined {
-    return (conn.statement(this.sql.get).get(k) as { v: Buffer } | undefined)?.v;
+    changes?.push({ key, previous, next: undefined });
   }
 
   deleteRange(conn: Connection, range: DBCoreKeyRange, changes?: RowChange[]): void {
@@ -414,10 +352,10 @@ class StoreTable {
   }
 
   /** The table an index (or the primary key) lives in, and its key column. */
-  private source(index: string | null): { table: string; column: string; primary: boolean } {
-    if (index === null) return { table: this.name, column: 'k', primary: true };
-    const found = this.indexes.find((entry) => (entry.index.name ?? '') === index);
-    if (!found) throw new SqliteStorageError('unsupported_schema', `no index ${index} on ${this.schema.name}`);
+  private source(index: DBCoreIndex): { table: string; column: string; primary: boolean } {
+    if (index.isPrimaryKey) return { table: this.name, column: 'k', primary: true };
+    const found = this.indexes.find((entry) => entry.index.name === index.name);
+    if (!found) throw new SqliteStorageError('unsupported_schema', `no index ${String(index.name)} on ${this.schema.name}`);
     return { table: found.table, column: 'ik', primary: false };
   }
 
@@ -425,7 +363,12 @@ class StoreTable {
    * Rows of a range in index order (`reverse`: descending), from `after` (exclusive,
    * or inclusive with `inclusive`), at most `limit`.
    */
-  rows(conn: Connection, index: string | null, range: DBCoreKeyRange, options: RowsOptions): Row[] {
+  rows(
+    conn: Connection,
+    index: DBCoreIndex,
+    range: DBCoreKeyRange,
+    options: { reverse: boolean; values: boolean; limit: number; unique?: boolean; after?: { ik: Buffer; k?: Buffer; inclusive?: boolean } },
+  ): Row[] {
     const sql = rangeSql('x.ik', range);
     if (sql === 'never' || options.limit <= 0) return [];
     const { table, primary } = this.source(index);
@@ -461,8 +404,8 @@ class StoreTable {
     return conn.statement(query).all(...params) as Row[];
   }
 
-  count(conn: Connection, index: string | null, range: DBCoreKeyRange): number {
-    const sql = rangeSql(index === null ? 'k' : 'ik', range);
+  count(conn: Connection, index: DBCoreIndex, range: DBCoreKeyRange): number {
+    const sql = rangeSql(index.isPrimaryKey ? 'k' : 'ik', range);
     if (sql === 'never') return 0;
     const { table } = this.source(index);
     return (conn.statement(`SELECT count(*) AS n FROM ${table} WHERE ${sql.where}`).get(...sql.params) as { n: number }).n;
@@ -504,8 +447,6 @@ class ChunkCursor implements DBCoreCursor {
     private readonly table: StoreTable,
     private readonly req: DBCoreOpenCursorRequest,
     first: Row[],
-    /** Reads a chunk of the cursor's range (see {@link fetch}). */
-    private readonly read: (options: RowsOptions) => Row[] | Promise<Row[]>,
   ) {
     this.current = first[0]!;
     this.buffer = first.slice(1);
@@ -524,9 +465,8 @@ class ChunkCursor implements DBCoreCursor {
     if (this.req.values) this.value = this.table.decode(this.current.v!, this.current.k, this.primaryKey);
   }
 
-  /** The next chunk of rows after `after`: read at once on this thread's connection, or answered by the SQL thread. */
-  private fetch(after: { ik: Buffer; k?: Buffer; inclusive?: boolean }): Row[] | Promise<Row[]> {
-    return this.read({
+  private fetch(after: { ik: Buffer; k?: Buffer; inclusive?: boolean }): Row[] {
+    return this.table.rows(this.sqlTrans.conn!, this.req.query.index, this.req.query.range, {
       reverse: !!this.req.reverse,
       values: !!this.req.values,
       limit: CURSOR_CHUNK,
@@ -536,78 +476,67 @@ class ChunkCursor implements DBCoreCursor {
   }
 
   /** Moves to the next row chosen by `pick`, then calls back (or ends the iteration). */
-  private step(pick: () => Row | undefined | Promise<Row | undefined>): void {
+  private step(pick: () => Row | undefined): void {
     this.sqlTrans.task(
       this.zone,
       () => {
-        const picked = pick();
-        if (picked instanceof Promise) {
-          // The transaction stays open while the chunk is on its way (a request in flight).
-          picked.then(
-            (row) => inZone(this.zone, (r: Row | undefined) => this.land(r), row),
-            (error: unknown) => this.fail(error as Error),
-          );
-        } else this.land(picked);
+        const row = pick();
+        if (!row) {
+          this.done = true;
+          this.resolveIteration?.(undefined);
+          return;
+        }
+        this.current = row;
+        this.show();
+        try {
+          this.onNext?.();
+        } catch (error) {
+          this.fail(error as Error);
+        }
       },
       (error: unknown) => this.rejectIteration?.(error),
     );
   }
 
-  private land(row: Row | undefined): void {
-    if (!row) {
-      this.done = true;
-      this.resolveIteration?.(undefined);
-      return;
-    }
-    this.current = row;
-    this.show();
-    try {
-      this.onNext?.();
-    } catch (error) {
-      this.fail(error as Error);
-    }
-  }
-
-  /** Takes a fetched chunk as the buffer and returns its first row. */
-  private refill(rows: Row[]): Row | undefined {
-    this.buffer = rows;
-    this.exhausted = rows.length < CURSOR_CHUNK;
-    return this.buffer.shift();
-  }
-
-  private refillFrom(after: { ik: Buffer; k?: Buffer; inclusive?: boolean }): Row | undefined | Promise<Row | undefined> {
-    const rows = this.fetch(after);
-    return rows instanceof Promise ? rows.then((r) => this.refill(r)) : this.refill(rows);
-  }
-
-  private nextBuffered(): Row | undefined | Promise<Row | undefined> {
+  private nextBuffered(): Row | undefined {
     if (this.buffer.length === 0 && !this.exhausted) {
-      return this.refillFrom(this.req.unique ? { ik: this.current.ik } : { ik: this.current.ik, k: this.current.k });
+      const after = this.req.unique ? { ik: this.current.ik } : { ik: this.current.ik, k: this.current.k };
+      this.buffer = this.fetch(after);
+      this.exhausted = this.buffer.length < CURSOR_CHUNK;
     }
     return this.buffer.shift();
   }
 
   readonly continue = (key?: unknown): void => {
-    if (key === undefined) this.step(() => this.nextBuffered());
-    else this.step(() => this.refillFrom({ ik: encodeKey(key), inclusive: true }));
+    if (key === undefined) {
+      this.step(() => this.nextBuffered());
+      return;
+    }
+    this.step(() => {
+      this.buffer = this.fetch({ ik: encodeKey(key), inclusive: true });
+      this.exhausted = this.buffer.length < CURSOR_CHUNK;
+      return this.buffer.shift();
+    });
   }
 
   readonly continuePrimaryKey = (key: unknown, primaryKey: unknown): void => {
-    this.step(() => this.refillFrom({ ik: encodeKey(key), k: encodeKey(primaryKey), inclusive: true }));
+    this.step(() => {
+      this.buffer = this.fetch({ ik: encodeKey(key), k: encodeKey(primaryKey), inclusive: true });
+      this.exhausted = this.buffer.length < CURSOR_CHUNK;
+      return this.buffer.shift();
+    });
   }
 
   readonly advance = (count: number): void => {
-    const skip = (left: number): Row | undefined | Promise<Row | undefined> => {
-      for (let i = left; i > 0; i -= 1) {
-        const row = this.nextBuffered();
-        if (row instanceof Promise) return row.then((r) => (r && i > 1 ? ((this.current = r), skip(i - 1)) : r));
+    this.step(() => {
+      let row: Row | undefined;
+      for (let i = 0; i < count; i += 1) {
+        row = this.nextBuffered();
         if (!row) return undefined;
         this.current = row;
-        if (i === 1) return row;
       }
-      return undefined;
-    };
-    this.step(() => skip(count));
+      return row;
+    });
   }
 
   readonly start = (onNext: () => void): Promise<unknown> => {
@@ -645,338 +574,152 @@ class ChunkCursor implements DBCoreCursor {
   }
 }
 
-/** What a database's writes feed besides its tables: the replica's full-text index, or a content cache's bodies in it. */
-export type FullTextRole = 'replica' | 'content' | 'none';
-
-/** The full-text index's part in a database (textIndex.ts builds it from the role). */
-export interface FullTextParts {
-  /** Row-write hooks per object store name. */
+/** What a SQLite-backed Dexie database needs from its storage. */
+export interface SqliteCoreOptions {
+  file: SqliteFile;
+  /** Row-write hooks per object store name (the replica's full-text index). */
   hooks?: Readonly<Record<string, readonly TableWriteHook[]>>;
   /**
-   * Extra set-up in the database's set-up transaction, after its tables exist;
-   * `rows(table)` reads every stored value of a table.
+   * Extra set-up in the database's set-up transaction, after its tables exist (the
+   * full-text index); `rows(table)` reads every stored value of a table.
    */
   setup?: (conn: Connection, rows: (table: string) => Iterable<[key: unknown, value: unknown]>) => void;
 }
 
-/** An object store's schema as data: what the SQL thread rebuilds a {@link StoreTable} from. */
-export interface TableSpec {
-  name: string;
-  primaryKey: { keyPath: string | string[] | null; autoIncrement: boolean };
-  indexes: { name: string; keyPath: string | string[] | null; multiEntry: boolean }[];
-}
-
-/** A Dexie database on the file, as data. */
-export interface DatabaseSpec {
-  name: string;
-  tables: TableSpec[];
-  fullText: FullTextRole;
-}
-
-/** The data of a table schema. */
-export function tableSpec(schema: DBCoreTableSchema): TableSpec {
-  const keyPath = (k: string | string[] | null | undefined) => (k === undefined ? null : k);
-  return {
-    name: schema.name,
-    primaryKey: { keyPath: keyPath(schema.primaryKey.keyPath), autoIncrement: !!schema.primaryKey.autoIncrement },
-    indexes: schema.indexes.map((index) => ({ name: index.name ?? '', keyPath: keyPath(index.keyPath), multiEntry: !!index.multiEntry })),
-  };
-}
-
-/** A key extractor as Dexie's IndexedDB core makes one (a single-name path reads the property itself). */
-function extractorOf(keyPath: string | string[] | null): ((value: unknown) => unknown) | null {
-  if (keyPath === null) return null;
-  if (typeof keyPath === 'string' && !keyPath.includes('.')) return (value) => (value as Record<string, unknown>)[keyPath];
-  return (value) => Dexie.getByKeyPath(value as object, keyPath);
-}
-
-/** The table schema of `spec`, with key extractors (on the SQL thread). */
-export function tableSchema(spec: TableSpec): DBCoreTableSchema {
-  const primaryKey: DBCoreIndex = {
-    name: null,
-    isPrimaryKey: true,
-    keyPath: spec.primaryKey.keyPath,
-    autoIncrement: spec.primaryKey.autoIncrement,
-    extractKey: extractorOf(spec.primaryKey.keyPath),
-  } as DBCoreIndex;
-  const indexes = spec.indexes.map(
-    (index) =>
-      ({
-        name: index.name,
-        keyPath: index.keyPath,
-        multiEntry: index.multiEntry,
-        compound: Array.isArray(index.keyPath),
-        extractKey: extractorOf(index.keyPath),
-      }) as DBCoreIndex,
-  );
-  return { name: spec.name, primaryKey, indexes, getIndexByKeyPath: () => undefined };
-}
-
-/**
- * A request of a transaction as data, so that it runs the same on this thread's
- * connection and on the SQL thread's (sqlThread.ts). Keys and values are encoded
- * where the request was made; answers carry stored bytes, decoded there.
- */
-export type SqlOp =
-  | { kind: 'setup' }
-  | { kind: 'write'; table: string; mode: 'add' | 'put'; rows: WriteRow[] }
-  | { kind: 'delete'; table: string; keys: Buffer[] }
-  | { kind: 'deleteRange'; table: string; range: DBCoreKeyRange }
-  | { kind: 'get'; table: string; keys: Buffer[] }
-  | { kind: 'rows'; table: string; index: string | null; range: DBCoreKeyRange; options: RowsOptions }
-  | { kind: 'count'; table: string; index: string | null; range: DBCoreKeyRange }
-  /** One chunk of the full-text filler (fill.ts); answers whether more is queued. */
-  | { kind: 'fill'; chunk: number }
-  /** Drops every table of the database (Dexie's `db.delete()`). */
-  | { kind: 'drop' };
-
-/** What a `write` op answers: per failed row, its error; the keys an auto-increment made. */
-export interface WriteAnswer {
-  failures: [index: number, name: string, message: string][];
-  generated: [index: number, key: number][];
-}
-
-/** The SQL side of one Dexie database: its tables, meta table and full-text parts. */
-export class SqlDatabase {
-  readonly prefix: string;
-  readonly meta: string;
-  readonly tables = new Map<string, StoreTable>();
-
-  constructor(
-    readonly spec: DatabaseSpec,
-    schemas: readonly DBCoreTableSchema[],
-    private readonly parts: FullTextParts,
-  ) {
-    this.prefix = tablePrefix(spec.name);
-    this.meta = quote(`${this.prefix}/meta`);
-    for (const schema of schemas) {
-      if (schema.indexes.some((index) => index.unique)) {
-        throw new SqliteStorageError('unsupported_schema', `unique indexes are not supported (table ${schema.name})`);
-      }
-      this.tables.set(schema.name, new StoreTable(this.prefix, schema, parts.hooks?.[schema.name] ?? []));
-    }
-  }
-
-  table(name: string): StoreTable {
-    const table = this.tables.get(name);
-    if (!table) throw new SqliteStorageError('unsupported_schema', `no table ${name}`);
-    return table;
-  }
-
-  /** Creates, migrates and drops tables to this schema (inside a write transaction). */
-  migrate(conn: Connection): void {
-    const meta = this.meta;
-    conn.db.exec(`CREATE TABLE IF NOT EXISTS ${meta} (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID`);
-    const recorded = conn.db.prepare(`SELECT value FROM ${meta} WHERE name = 'tables'`).get() as { value: string } | undefined;
-    const before: string[] = recorded ? (JSON.parse(recorded.value) as string[]) : [];
-    for (const name of before) {
-      if (!this.tables.has(name)) new StoreTable(this.prefix, { ...emptySchema, name }, []).dropAll(conn);
-    }
-    for (const table of this.tables.values()) table.migrate(conn, meta);
-    conn.db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES ('tables', ?)`).run(JSON.stringify([...this.tables.keys()]));
-    this.parts.setup?.(conn, (name) => this.table(name).all(conn));
-    conn.db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES ('db_name', ?)`).run(this.spec.name);
-    conn.reset();
-  }
-
-  /** Runs one request on `conn` (inside its transaction). */
-  execute(conn: Connection, op: SqlOp): unknown {
-    switch (op.kind) {
-      case 'setup':
-        return this.migrate(conn);
-      case 'write': {
-        const table = this.table(op.table);
-        const changes: RowChange[] | undefined = table.watched ? [] : undefined;
-        const answer: WriteAnswer = { failures: [], generated: [] };
-        op.rows.forEach((row, i) => {
-          try {
-            const key = table.write(conn, this.meta, row, op.mode, changes);
-            if (row.k === null) answer.generated.push([i, key as number]);
-          } catch (error) {
-            const name = (error as Error).name;
-            if (name !== 'ConstraintError' && name !== 'DataError') throw error;
-            answer.failures.push([i, name, (error as Error).message]);
-          }
-        });
-        table.afterWrite(conn, changes);
-        return answer;
-      }
-      case 'delete': {
-        const table = this.table(op.table);
-        const changes: RowChange[] | undefined = table.watched ? [] : undefined;
-        for (const k of op.keys) table.deleteEncoded(conn, k, undefined, changes);
-        table.afterWrite(conn, changes);
-        return undefined;
-      }
-      case 'deleteRange': {
-        const table = this.table(op.table);
-        const changes: RowChange[] | undefined = table.watched ? [] : undefined;
-        table.deleteRange(conn, op.range, changes);
-        table.afterWrite(conn, changes);
-        return undefined;
-      }
-      case 'get': {
-        const table = this.table(op.table);
-        return op.keys.map((k) => table.getEncoded(conn, k) ?? null);
-      }
-      case 'rows':
-        return this.table(op.table).rows(conn, op.index, op.range, op.options);
-      case 'count':
-        return this.table(op.table).count(conn, op.index, op.range);
-      case 'fill':
-      case 'drop':
-        return executeFileOp(conn, this.spec.name, op);
-    }
-  }
-}
-
-/** Runs `op` for the database `dbName` on `conn`, with its SQL side when it is open in this thread. */
-export function executeOp(databases: ReadonlyMap<string, SqlDatabase>, conn: Connection, dbName: string, op: SqlOp): unknown {
-  const db = databases.get(dbName);
-  if (db) return db.execute(conn, op);
-  if (op.kind === 'fill' || op.kind === 'drop') return executeFileOp(conn, dbName, op);
-  throw new SqliteStorageError('unsupported_schema', `the database ${dbName} is not open on this file`);
-}
-
-/** The requests that need only the database's name: they work on a database not open here. */
-function executeFileOp(conn: Connection, dbName: string, op: { kind: 'fill'; chunk: number } | { kind: 'drop' }): unknown {
-  const prefix = tablePrefix(dbName);
-  if (op.kind === 'fill') {
-    const tables = ftsTables(prefix);
-    return drainPending(conn, tables, op.chunk, (id) => storedValue(conn, tables.messages, id) as Message | undefined);
-  }
-  const names = conn.db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?`)
-    .pluck()
-    .all(prefix.length + 1, `${prefix}/`) as string[];
-  for (const name of names) conn.db.exec(`DROP TABLE IF EXISTS ${quote(name)}`);
-  conn.reset();
-  return undefined;
-}
-
-/** What a SQLite-backed Dexie database needs from its storage. */
-export interface SqliteCoreOptions extends FullTextParts {
-  file: SqliteFile;
-  /** The full-text role the parts were built for (the SQL thread builds them again from it). */
-  fullText?: FullTextRole;
-  /** Called when the SQL thread's hooks queued messages for the filler (they run there, not here). */
-  wake?: () => void;
-}
-
-/** An error the SQL thread reported, as the thread that made the request sees it. */
-const asFailure = (name: string, message: string) => domError(name as 'ConstraintError' | 'DataError', message);
-
 /**
  * The DBCore of one Dexie database on `file`: replaces the IndexedDB core below it
- * (only its schema is kept), after creating or migrating the SQL tables. Each request
- * is an {@link SqlOp}: it runs on this thread's connection, or on the SQL thread's
- * when the file has one for its writes (file.ts).
+ * (only its schema is kept), after creating or migrating the SQL tables.
  */
 export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCore {
   const { file } = options;
   const dbName = down.schema.name;
-  const spec: DatabaseSpec = { name: dbName, tables: down.schema.tables.map(tableSpec), fullText: options.fullText ?? 'none' };
-  const sqlDb = new SqlDatabase(spec, down.schema.tables, options);
-  file.register(sqlDb, options.wake);
+  const prefix = tablePrefix(dbName);
+  const meta = quote(`${prefix}/meta`);
+  const tables = new Map<string, StoreTable>();
+  for (const schema of down.schema.tables) {
+    if (schema.indexes.some((index) => index.unique)) {
+      throw new SqliteStorageError('unsupported_schema', `unique indexes are not supported (table ${schema.name})`);
+    }
+    tables.set(schema.name, new StoreTable(prefix, schema, options.hooks?.[schema.name] ?? []));
+  }
   // The tables are set up by this database's first transaction, in line behind any
   // transaction another database of the file has open (a write lock, taken at BEGIN).
   let migrated = false;
   let migrating = false;
+  const migrate = (conn: Connection) => {
+    conn.db.exec(`CREATE TABLE IF NOT EXISTS ${meta} (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID`);
+    const recorded = conn.db.prepare(`SELECT value FROM ${meta} WHERE name = 'tables'`).get() as { value: string } | undefined;
+    const before: string[] = recorded ? (JSON.parse(recorded.value) as string[]) : [];
+    for (const name of before) {
+      if (!tables.has(name)) new StoreTable(prefix, { ...emptySchema, name }, []).dropAll(conn);
+    }
+    for (const table of tables.values()) table.migrate(conn, meta);
+    conn.db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES ('tables', ?)`).run(JSON.stringify([...tables.keys()]));
+    options.setup?.(conn, (name) => tableOf(name).all(conn));
+    conn.db.prepare(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES ('db_name', ?)`).run(down.schema.name);
+    file.resetStatements();
+  };
+
+  const tableOf = (name: string): StoreTable => {
+    const table = tables.get(name);
+    if (!table) throw new SqliteStorageError('unsupported_schema', `no table ${name}`);
+    return table;
+  };
   const sqlTrans = (trans: DBCoreTransaction) => trans as unknown as SqliteTransaction;
 
   function coreTable(name: string): DBCoreTable {
-    const table = sqlDb.table(name);
+    const table = tableOf(name);
     const schema = table.schema;
     const primary = schema.primaryKey;
-    const indexName = (index: DBCoreIndex) => (index.isPrimaryKey ? null : (index.name ?? ''));
     return {
       name,
       schema,
       mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
-        const trans = sqlTrans(req.trans);
         if (req.type === 'deleteRange') {
-          return trans.call(dbName, { kind: 'deleteRange', table: name, range: req.range }, () => ({ numFailures: 0, failures: {}, results: [], lastResult: undefined }));
+          return sqlTrans(req.trans).run((conn) => {
+            const changes: RowChange[] | undefined = table.watched ? [] : undefined;
+            table.deleteRange(conn, req.range, changes);
+            table.afterWrite(conn, changes);
+            return { numFailures: 0, failures: {}, results: [], lastResult: undefined };
+          });
         }
         if (req.type === 'delete') {
           const keys = req.keys;
-          return trans.call(dbName, { kind: 'delete', table: name, keys: keys.map((key) => encodeKey(key)) }, () => ({
-            numFailures: 0,
-            failures: {},
-            results: keys,
-            lastResult: undefined,
-          }));
+          return sqlTrans(req.trans).run((conn) => {
+            const changes: RowChange[] | undefined = table.watched ? [] : undefined;
+            for (const key of keys) table.delete(conn, key, changes);
+            table.afterWrite(conn, changes);
+            return { numFailures: 0, failures: {}, results: keys, lastResult: undefined };
+          });
         }
-        // Values are encoded (cloned) when the request is made, as IndexedDB does.
-        const failures: Record<number, Error> = {};
-        const results: unknown[] = [];
-        const rows: WriteRow[] = [];
-        const positions: number[] = [];
-        req.values.forEach((value, i) => {
+        // Values are cloned when the request is made, as IndexedDB does.
+        const values = req.values;
+        const prepared = values.map((value, i) => {
           const explicit = req.keys?.[i] ?? (primary.extractKey ? primary.extractKey(value) : undefined);
-          try {
-            rows.push(table.prepare(explicit, value, !!primary.autoIncrement));
-            positions.push(i);
-            results[i] = explicit;
-          } catch (error) {
-            if ((error as Error).name !== 'DataError') throw error;
-            failures[i] = error as Error;
-          }
+          return { value, explicit, bytes: primary.autoIncrement && explicit === undefined ? undefined : table.encode(value) };
         });
-        const respond = (answer: WriteAnswer | undefined): DBCoreMutateResponse => {
-          for (const [at, key] of answer?.generated ?? []) results[positions[at]!] = key;
-          for (const [at, failure, message] of answer?.failures ?? []) {
-            failures[positions[at]!] = asFailure(failure, message);
-            delete results[positions[at]!];
-          }
-          return { numFailures: Object.keys(failures).length, failures, results, lastResult: results.at(-1) };
-        };
-        if (rows.length === 0) return trans.call(dbName, { kind: 'write', table: name, mode: req.type, rows }, () => respond(undefined));
-        return trans.call(dbName, { kind: 'write', table: name, mode: req.type, rows }, (answer) => respond(answer as WriteAnswer));
+        const mode = req.type;
+        return sqlTrans(req.trans).run((conn) => {
+          const failures: Record<number, Error> = {};
+          const results: unknown[] = [];
+          const changes: RowChange[] | undefined = table.watched ? [] : undefined;
+          let numFailures = 0;
+          prepared.forEach((item, i) => {
+            try {
+              let key = item.explicit;
+              let { value, bytes } = item;
+              if (primary.autoIncrement) {
+                key = table.nextKey(conn, meta, typeof key === 'number' ? key : undefined);
+                if (item.explicit === undefined && typeof primary.keyPath === 'string') {
+                  value = { ...(value as Record<string, unknown>) };
+                  setKeyPath(value as Record<string, unknown>, primary.keyPath, key);
+                  bytes = encodeValue(value);
+                }
+              }
+              if (!isValidKey(key)) throw domError('DataError', `${String(key)} is not a valid key of ${name}`);
+              table.write(conn, key, value, bytes ?? table.encode(value), mode, changes);
+              results[i] = key;
+            } catch (error) {
+              if ((error as Error).name !== 'ConstraintError' && (error as Error).name !== 'DataError') throw error;
+              failures[i] = error as Error;
+              numFailures += 1;
+            }
+          });
+          table.afterWrite(conn, changes);
+          return { numFailures, failures, results, lastResult: results.at(-1) };
+        });
       },
       get(req: DBCoreGetRequest): Promise<unknown> {
-        const k = encodeKey(req.key);
-        return sqlTrans(req.trans).call(dbName, { kind: 'get', table: name, keys: [k] }, (found) => {
-          const bytes = (found as (Uint8Array | null)[])[0];
-          return bytes ? table.decode(toBuffer(bytes), k, req.key) : undefined;
-        });
+        return sqlTrans(req.trans).run((conn) => table.get(conn, req.key));
       },
       getMany(req: DBCoreGetManyRequest): Promise<unknown[]> {
-        const keys = req.keys.map((key) => encodeKey(key));
-        return sqlTrans(req.trans).call(dbName, { kind: 'get', table: name, keys }, (found) =>
-          (found as (Uint8Array | null)[]).map((bytes, i) => (bytes ? table.decode(toBuffer(bytes), keys[i]!, req.keys[i]) : undefined)),
-        );
+        return sqlTrans(req.trans).run((conn) => req.keys.map((key) => table.get(conn, key)));
       },
       query(req: DBCoreQueryRequest): Promise<DBCoreQueryResponse> {
         const direction = req.direction ?? 'next';
-        const options: RowsOptions = {
-          reverse: direction === 'prev' || direction === 'prevunique',
-          values: !!req.values,
-          limit: req.limit ?? Infinity,
-          unique: direction === 'nextunique' || direction === 'prevunique',
-        };
-        const op: SqlOp = { kind: 'rows', table: name, index: indexName(req.query.index), range: req.query.range, options };
-        return sqlTrans(req.trans).call(dbName, op, (rows) => ({
-          result: (rows as Row[]).map((row) => (req.values ? table.decode(toBuffer(row.v!), toBuffer(row.k)) : decodeKey(row.k))),
-        }));
+        return sqlTrans(req.trans).run((conn) => {
+          const rows = table.rows(conn, req.query.index, req.query.range, {
+            reverse: direction === 'prev' || direction === 'prevunique',
+            values: !!req.values,
+            limit: req.limit ?? Infinity,
+            unique: direction === 'nextunique' || direction === 'prevunique',
+          });
+          return { result: rows.map((row) => (req.values ? table.decode(row.v!, row.k) : decodeKey(row.k))) };
+        });
       },
       openCursor(req: DBCoreOpenCursorRequest): Promise<DBCoreCursor | null> {
-        const trans = sqlTrans(req.trans);
-        const index = indexName(req.query.index);
-        const op = (options: RowsOptions): SqlOp => ({ kind: 'rows', table: name, index, range: req.query.range, options });
-        const read = (options: RowsOptions): Row[] | Promise<Row[]> => {
-          // On this thread's connection, a cursor's next chunk is read at once.
-          if (trans.conn) return sqlDb.execute(trans.conn, op(options)) as Row[];
-          return trans.call(dbName, op(options), (rows) => (rows as Row[]).map(rowBuffers));
-        };
-        const first = op({ reverse: !!req.reverse, values: !!req.values, limit: CURSOR_CHUNK, ...(req.unique ? { unique: true } : {}) });
-        return trans.call(dbName, first, (found) => {
-          const rows = (found as Row[]).map(rowBuffers);
-          return rows.length === 0 ? null : new ChunkCursor(req.trans, table, req, rows, read);
+        return sqlTrans(req.trans).run((conn) => {
+          const first = table.rows(conn, req.query.index, req.query.range, {
+            reverse: !!req.reverse,
+            values: !!req.values,
+            limit: CURSOR_CHUNK,
+            ...(req.unique ? { unique: true } : {}),
+          });
+          return first.length === 0 ? null : new ChunkCursor(req.trans, table, req, first);
         });
       },
       count(req: DBCoreCountRequest): Promise<number> {
-        const op: SqlOp = { kind: 'count', table: name, index: indexName(req.query.index), range: req.query.range };
-        return sqlTrans(req.trans).call(dbName, op, (n) => n as number);
+        return sqlTrans(req.trans).run((conn) => table.count(conn, req.query.index, req.query.range));
       },
     };
   }
@@ -991,7 +734,7 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
         migrating = true;
         setup.addEventListener('complete', () => (migrated = true));
         setup.addEventListener('abort', () => (migrating = false));
-        void setup.call(dbName, { kind: 'setup' }, () => file.resetStatements()).catch(() => undefined);
+        void setup.run((conn) => migrate(conn)).catch(() => undefined);
         setup.commit();
       }
       return file.transaction(mode, stores.map((store) => `${dbName}/${store}`)) as unknown as DBCoreTransaction;
@@ -999,15 +742,6 @@ export function createSqliteCore(down: DBCore, options: SqliteCoreOptions): DBCo
     table: coreTable,
   };
   return core;
-}
-
-/** Bytes from the SQL thread arrive as plain Uint8Arrays: the same memory as a Buffer. */
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function rowBuffers(row: Row): Row {
-  return { ik: toBuffer(row.ik), k: toBuffer(row.k), ...(row.v ? { v: toBuffer(row.v) } : {}) };
 }
 
 /**
@@ -1030,8 +764,16 @@ export function sqliteDatabaseNames(db: { prepare(sql: string): { pluck(): { all
 
 /** Drops every table of a Dexie database from `file` (Dexie's `db.delete()`), in line with its transactions. */
 export async function dropSqliteDatabase(file: SqliteFile, dbName: string): Promise<void> {
+  const prefix = tablePrefix(dbName);
   const trans = file.transaction('readwrite', [`${dbName}/*`]);
-  const done = trans.call(dbName, { kind: 'drop' }, () => file.resetStatements());
+  const done = trans.run((conn) => {
+    const names = conn.db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?`)
+      .pluck()
+      .all(prefix.length + 1, `${prefix}/`) as string[];
+    for (const name of names) conn.db.exec(`DROP TABLE IF EXISTS ${quote(name)}`);
+    file.resetStatements();
+  });
   trans.commit();
   await done;
 }

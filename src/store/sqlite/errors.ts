@@ -35,14 +35,5 @@ export interface SqliteFileOptions {
   checkpointWorker?: boolean;
   /** @internal The better-sqlite3 module the checkpoint worker loads (tests). */
   checkpointDriver?: string;
-  /**
-   * Whether the writes move to a thread of their own once the file takes many of them
-   * (default true): the process's thread then reads and parses the next page of a
-   * bootstrap while SQLite writes the last one. False keeps every write on the
-   * calling thread.
-   */
-  sqlThread?: boolean;
-  /** @internal Write commits before the SQL thread starts (default 32; 0: at once). */
-  sqlThreadAfterCommits?: number;
 }
 

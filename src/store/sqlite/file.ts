@@ -16,15 +16,33 @@
 // busy timeout), and `PRAGMA data_version`, polled while the file is open, tells this
 // process when one of them committed, so its views re-run as another tab's would.
 import Database from 'better-sqlite3';
+import { Dexie } from 'dexie';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startCheckpointer, type Checkpointer } from './checkpoint.js';
-import { executeOp, type SqlDatabase, type SqlOp } from './core.js';
 import { SqliteStorageError, domError, type SqliteFileOptions } from './errors.js';
-import { SqlThread } from './sqlThread.js';
-import { currentZone, inZone } from './zones.js';
 
-export { currentZone, inZone } from './zones.js';
+/** Dexie's zone API (present on Dexie.Promise, not in its type declarations). */
+interface Zones {
+  readonly PSD: unknown;
+  usePSD<A, R>(zone: unknown, fn: (arg: A) => R, arg: A): R;
+}
+const zones = Dexie.Promise as unknown as Zones;
+
+/**
+ * Calls `fn(arg)` in the Dexie zone that was current when `zone` was captured, as
+ * Dexie's IndexedDB core does for request callbacks: a result delivered after another
+ * transaction's turn must resume its caller's transaction and live query, not
+ * whatever zone the event loop is in.
+ */
+export function inZone<A, R>(zone: unknown, fn: (arg: A) => R, arg: A): R {
+  return zones.usePSD(zone, fn, arg);
+}
+
+/** The current Dexie zone. */
+export function currentZone(): unknown {
+  return zones.PSD;
+}
 
 /** One better-sqlite3 connection and its prepared statements. */
 export class Connection {
@@ -53,8 +71,7 @@ interface Listener {
   fn: (event: unknown) => void;
 }
 
-/** `committing`: its COMMIT is on the SQL thread; it takes no more requests. */
-type State = 'queued' | 'active' | 'committing' | 'done';
+type State = 'queued' | 'active' | 'done';
 
 /**
  * A transaction with the surface Dexie uses on an IDBTransaction (`mode`, `error`,
@@ -68,10 +85,8 @@ export class SqliteTransaction {
   /** Set by Dexie's observability middleware: what this transaction changed. */
   declare mutatedParts?: unknown;
   state: State = 'queued';
-  /** The connection this transaction runs on (set when it starts; none when it runs on the SQL thread). */
+  /** The connection this transaction runs on (set when it starts). */
   conn: Connection | undefined;
-  /** The SQL thread it runs on (a read-write transaction of a file that has one). */
-  private thread: SqlThread | undefined;
   private readonly waiting: (() => void)[] = [];
   private inFlight = 0;
   private ticket = 0;
@@ -84,11 +99,6 @@ export class SqliteTransaction {
     /** `<database>/<table>` of every table it may touch (`<database>/*`: all of them). */
     readonly scope: readonly string[],
   ) {}
-
-  /** The SQL thread this transaction runs on, if it does. */
-  get onThread(): SqlThread | undefined {
-    return this.thread;
-  }
 
   /** Whether this transaction runs on the writer connection. */
   get writes(): boolean {
@@ -127,11 +137,8 @@ export class SqliteTransaction {
    * its turn comes) and delivers its result asynchronously, as an IDBRequest would.
    */
   run<T>(work: (conn: Connection) => T): Promise<T> {
-    if (this.state === 'done' || this.state === 'committing') {
+    if (this.state === 'done') {
       return Promise.reject(domError('TransactionInactiveError', 'the transaction has finished'));
-    }
-    if (this.thread) {
-      return Promise.reject(new SqliteStorageError('unsupported_schema', 'run() has no connection here: this transaction runs on the SQL thread (use call())'));
     }
     const zone = currentZone();
     return new Promise<T>((resolve, reject) => {
@@ -141,15 +148,14 @@ export class SqliteTransaction {
       let deferred = false;
       const settle = <A>(fn: (arg: A) => void, arg: A) => (deferred ? inZone(zone, fn, arg) : fn(arg));
       const step = () => {
-        if (this.state === 'done' || this.state === 'committing') {
+        if (this.state === 'done') {
           settle(reject, domError('TransactionInactiveError', 'the transaction has finished'));
           return;
         }
         this.ticket += 1;
         let result: T;
         try {
-          if (!this.conn) throw new SqliteStorageError('unsupported_schema', 'run() has no connection here: this transaction runs on the SQL thread (use call())');
-          result = work(this.conn);
+          result = work(this.conn!);
         } catch (error) {
           this.inFlight -= 1;
           settle(reject, error);
@@ -169,67 +175,9 @@ export class SqliteTransaction {
     });
   }
 
-  /**
-   * Runs one request of the database `dbName` in the transaction (see {@link run});
-   * `answer` turns what it returned into the request's result, before it settles.
-   */
-  call<T>(dbName: string, op: SqlOp, answer: (result: unknown) => T): Promise<T> {
-    if (this.state === 'done' || this.state === 'committing') {
-      return Promise.reject(domError('TransactionInactiveError', 'the transaction has finished'));
-    }
-    // A read-write transaction that has not started yet learns where it runs when it starts.
-    if (!this.writes || (this.state === 'active' && !this.thread)) {
-      return this.run((conn) => answer(executeOp(this.file.databases, conn, dbName, op)));
-    }
-    const zone = currentZone();
-    return new Promise<T>((resolve, reject) => {
-      const step = () => {
-        if (this.state === 'done' || this.state === 'committing') {
-          inZone(zone, reject, domError('TransactionInactiveError', 'the transaction has finished'));
-          return;
-        }
-        if (!this.thread) {
-          // It started on this thread after all (the file has no SQL thread any more).
-          this.inFlight -= 1;
-          this.run((conn) => answer(executeOp(this.file.databases, conn, dbName, op))).then(
-            (value) => inZone(zone, resolve, value),
-            (error: unknown) => inZone(zone, reject, error),
-          );
-          return;
-        }
-        this.ticket += 1;
-        this.thread.request({ type: 'op', db: dbName, op: forThread(op) }).then(
-          (result) => {
-            this.inFlight -= 1;
-            let value: T;
-            try {
-              value = answer(result);
-            } catch (error) {
-              inZone(zone, reject, error);
-              this.fail(error as Error);
-              return;
-            }
-            // Answers come in a task of their own: settle in the zone the request was made in.
-            inZone(zone, resolve, value);
-            this.idleCheck();
-          },
-          (error: unknown) => {
-            this.inFlight -= 1;
-            inZone(zone, reject, error);
-            this.fail(error as Error);
-          },
-        );
-      };
-      this.inFlight += 1;
-      if (this.state === 'active') step();
-      else this.waiting.push(step);
-    });
-  }
-
   /** Called by the file when this transaction's turn comes (the SQL transaction is open). */
-  start(conn: Connection | SqlThread): void {
-    if (conn instanceof Connection) this.conn = conn;
-    else this.thread = conn;
+  start(conn: Connection): void {
+    this.conn = conn;
     this.state = 'active';
     // Each waiting request settles in a task of its own, as IndexedDB delivers each
     // request's event: Dexie re-enters the request's zone around it, and two zones
@@ -280,8 +228,7 @@ export class SqliteTransaction {
   }
 
   abort(): void {
-    // A COMMIT under way on the SQL thread is not called back.
-    if (this.state === 'done' || this.state === 'committing') return;
+    if (this.state === 'done') return;
     this.end(domError('AbortError', 'the transaction was aborted'), false);
   }
 
@@ -294,34 +241,18 @@ export class SqliteTransaction {
 
   private finish(): void {
     if (this.state !== 'active') return;
-    let committing: Promise<void> | undefined;
     try {
-      committing = this.file.leave(this, 'commit');
+      this.file.leave(this, 'commit');
     } catch (error) {
       this.fail(error as Error);
       return;
     }
-    if (!committing) {
-      this.state = 'done';
-      this.fire('complete', this.oncomplete);
-      return;
-    }
-    // On the SQL thread: complete once SQLite committed, or fail as a refused COMMIT does.
-    this.state = 'committing';
-    committing.then(
-      () => {
-        this.state = 'done';
-        this.fire('complete', this.oncomplete);
-      },
-      (error: unknown) => {
-        this.state = 'active';
-        this.fail(error as Error);
-      },
-    );
+    this.state = 'done';
+    this.fire('complete', this.oncomplete);
   }
 
   private fail(error: Error): void {
-    if (this.state === 'done' || this.state === 'committing') return;
+    if (this.state === 'done') return;
     this.end(error, true);
   }
 
@@ -343,34 +274,6 @@ export class SqliteTransaction {
   }
 }
 
-/** A request as the SQL thread gets it: a written row's value travels as its bytes only. */
-function forThread(op: SqlOp): SqlOp {
-  if (op.kind !== 'write') return op;
-  return { ...op, rows: op.rows.map((row) => (row.k === null ? row : { k: row.k, bytes: row.bytes, iks: row.iks })) };
-}
-
-/** Page cache of the write connection, in KiB. */
-export const WRITER_CACHE_KIB = 16 * 1024;
-/** Page cache of the read connection, in KiB. */
-const READER_CACHE_KIB = 8 * 1024;
-
-/** Opens a connection to the file at `path` as the backend keeps them. */
-export function openConnection(path: string, cacheKiB: number, busyTimeoutMs: number): Database.Database {
-  const db = new Database(path, { timeout: busyTimeoutMs });
-  db.pragma('journal_mode = WAL');
-  // WAL + NORMAL survives a crash of the process (kill -9) with every committed
-  // transaction; only a power loss can drop the last ones.
-  db.pragma('synchronous = NORMAL');
-  db.pragma(`cache_size = -${cacheKiB}`);
-  // Checkpoints (which sync the file) every 64 MB of log instead of SQLite's 4 MB
-  // (a bootstrap spent a third of its commit time in them); a worker thread
-  // copies most of the log back before (checkpoint.ts).
-  db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_FRAMES}`);
-  // A log that started over is cut back to that size (it keeps its largest otherwise).
-  db.pragma(`journal_size_limit = ${INLINE_CHECKPOINT_FRAMES * 4096}`);
-  return db;
-}
-
 /** What a file tells the databases on it when another process committed. */
 export type ExternalChangeListener = () => void;
 
@@ -379,26 +282,15 @@ const files = new Map<string, SqliteFile>();
 /** The writer's own checkpoint limit, in log pages (64 MiB of 4 KiB pages). */
 const INLINE_CHECKPOINT_FRAMES = 16_384;
 /**
- * Write commits after which the checkpoint worker and the SQL thread start: a file
- * that takes only a few writes (most tests, a CLI command) never pays for a thread.
+ * Write commits after which the worker starts: a file that takes only a few writes
+ * (most tests, a CLI command) never pays for a thread.
  */
 const WORKER_AFTER_COMMITS = 32;
 
 /** One open SQLite file (shared by the databases of one process that use the same path). */
 export class SqliteFile {
-  /**
-   * The connection read-write transactions (and schema set-up) run on in this thread;
-   * none once they run on the SQL thread.
-   */
-  private writer: Connection | undefined;
-  /** The SQL thread read-write transactions run on (sqlThread.ts), once it took over. */
-  private thread: SqlThread | undefined;
-  /** A SQL thread starting; it takes over between two writers once it is ready. */
-  private starting: SqlThread | undefined;
-  private startingReady = false;
-  private closed = false;
-  /** Waiting for the SQL thread to take over, or to fail ({@link threadSettled}). */
-  private threadWaiters: (() => void)[] = [];
+  /** The connection read-write transactions (and schema set-up) run on. */
+  readonly writer: Connection;
   /** The connection read-only transactions run on. */
   readonly reader: Connection;
   private writeQueue: SqliteTransaction[] = [];
@@ -426,17 +318,27 @@ export class SqliteFile {
   private checkpointer: Checkpointer | undefined;
   private readonly options: SqliteFileOptions;
   private readonly external = new Set<ExternalChangeListener>();
-  /** The SQL side of every Dexie database open on the file in this process, by name. */
-  readonly databases = new Map<string, SqlDatabase>();
-  /** Per database, what to call when its writes queued messages for the full-text filler. */
-  private readonly wakes = new Map<string, () => void>();
 
   private constructor(
     readonly path: string,
     options: SqliteFileOptions,
   ) {
     this.options = options;
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    const open = (cacheKiB: number) => {
+      const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5_000 });
+      db.pragma('journal_mode = WAL');
+      // WAL + NORMAL survives a crash of the process (kill -9) with every committed
+      // transaction; only a power loss can drop the last ones.
+      db.pragma('synchronous = NORMAL');
+      db.pragma(`cache_size = -${cacheKiB}`);
+      // Checkpoints (which sync the file) every 64 MB of log instead of SQLite's 4 MB
+      // (a bootstrap spent a third of its commit time in them); a worker thread
+      // copies most of the log back before (checkpoint.ts).
+      db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_FRAMES}`);
+      // A log that started over is cut back to that size (it keeps its largest otherwise).
+      db.pragma(`journal_size_limit = ${INLINE_CHECKPOINT_FRAMES * 4096}`);
+      return db;
+    };
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // Created 0600 before SQLite opens it: the replica is private mail.
@@ -444,8 +346,8 @@ export class SqliteFile {
       chmodSync(path, 0o600);
       // Page caches of 16 and 8 MiB: a 100k-message bootstrap took as long as with
       // 32 and 16 (12.5 s), and the process stayed under 200 MB (190 instead of 214).
-      this.writer = new Connection(openConnection(path, WRITER_CACHE_KIB, busyTimeoutMs));
-      this.reader = new Connection(openConnection(path, READER_CACHE_KIB, busyTimeoutMs));
+      this.writer = new Connection(open(16 * 1024));
+      this.reader = new Connection(open(8 * 1024));
     } catch (error) {
       throw new SqliteStorageError('open_failed', `cannot open the SQLite replica at ${path}: ${(error as Error).message}`, {
         cause: error,
@@ -454,7 +356,6 @@ export class SqliteFile {
     this.dataVersion = this.readDataVersion();
     this.poll = setInterval(() => this.checkExternal(), options.pollMs ?? 100);
     this.poll.unref();
-    if (options.sqlThreadAfterCommits === 0) this.startThread();
   }
 
   /** The open file at `path`, opened on first use. */
@@ -484,11 +385,8 @@ export class SqliteFile {
       }
       clearInterval(this.poll);
       if (files.get(this.path) === this) files.delete(this.path);
-      this.closed = true;
       this.checkpointer?.close();
-      this.starting?.close();
-      this.thread?.close();
-      this.writer?.db.close();
+      this.writer.db.close();
       this.reader.db.close();
     };
     close();
@@ -508,71 +406,6 @@ export class SqliteFile {
     }
   }
 
-  /**
-   * Starts the SQL thread (sqlThread.ts). Until it is ready the writes go on here;
-   * one that cannot start leaves them here.
-   */
-  private startThread(): void {
-    if (this.options.sqlThread === false || this.thread || this.starting || this.closed) return;
-    try {
-      this.starting = new SqlThread(
-        { path: this.path, busyTimeoutMs: this.options.busyTimeoutMs ?? 5_000, pollMs: this.options.pollMs ?? 100, databases: [...this.databases.values()].map((db) => db.spec) },
-        {
-          onReady: () => {
-            this.startingReady = true;
-            this.kick();
-          },
-          onExternal: () => this.announceExternal(),
-          onWake: (db) => this.wakes.get(db)?.(),
-          onFailure: () => this.threadFailed(),
-        },
-      );
-    } catch {
-      // No worker here (threads refused, the module not found): the writes stay here.
-      this.starting = undefined;
-    }
-  }
-
-  /** The SQL thread takes over the writes (between two writers). */
-  private switchToThread(): void {
-    this.thread = this.starting;
-    this.starting = undefined;
-    this.startingReady = false;
-    this.writer?.db.close();
-    this.writer = undefined;
-    for (const resolve of this.threadWaiters.splice(0)) resolve();
-  }
-
-  /** @internal Resolves once a SQL thread that is starting took over the writes, or failed (tests). */
-  threadSettled(): Promise<void> {
-    if (!this.starting) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.threadWaiters.push(resolve);
-      // A thread that is ready takes over when no writer runs.
-      this.kick();
-    });
-  }
-
-  /** The SQL thread failed: what was in flight there failed with it, and the writes come back here. */
-  private threadFailed(): void {
-    if (!this.thread && !this.starting) return;
-    this.thread = undefined;
-    this.starting = undefined;
-    this.startingReady = false;
-    for (const resolve of this.threadWaiters.splice(0)) resolve();
-    if (this.closed) return;
-    if (!this.writer) {
-      this.writer = new Connection(openConnection(this.path, WRITER_CACHE_KIB, this.options.busyTimeoutMs ?? 5_000));
-      this.dataVersion = this.readDataVersion();
-    }
-    this.kick();
-  }
-
-  /** Where this file's writes run: on this thread, or on the SQL thread. */
-  get writesRun(): 'here' | 'thread' {
-    return this.thread ? 'thread' : 'here';
-  }
-
   /** Where this file's log is copied back now: in SQLite's commits alone, or on a worker thread too. */
   get checkpoints(): 'inline' | 'worker' {
     return this.checkpointer ? 'worker' : 'inline';
@@ -588,24 +421,15 @@ export class SqliteFile {
     return this.lastCommit;
   }
 
-  /** Makes a database's SQL side known to the file (its requests run with it). */
-  register(db: SqlDatabase, wake?: () => void): void {
-    this.databases.set(db.spec.name, db);
-    if (wake) this.wakes.set(db.spec.name, wake);
-    else this.wakes.delete(db.spec.name);
-    // In line with the requests sent after it.
-    (this.thread ?? this.starting)?.request({ type: 'register', spec: db.spec }).catch(() => undefined);
-  }
-
   /** Forgets both connections' prepared statements (tables were created or dropped). */
   resetStatements(): void {
-    this.writer?.reset();
+    this.writer.reset();
     this.reader.reset();
   }
 
   /** A new transaction over `scope` (`<database>/<table>` names), started when its turn comes. */
   transaction(mode: 'readonly' | 'readwrite', scope: readonly string[]): SqliteTransaction {
-    if (this.closed) throw new SqliteStorageError('closed', 'the SQLite replica is closed');
+    if (!this.writer.db.open) throw new SqliteStorageError('closed', 'the SQLite replica is closed');
     const trans = new SqliteTransaction(this, mode, scope);
     if (trans.writes) {
       this.writeQueue.push(trans);
@@ -620,31 +444,16 @@ export class SqliteFile {
   }
 
   private pumpWriters(): void {
-    if (this.startingReady && !this.currentWriter) this.switchToThread();
     while (!this.currentWriter && this.writeQueue.length > 0) {
       const next = this.writeQueue.shift()!;
-      const thread = this.thread;
-      if (thread) {
-        this.currentWriter = next;
-        thread.request({ type: 'begin' }).then(
-          // Aborted meanwhile: its ROLLBACK is on its way behind the BEGIN.
-          () => next.state === 'queued' && next.start(thread),
-          (error: unknown) => {
-            if (this.currentWriter === next) this.currentWriter = undefined;
-            next.refuse(error as Error);
-            this.kick();
-          },
-        );
-        return;
-      }
       try {
-        this.writer!.db.exec('BEGIN IMMEDIATE');
+        this.writer.db.exec('BEGIN IMMEDIATE');
       } catch (error) {
         next.refuse(error as Error);
         continue;
       }
       this.currentWriter = next;
-      next.start(this.writer!);
+      next.start(this.writer);
     }
   }
 
@@ -675,61 +484,37 @@ export class SqliteFile {
    * (throws when SQLite refuses, e.g. a full disk) or ROLLBACK. A read transaction ends
    * with the last reader of its group. Then whoever waited starts.
    */
-  leave(trans: SqliteTransaction, outcome: 'commit' | 'rollback'): Promise<void> | undefined {
-    if (trans === this.currentWriter && trans.onThread) {
-      const thread = trans.onThread;
-      if (outcome === 'commit') {
-        // The writer stays current until SQLite committed: readers that wait for it see its writes.
-        return thread.request({ type: 'commit' }).then(() => {
-          this.committed();
-          this.currentWriter = undefined;
-          this.kick();
-        });
-      }
-      thread.request({ type: 'rollback' }).catch(() => undefined);
-      this.currentWriter = undefined;
-      this.kick();
-      return undefined;
-    }
+  leave(trans: SqliteTransaction, outcome: 'commit' | 'rollback'): void {
     if (trans === this.currentWriter) {
-      const writer = this.writer!;
-      if (writer.db.inTransaction) {
-        if (outcome === 'commit') writer.db.exec('COMMIT');
+      if (this.writer.db.inTransaction) {
+        if (outcome === 'commit') this.writer.db.exec('COMMIT');
         else {
           try {
-            writer.db.exec('ROLLBACK');
+            this.writer.db.exec('ROLLBACK');
           } catch {
             // SQLite already rolled back (some errors do); nothing left to undo.
           }
         }
       }
-      if (outcome === 'commit') this.committed();
+      if (outcome === 'commit') {
+        this.commits += 1;
+        this.lastCommit = Date.now();
+        if (++this.writes === WORKER_AFTER_COMMITS) this.startCheckpointer();
+      }
       this.currentWriter = undefined;
       this.kick();
-      return undefined;
+      return;
     }
     if (this.readGroup.delete(trans)) {
       if (this.readGroup.size === 0) {
         if (this.reader.db.inTransaction) this.reader.db.exec('COMMIT');
         this.kick();
       }
-      return undefined;
+      return;
     }
     this.writeQueue = this.writeQueue.filter((t) => t !== trans);
     this.blockedReaders = this.blockedReaders.filter((t) => t !== trans);
     this.nextReaders = this.nextReaders.filter((t) => t !== trans);
-    return undefined;
-  }
-
-  /** Counts a commit of this process's (and starts the threads once there were enough). */
-  private committed(): void {
-    this.commits += 1;
-    this.lastCommit = Date.now();
-    if (++this.writes === WORKER_AFTER_COMMITS) {
-      this.startCheckpointer();
-      if (this.options.sqlThreadAfterCommits === undefined) this.startThread();
-    }
-    if (this.writes === this.options.sqlThreadAfterCommits) this.startThread();
   }
 
   /**
@@ -742,7 +527,7 @@ export class SqliteFile {
     this.kicked = true;
     setImmediate(() => {
       this.kicked = false;
-      if (this.closed) return;
+      if (!this.writer.db.open) return;
       this.pumpWriters();
       this.releaseReaders();
       if (this.readGroup.size === 0) for (const next of this.nextReaders.splice(0)) this.startReader(next);
@@ -773,15 +558,11 @@ export class SqliteFile {
   }
 
   private readDataVersion(): number {
-    return this.writer!.db.pragma('data_version', { simple: true }) as number;
+    return this.writer.db.pragma('data_version', { simple: true }) as number;
   }
 
-  /**
-   * Counts another process's commit (readers from now on need a snapshot with it).
-   * With the writes on the SQL thread, its connection looks (announceExternal).
-   */
+  /** Counts another process's commit (readers from now on need a snapshot with it). */
   private syncVersion(): void {
-    if (!this.writer) return;
     const version = this.readDataVersion();
     if (version === this.dataVersion) return;
     this.dataVersion = version;
@@ -789,15 +570,8 @@ export class SqliteFile {
     this.unannounced = true;
   }
 
-  /** The SQL thread saw another process's commit. */
-  private announceExternal(): void {
-    if (this.closed) return;
-    this.commits += 1;
-    for (const listener of this.external) listener();
-  }
-
   private checkExternal(): void {
-    if (this.currentWriter || !this.writer || this.closed) return;
+    if (this.currentWriter || !this.writer.db.open) return;
     this.syncVersion();
     if (!this.unannounced) return;
     this.unannounced = false;

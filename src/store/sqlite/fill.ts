@@ -6,6 +6,9 @@
 // process that has the replica open; the queue is read inside each chunk's write
 // transaction, so two processes share it without indexing a message twice, and a
 // crash leaves the rest queued for the next open.
+import type { Message } from '../../api/types.js';
+import { storedValue } from './core.js';
+import { drainPending, type FtsTables } from './fts.js';
 import type { SqliteFile } from './file.js';
 
 /** Quiet time (no write committed by this process) before the filler starts. */
@@ -17,6 +20,7 @@ export interface FillerOptions {
   file: SqliteFile;
   /** The replica's Dexie database name (its tables' transaction scope). */
   dbName: string;
+  tables: FtsTables;
   /** Called when the queue is empty after the filler indexed some of it. */
   onFilled: () => void;
 }
@@ -59,7 +63,7 @@ export class IndexFiller {
 
   private step(): void {
     if (this.stopped) return;
-    const { file, dbName } = this.options;
+    const { file, dbName, tables } = this.options;
     const quietFor = Date.now() - file.lastCommitAt;
     // The first chunk waits for quiet, and so does the next one when another write
     // committed since the last (a bootstrap that paused for a slow page goes on
@@ -94,7 +98,9 @@ export class IndexFiller {
       this.stop();
     });
     void trans
-      .call(dbName, { kind: 'fill', chunk: FILL_CHUNK }, (answer) => (more = answer as boolean))
+      .run((conn) => {
+        more = drainPending(conn, tables, FILL_CHUNK, (id) => storedValue(conn, tables.messages, id) as Message | undefined);
+      })
       .catch(() => undefined);
     trans.commit();
   }

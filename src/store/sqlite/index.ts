@@ -3,12 +3,13 @@
 import { resolve } from 'node:path';
 import { Dexie, RangeSet, type DBCore } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import type { Message } from '../../api/types.js';
+import type { BodyRow } from '../contentDb.js';
 import { CONTENT_DB_SUFFIX } from '../contentDb.js';
 import type { SearchQuery } from '../searchSyntax.js';
 import type { ReplicaStorage, StorageDriver, TextSearch } from '../storage.js';
-import { createSqliteCore, dropSqliteDatabase, tablePrefix, type FullTextRole } from './core.js';
-import { ftsCandidates, ftsTables, hasPending, pendingInFile, toFtsQuery } from './fts.js';
-import { fullTextParts } from './textIndex.js';
+import { createSqliteCore, dropSqliteDatabase, storedValue, tablePrefix, type SqliteCoreOptions } from './core.js';
+import { ftsCandidates, ftsTables, hasPending, indexBodies, indexMessages, pendingInFile, setupFts, toFtsQuery } from './fts.js';
 import { IndexFiller } from './fill.js';
 import type { SqliteFileOptions } from './errors.js';
 import { SqliteFile } from './file.js';
@@ -93,13 +94,12 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
             filler ??= new IndexFiller({
               file,
               dbName: db.name,
+              tables: ftsTables(tablePrefix(db.name)),
               // Searches that read around the index re-run through it.
               onFilled: () => announceAll(db, down),
             });
           }
-          const role = fullTextRole(db);
-          const wake = () => filler?.wake();
-          return createSqliteCore(down, { file, fullText: role, wake, ...fullTextParts(role, db.name, wake) });
+          return createSqliteCore(down, { file, ...fullText(db, filler) });
         },
       });
       db.on('close', () => {
@@ -148,11 +148,64 @@ export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   return { kind: 'sqlite', location: path, driver, textSearch, whenIndexed };
 }
 
-/** What the full-text index is to `db`: a replica's messages feed it, a content cache's bodies too. */
-function fullTextRole(db: Dexie): FullTextRole {
-  if (isReplica(db)) return 'replica';
-  if (db.tables.some((t) => t.name === 'bodies') && db.name.endsWith(CONTENT_DB_SUFFIX)) return 'content';
-  return 'none';
+/**
+ * The full-text index's part in a database: the replica indexes its messages, the
+ * content cache its bodies' text (into the replica's index, in the same file).
+ */
+function fullText(db: Dexie, filler: IndexFiller | undefined): Pick<SqliteCoreOptions, 'hooks' | 'setup'> {
+  if (isReplica(db)) {
+    const tables = ftsTables(tablePrefix(db.name));
+    return {
+      hooks: {
+        messages: [
+          (conn, changes) => {
+            const queued = indexMessages(
+              conn,
+              tables,
+              changes.map((c) => ({ id: c.key as string, previous: c.previous as Message | undefined, next: c.next as Message | undefined })),
+              { defer: filler !== undefined },
+            );
+            if (queued > 0) filler?.wake();
+          },
+        ],
+      },
+      setup(conn, rows) {
+        // A replica written before the index (or this layout of it) existed: every
+        // message it holds is queued for the filler.
+        if (setupFts(conn, tables)) {
+          const queue = conn.db.prepare(`INSERT INTO ${tables.pending} (id) VALUES (?)`);
+          for (const [key] of rows('messages')) queue.run(key as string);
+        }
+        // Queued by this run or left by an earlier one (a crash, an exit mid-fill).
+        if (hasPending(conn, tables)) filler?.wake();
+      },
+    };
+  }
+  if (db.tables.some((t) => t.name === 'bodies') && db.name.endsWith(CONTENT_DB_SUFFIX)) {
+    const tables = ftsTables(tablePrefix(db.name.slice(0, -CONTENT_DB_SUFFIX.length)));
+    return {
+      hooks: {
+        bodies: [
+          (conn, changes) => {
+            const bodies: Array<{ id: string; text: string | null }> = [];
+            for (const { previous, next } of changes) {
+              const row = (next ?? previous) as BodyRow | undefined;
+              if (!row || row.kind !== 'content') continue;
+              const body = row.data.body as { text?: string | null } | null | undefined;
+              bodies.push({ id: row.message_id, text: next ? (body?.text ?? null) : null });
+            }
+            try {
+              indexBodies(conn, tables, bodies, (id) => storedValue(conn, tables.messages, id) as Message | undefined);
+            } catch (error) {
+              // The replica's index is not there (a content cache opened on its own).
+              if (!/no such table/.test((error as Error).message)) throw error;
+            }
+          },
+        ],
+      },
+    };
+  }
+  return {};
 }
 
 /** Whether `db` is a mailbox replica (it has a full-text index), not a content cache. */
