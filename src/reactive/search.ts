@@ -19,6 +19,7 @@ import type { TextSearch } from '../store/storage.js';
 import { sameRecord } from '../store/overlay.js';
 import {
   hasFreeText,
+  judgeMessage,
   matchMessage,
   mayMatchMessage,
   parseSearch,
@@ -119,6 +120,44 @@ export function snippetFor(message: Message, terms: readonly string[], body?: st
 }
 
 /**
+ * The first `room` of `messages` (in their order) that match `query`, each with the
+ * cached body it was matched with. Each is judged on its record first; bodies are read
+ * only for those the record leaves undecided (free text it lacks, a negated word), so
+ * a query the records answer reads none, and a hit the record decides takes its
+ * snippet from the record.
+ */
+async function matching(
+  query: SearchQuery,
+  messages: readonly Message[],
+  ctx: { folderIds: (nameOrRole: string) => string[]; room: number; bodyText?: SearchDeps['bodyText'] },
+): Promise<Array<{ message: Message; body?: string }>> {
+  // Judge in order until `room` are certain: an undecided one before them may still take a place.
+  const judged: Array<{ message: Message; verdict: boolean | undefined }> = [];
+  let certain = 0;
+  for (const message of messages) {
+    if (certain >= ctx.room) break;
+    const verdict = judgeMessage(query, message, { folderIds: ctx.folderIds });
+    if (verdict === false) continue;
+    judged.push({ message, verdict });
+    if (verdict) certain += 1;
+  }
+  const undecided = judged.filter((j) => j.verdict === undefined).map((j) => j.message.id);
+  const bodies = ctx.bodyText && undecided.length > 0 ? await ctx.bodyText(undecided) : undefined;
+  const out: Array<{ message: Message; body?: string }> = [];
+  for (const { message, verdict } of judged) {
+    if (out.length >= ctx.room) break;
+    if (verdict) {
+      out.push({ message });
+      continue;
+    }
+    // Without a cached body the record is all there is (a negated word it lacks is absent).
+    const body = bodies?.get(message.id);
+    if (matchMessage(query, message, { folderIds: ctx.folderIds, ...(body !== undefined ? { body } : {}) })) out.push(body !== undefined ? { message, body } : { message });
+  }
+  return out;
+}
+
+/**
  * The folder-index range a query can walk instead of every message: a folder's rows
  * for a positive `in:` naming one folder, and its unread or flagged rows for
  * `is:unread` / `is:flagged`. Null when a positive `in:` names no folder (nothing can
@@ -189,14 +228,9 @@ export async function searchLocal(
     const chunk = fresh.slice(0, CHUNK);
     scanned += chunk.length;
     const messages = (await db.messages.bulkGet(chunk.map((r) => r.id))).filter((m): m is Message => m !== undefined);
-    const bodies = bodyText ? await bodyText(messages.map((m) => m.id)) : undefined;
-    for (const m of messages) {
-      const body = bodies?.get(m.id);
-      if (matchMessage(query, m, { folderIds, ...(body !== undefined ? { body } : {}) })) {
-        const snippet = snippetFor(m, terms, body);
-        hits.push(snippet ? { message: m, snippet } : { message: m });
-      }
-      if (hits.length >= options.limit) break;
+    for (const { message, body } of await matching(query, messages, { folderIds, room: options.limit - hits.length, ...(bodyText ? { bodyText } : {}) })) {
+      const snippet = snippetFor(message, terms, body);
+      hits.push(snippet ? { message, snippet } : { message });
     }
     const last = chunk.at(-1)!;
     upper = last.received_key;
@@ -236,16 +270,13 @@ export async function searchIndexed(
   for (let offset = 0; hits.length < options.limit && offset < maxCandidates; offset += size, size = Math.min(CANDIDATE_PAGE_MAX, size * 4)) {
     const page = await options.textSearch.candidates(db.name, query, { limit: size, offset, folderIds });
     if (page === undefined) return undefined;
-    const messages = await db.messages.bulkGet(page.map((c) => c.id));
-    const bodies = bodyText ? await bodyText(page.map((c) => c.id)) : undefined;
-    page.forEach((candidate, i) => {
-      const message = messages[i];
-      if (!message || hits.length >= options.limit) return;
-      const body = bodies?.get(message.id);
-      if (!matchMessage(query, message, { folderIds, ...(body !== undefined ? { body } : {}) })) return;
-      const snippet = candidate.snippet && candidate.snippet.highlights.length > 0 ? candidate.snippet : snippetFor(message, terms, body);
+    const snippets = new Map(page.map((c) => [c.id, c.snippet]));
+    const messages = (await db.messages.bulkGet(page.map((c) => c.id))).filter((m): m is Message => m !== undefined);
+    for (const { message, body } of await matching(query, messages, { folderIds, room: options.limit - hits.length, ...(bodyText ? { bodyText } : {}) })) {
+      const given = snippets.get(message.id);
+      const snippet = given && given.highlights.length > 0 ? given : snippetFor(message, terms, body);
       hits.push(snippet ? { message, snippet } : { message });
-    });
+    }
     if (page.length < size) break;
   }
   return hits;

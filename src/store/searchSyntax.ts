@@ -485,6 +485,16 @@ export function matchMessage(query: SearchQuery, message: Message, ctx: MatchCon
 }
 
 /**
+ * Whether the record (and `ctx.body`, when given) decides `query`: true or false,
+ * or undefined when free text not found in the record may be in a body not held.
+ * A search asks for cached bodies only for the messages this leaves undecided.
+ */
+export function judgeMessage(query: SearchQuery, message: Message, ctx: MatchContext = {}): boolean | undefined {
+  if (query.items.length === 0) return false;
+  return all(query.items, message, ctx, true);
+}
+
+/**
  * Whether `message` may match `query`: false only when what is held proves it does
  * not. Free text not found in the record, with no body held, may be in the body.
  * For narrowing the server's hits of an incomplete `toServerFilter`.

@@ -321,6 +321,9 @@ describe('search$ on SQLite (FTS5)', () => {
     const before = calls();
     expect(ids(await search(sync, 'marimba', (st) => st.hits.length > 0))).toEqual([bodyOnly]);
     expect(calls()).toBeGreaterThan(before);
+    // Its record matches "plans"; a word negated and found only in its cached body excludes it.
+    expect(ids(await once(sync, 'plans'))).toContain(bodyOnly);
+    expect(ids(await once(sync, 'plans -marimba'))).not.toContain(bodyOnly);
 
     await sim.control.destroy([id]);
     await sync.syncNow();

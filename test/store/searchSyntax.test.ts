@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  judgeMessage,
   matchMessage,
   mayMatchMessage,
   parseSearch,
@@ -172,6 +173,31 @@ describe('matchMessage', () => {
     expect(mayMatchMessage(parseSearch('zanzibar is:read'), m)).toBe(false);
     expect(mayMatchMessage(parseSearch('-quarterly'), m)).toBe(false);
     expect(mayMatchMessage(parseSearch('-zanzibar'), m)).toBe(true);
+  });
+
+  it('judgeMessage decides on the record alone, and leaves open exactly what a body could change', () => {
+    expect(judgeMessage(parseSearch('quarterly'), m)).toBe(true);
+    expect(judgeMessage(parseSearch('zanzibar'), m)).toBeUndefined();
+    expect(judgeMessage(parseSearch('zanzibar is:read'), m)).toBe(false);
+    expect(judgeMessage(parseSearch('-zanzibar'), m)).toBeUndefined();
+    expect(judgeMessage(parseSearch('-quarterly'), m)).toBe(false);
+    expect(judgeMessage(parseSearch('subject:zanzibar'), m)).toBe(false);
+    expect(judgeMessage(parseSearch('zanzibar OR quarterly'), m)).toBe(true);
+    expect(judgeMessage(parseSearch(''), m)).toBe(false);
+    // A decided verdict is matchMessage's with any body; an open one is decided by some body.
+    const words = fc.constantFrom('quarterly', 'zanzibar', 'report', 'dave', 'summary', 'kestrel');
+    const item = fc.oneof(words, words.map((w) => `-${w}`), words.map((w) => `subject:${w}`), fc.constantFrom('is:read', 'is:unread', 'in:inbox', 'has:attachment'));
+    const query = fc.array(item, { minLength: 1, maxLength: 4 }).chain((items) => fc.constantFrom(items.join(' '), items.join(' OR ')));
+    fc.assert(
+      fc.property(query, fc.array(words, { maxLength: 3 }), (text, bodyWords) => {
+        const q = parseSearch(text);
+        const verdict = judgeMessage(q, m);
+        const body = bodyWords.join(' ');
+        if (verdict !== undefined) expect(matchMessage(q, m, { body })).toBe(verdict);
+        else expect(mayMatchMessage(q, m)).toBe(true);
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
   });
 
   it('matches phrases as contiguous words (any spaces or punctuation between them)', () => {

@@ -1,11 +1,13 @@
 // search$: local hits at once, server hits merged as they arrive, de-duplicated.
 import { firstValueFrom, filter as where, timeout, Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSearchViews, searchLocal } from '../../src/reactive/search.js';
+import { createSearchViews, searchIndexed, searchLocal } from '../../src/reactive/search.js';
 import { createWindowManager } from '../../src/sync/windows.js';
 import { engine, sim } from '../engine/helpers.js';
 import { freshDb, message } from '../store/fixtures.js';
-import type { SearchQuery } from '../../src/store/searchSyntax.js';
+import { parseSearch, type SearchQuery } from '../../src/store/searchSyntax.js';
+import { putServerRecords } from '../../src/store/apply.js';
+import type { Message } from '../../src/api/index.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -169,6 +171,78 @@ describe('search$ operators (store/searchSyntax.ts end to end)', () => {
     expect(alone.server).toBe('off');
     expect(alone.hits.map((m) => m.id)).not.toContain(ids.read);
     expect(searches.length).toBe(before);
+  });
+});
+
+describe('local search and cached bodies', () => {
+  /** A replica holding `messages` as the sync writes them (with their folder-index rows). */
+  async function stored(messages: Message[]) {
+    const db = freshDb();
+    cleanup.push(async () => db.close());
+    await db.transaction('rw', db.serverTables, () => putServerRecords(db, 'messages', messages));
+    return db;
+  }
+
+  /** Three messages, newest first: the word in a subject, only in a cached body, and in a subject with a body that holds "newsletter". */
+  async function replica() {
+    const db = await stored([
+      message({ id: 'subject', subject: 'kestrel trip', received_at: '2026-01-03T00:00:00.000Z' }),
+      message({ id: 'body', subject: 'plans', received_at: '2026-01-02T00:00:00.000Z' }),
+      message({ id: 'negated', subject: 'kestrel digest', received_at: '2026-01-01T00:00:00.000Z' }),
+    ]);
+    const cached = new Map([
+      ['body', 'a kestrel flew by'],
+      ['negated', 'this newsletter is weekly'],
+    ]);
+    const asked: string[][] = [];
+    const bodyText = async (ids: readonly string[]) => {
+      asked.push([...ids]);
+      return new Map(ids.flatMap((id) => (cached.has(id) ? [[id, cached.get(id)!] as const] : [])));
+    };
+    // An index whose candidates are every message, newest first (the matcher decides).
+    const textSearch = { candidates: async () => ['subject', 'body', 'negated'].map((id) => ({ id })) };
+    const both = async (text: string) => {
+      const scan = (await searchLocal(db, text, { limit: 50, scanLimit: 1_000, bodyText })).map((h) => h.message.id);
+      const indexed = (await searchIndexed(db, parseSearch(text), { limit: 50, textSearch, bodyText }))!.map((h) => h.message.id);
+      expect(indexed, text).toEqual(scan);
+      return scan;
+    };
+    return { asked, both };
+  }
+
+  it('reads bodies only for messages the record leaves undecided, and matches those with them', async () => {
+    const { asked, both } = await replica();
+    expect(await both('kestrel')).toEqual(['subject', 'body', 'negated']);
+    // The scan and the index each asked for the one message whose record lacks the word.
+    expect(asked).toEqual([['body'], ['body']]);
+    asked.length = 0;
+    // A negated word the record lacks may be in the body: every candidate is read.
+    expect(await both('kestrel -newsletter')).toEqual(['subject', 'body']);
+    expect(asked).toEqual([['subject', 'body', 'negated'], ['subject', 'body', 'negated']]);
+    asked.length = 0;
+    // No free text: no body is read.
+    expect(await both('subject:kestrel')).toEqual(['subject', 'negated']);
+    expect(asked).toEqual([]);
+  });
+
+  it('stops judging once the hits asked for are certain, and keeps an undecided earlier hit in its place', async () => {
+    const db = await stored([
+      message({ id: 'first', subject: 'plans', received_at: '2026-01-04T00:00:00.000Z' }),
+      message({ id: 'second', subject: 'kestrel trip', received_at: '2026-01-03T00:00:00.000Z' }),
+      message({ id: 'third', subject: 'kestrel again', received_at: '2026-01-02T00:00:00.000Z' }),
+      message({ id: 'fourth', subject: 'plans again', received_at: '2026-01-01T00:00:00.000Z' }),
+    ]);
+    const asked: string[][] = [];
+    const bodyText = async (ids: readonly string[]) => {
+      asked.push([...ids]);
+      return new Map(ids.filter((id) => id === 'first').map((id) => [id, 'kestrel in the body'] as const));
+    };
+    const hits = await searchLocal(db, 'kestrel', { limit: 2, scanLimit: 1_000, bodyText });
+    // "first" matched by its body keeps its place before "second"; its snippet is the body's.
+    expect(hits.map((h) => h.message.id)).toEqual(['first', 'second']);
+    expect(hits[0]!.snippet?.text).toContain('kestrel in the body');
+    // Two hits were certain at "third": "fourth" was never judged, its body never read.
+    expect(asked).toEqual([['first']]);
   });
 });
 
