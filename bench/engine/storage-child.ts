@@ -9,7 +9,7 @@ import { firstValueFrom } from 'rxjs';
 import { serveChildTask } from '../lib/child.js';
 import type { Engine, MailboxSyncOptions } from '../lib/parts.js';
 import { countingFetch, loadEngine, loadSqliteStorage, nodeIdb } from '../lib/parts.js';
-import { rawListAll, rawSqliteInsert } from '../lib/raw-client.js';
+import { rawListAll, rawSqliteInsert, rawSqliteInsertIndexed } from '../lib/raw-client.js';
 
 export type Backend = 'sqlite' | 'fake-indexeddb';
 
@@ -24,6 +24,8 @@ export interface RawTask extends SimTarget {
   kind: 'raw';
   /** A new SQLite file for the raw insert. */
   path: string;
+  /** Another new file for the indexed raw insert of the same listing. */
+  indexedPath: string;
 }
 
 export interface EngineTask extends SimTarget {
@@ -40,6 +42,8 @@ export type StorageTask = RawTask | EngineTask;
 export interface RawReport {
   listMs: number;
   insertMs: number;
+  /** The same listing written with the replica's secondary rows (rawSqliteInsertIndexed). */
+  insertIndexedMs: number;
   requests: number;
   bytes: number;
 }
@@ -82,7 +86,8 @@ async function runRaw(task: RawTask): Promise<RawReport> {
   const got = raw.records['messages']?.length ?? 0;
   if (got !== task.messages) throw new Error(`raw listing returned ${got} of ${task.messages} messages`);
   const insertMs = await rawSqliteInsert(task.path, raw.records);
-  return { listMs: raw.ms, insertMs, requests: raw.requests, bytes: raw.bytes };
+  const insertIndexedMs = await rawSqliteInsertIndexed(task.indexedPath, raw.records);
+  return { listMs: raw.ms, insertMs, insertIndexedMs, requests: raw.requests, bytes: raw.bytes };
 }
 
 async function storageOptions(task: EngineTask): Promise<Partial<MailboxSyncOptions>> {
