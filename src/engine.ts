@@ -2,6 +2,7 @@
 // root"): the sync core (src/sync) with the read views over its replica
 // (src/reactive). src/index.ts adds the outbox, content and windows.
 import { createViews, type MailboxViews } from './reactive/views.js';
+import type { PendingEffects } from './store/effects.js';
 import { createSyncCore, type MailboxSyncOptions, type SyncCore } from './sync/engine.js';
 import type { CoreWiring, SyncContext } from './sync/context.js';
 
@@ -17,8 +18,12 @@ export interface SyncEngine {
   context: Promise<SyncContext>;
 }
 
-/** Creates the sync core and its views (no outbox, content or windows: see `createMailboxSync`). */
-export function createSyncEngine(options: MailboxSyncOptions, wiring: CoreWiring = {}): SyncEngine {
+/**
+ * Creates the sync core and its views (no outbox, content or windows: see
+ * `createMailboxSync`). `effects`: the pending update() calls the views show before
+ * their commit (src/store/effects.ts), shared with the mutations.
+ */
+export function createSyncEngine(options: MailboxSyncOptions, wiring: CoreWiring = {}, effects?: PendingEffects): SyncEngine {
   const core = createSyncCore(options, wiring);
-  return { sync: { ...createViews(core.db, core.stopped$), ...core.sync }, context: core.context };
+  return { sync: { ...createViews(core.db, core.stopped$, effects), ...core.sync }, context: core.context };
 }

@@ -14,6 +14,7 @@ import { createSyncEngine, type MailboxSync as EngineSync, type MailboxSyncOptio
 import { createOutbox, type OutboxOptions } from './sync/mutations.js';
 import { startFolderOrder } from './sync/folderOrder.js';
 import { createPartialReplica, type PartialReplica, type ReplicaMode } from './sync/partialReplica.js';
+import { PendingEffects } from './store/effects.js';
 
 /** Options of {@link createMailboxSync}: the engine's, plus the outbox's, content's and windows'. */
 export interface MailboxSyncOptions extends EngineOptions, WindowsOptions {
@@ -59,20 +60,22 @@ export function createMailboxSync(options: MailboxSyncOptions): MailboxSync {
   // The parts built on the core (content, the partial replica) are handed to it now
   // as calls; they run only after start(), when every part exists.
   let partial: Promise<PartialReplica> | undefined;
+  // This engine's update() calls, shown by its views before their commit lands.
+  const effects = new PendingEffects();
   const engine = createSyncEngine(engineOptions, {
     // Out of storage, the engine evicts cached content before giving up.
     relieveStorage: () => content.relieve(),
     ...(replica?.mode === 'windowed'
       ? { messageScope: { held: async (ids: readonly string[]) => (await (partial as Promise<PartialReplica>)).held(ids) } }
       : {}),
-  });
+  }, effects);
   // Replays the stop so outcomes$ subscribed after stop() completes at once.
   const stop$ = new ReplaySubject<void>(1);
   const outbox = engine.context.then((ctx) =>
     createOutbox(ctx, { ...(options.environment ? { environment: options.environment } : {}), ...outboxOptions }),
   );
   outbox.catch(() => undefined);
-  const mutations = createMutations(outbox, stop$);
+  const mutations = createMutations(outbox, stop$, effects);
   const core = engine.sync;
   const content = attachContent(
     engine,

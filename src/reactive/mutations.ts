@@ -4,6 +4,7 @@
 // server acknowledged or rolled back. The same outcomes stream on `outcomes$`, so an
 // app can show "unsent" and "failed" states.
 import { from, switchMap, takeUntil, type Observable } from 'rxjs';
+import type { PendingEffects } from '../store/effects.js';
 import { checkHoldDelay, type MutationOutcome } from '../store/outbox.js';
 import type { MessagePatch } from '../store/pending.js';
 import type { Outbox } from '../sync/mutations.js';
@@ -97,14 +98,19 @@ function settled<T>(promise: Promise<T>): Promise<T> {
 
 /**
  * The mutation entry points of an engine over its (possibly not yet open) outbox.
- * Misuse (bad ids, an empty patch) throws a TypeError synchronously.
+ * Misuse (bad ids, an empty patch) throws a TypeError synchronously. With `effects`,
+ * an update shows in this engine's views before `update()` returns, until it settles.
  */
-export function createMutations(outbox: Promise<Outbox>, until: Observable<unknown>): MailboxMutations {
+export function createMutations(outbox: Promise<Outbox>, until: Observable<unknown>, effects?: PendingEffects): MailboxMutations {
   return {
     update(ids, patch) {
       const list = checkIds('update', ids);
       const clean = checkPatch(patch);
-      return settled(outbox.then((o) => o.submit({ kind: 'update', ids: list, patch: clean })));
+      const drop = effects?.add(list, clean);
+      const submitted = outbox.then((o) => o.submit({ kind: 'update', ids: list, patch: clean }));
+      // Settled or failed: the database holds the outcome (or nothing), the views read it.
+      if (drop) submitted.then(drop, drop);
+      return settled(submitted);
     },
     remove(ids, options = {}) {
       const list = checkIds('remove', ids);

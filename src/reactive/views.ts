@@ -4,15 +4,18 @@
 // it read. Results that did not change are not emitted again; every view completes
 // when the engine stops.
 import { live } from '../store/live.js';
-import { Observable, distinctUntilChanged, takeUntil } from 'rxjs';
+import { Observable, combineLatest, distinctUntilChanged, from, isObservable, of, switchMap, takeUntil, tap } from 'rxjs';
 import type { Folder, Identity, Message, Thread } from '../api/index.js';
 import type { MailboxDb } from '../store/db.js';
+import { PendingEffects } from '../store/effects.js';
 import { sameRecord } from '../store/overlay.js';
+import { overlayFolder, overlayThread } from '../store/pending.js';
 import {
   countMessages,
   getMessagesById,
   getThreadWithMessages,
   listFolders,
+  messageMatches,
   queryMessageIds,
   queryMessages,
   queryThreads,
@@ -122,23 +125,145 @@ export function liveView<T>(db: Promise<MailboxDb>, read: (db: MailboxDb) => Pro
  */
 const SCAN_VIEW_PACING: LiveViewOptions = { minIntervalMs: 250 };
 
-/** Creates the views of one engine; they complete when `until` emits. */
-export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>): MailboxViews {
+/** Effects of an engine without mutations (none is ever added). */
+const NO_EFFECTS = new PendingEffects();
+
+/** A view's result read together with the records of the messages that had pending effects then. */
+interface WithBases<T> {
+  value: T;
+  /** id → the record as read in the same transaction (undefined: absent). */
+  bases: Map<string, Message | undefined>;
+}
+
+/** Records applied with the pending effects; the same array when no record changes. */
+function applyAll(effects: PendingEffects, records: readonly Message[]): readonly Message[];
+function applyAll(effects: PendingEffects, records: readonly (Message | undefined)[]): readonly (Message | undefined)[];
+function applyAll(effects: PendingEffects, records: readonly (Message | undefined)[]): readonly (Message | undefined)[] {
+  if (effects.empty) return records;
+  let changed = false;
+  const out = records.map((m) => {
+    const applied = effects.apply(m);
+    if (applied !== m) changed = true;
+    return applied;
+  });
+  return changed ? out : records;
+}
+
+/**
+ * Creates the views of one engine; they complete when `until` emits. With `effects`,
+ * every view shows this engine's pending update() calls on what it last read, in the
+ * same task as the call (src/store/effects.ts): records, lists (a record that no
+ * longer matches leaves; one that comes to match joins at the commit's re-read),
+ * counts, folder and thread counters. `threads$` shows them after the commit.
+ */
+export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>, effects?: PendingEffects): MailboxViews {
   const view = <T>(read: (d: MailboxDb) => Promise<T>, options?: LiveViewOptions) => liveView(db, read, until, options);
+  /** Notes the records of each result a view read (PendingEffects.remember). */
+  const remembered = <R>(source: Observable<R>, records: (value: R) => Iterable<Message | undefined>): Observable<R> =>
+    effects ? source.pipe(tap((value) => effects.remember(records(value)))) : source;
+  /** A view whose read result is shown through the pending effects (`show` re-runs on every change of them). */
+  const shown = <R, T>(source: Observable<R>, show: (value: R, effects: PendingEffects) => T | Observable<T>): Observable<T> => {
+    const fx = effects ?? NO_EFFECTS;
+    return combineLatest([source, fx.changes$]).pipe(
+      switchMap(([value]) => {
+        const out = show(value, fx);
+        return isObservable(out) ? out : of(out);
+      }),
+      distinctUntilChanged<T>(sameRecord),
+      takeUntil(until),
+    );
+  };
+  /** Reads `read` and, in the same transaction, the records of the ids with pending effects. */
+  const withBases = <T>(tables: readonly string[], read: (d: MailboxDb) => Promise<T>) => async (d: MailboxDb): Promise<WithBases<T>> =>
+    d.transaction('r', [...tables], async () => {
+      const value = await read(d);
+      const ids = effects ? [...effects.ids()] : [];
+      const records = ids.length > 0 ? await d.messages.bulkGet(ids) : [];
+      return { value, bases: new Map(ids.map((id, i) => [id, records[i]])) };
+    });
+  /**
+   * `show` over a result and the records of every id with a pending effect: those read
+   * with it, and (for an effect added since) the ones read now, which may be newer
+   * than the result until its own re-read (the next commit re-runs it).
+   */
+  const withRecords = <R, T>(read: WithBases<R>, fx: PendingEffects, show: (value: R, bases: ReadonlyMap<string, Message | undefined>) => T): T | Observable<T> => {
+    const missing = fx.empty ? [] : [...fx.ids()].filter((id) => !read.bases.has(id));
+    if (missing.length === 0) return show(read.value, read.bases);
+    // An effect added since the read: the record another view showed, else a read of it.
+    const bases = new Map(read.bases);
+    for (const id of missing) {
+      const known = fx.remembered(id);
+      if (known) bases.set(id, known);
+    }
+    const unknown = missing.filter((id) => !bases.has(id));
+    if (unknown.length === 0) return show(read.value, bases);
+    return from(
+      db.then(async (d) => {
+        const records = await d.messages.bulkGet(unknown);
+        unknown.forEach((id, i) => bases.set(id, records[i]));
+        return show(read.value, bases);
+      }),
+    );
+  };
   // Reads spanning several tables run in one read transaction, so a view never
   // mixes two commits.
   return {
-    folders$: () => view((d) => listFolders(d)),
+    folders$: () =>
+      shown(
+        view(withBases(['folders', 'syncState', 'messages'], (d) => listFolders(d))),
+        (read, fx) =>
+          withRecords(read, fx, (folders, bases) => {
+            if (fx.empty) return folders;
+            const delta = fx.delta(bases.values());
+            return delta.folders.size === 0 ? folders : folders.map((f) => overlayFolder(f, delta));
+          }),
+      ),
     identities$: () => view((d) => d.identities.orderBy('id').toArray()),
-    messages$: (query = {}) => view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessages(d, query))),
-    message$: (id) => view((d) => d.messages.get(id)),
+    messages$: (query = {}) =>
+      shown(remembered(view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessages(d, query))), (r) => r), (records, fx) => {
+        const applied = applyAll(fx, records);
+        return applied === records ? records : applied.filter((m) => messageMatches(query, m));
+      }),
+    message$: (id) =>
+      shown(
+        remembered(view((d) => d.messages.get(id)), (m) => [m]),
+        (m, fx) => fx.apply(m),
+      ),
     threads$: (query = {}) => view((d) => queryThreads(d, query)),
-    thread$: (id) => view((d) => d.transaction('r', [d.threads, d.messages], () => getThreadWithMessages(d, id))),
-    count$: (query = {}) => view((d) => d.transaction('r', [d.folderIndex, d.messages], () => countMessages(d, query)), SCAN_VIEW_PACING),
-    messageIds$: (query = {}) => view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessageIds(d, query)), SCAN_VIEW_PACING),
+    thread$: (id) =>
+      shown(remembered(view((d) => d.transaction('r', [d.threads, d.messages], () => getThreadWithMessages(d, id))), (r) => r?.messages ?? []), (read, fx) => {
+        if (!read) return read;
+        const messages = applyAll(fx, read.messages);
+        if (messages === read.messages) return read;
+        const visible = new Map(messages.map((m) => [m.id, m]));
+        return { thread: overlayThread(read.thread, fx.delta(read.messages), visible), messages: [...messages] };
+      }),
+    count$: (query = {}) =>
+      shown(
+        view(withBases(['folderIndex', 'messages'], (d) => countMessages(d, query)), SCAN_VIEW_PACING),
+        (read, fx) =>
+          withRecords(read, fx, (count, bases) => {
+            let n = count;
+            for (const m of bases.values()) {
+              if (!m) continue;
+              n += Number(messageMatches(query, fx.apply(m))) - Number(messageMatches(query, m));
+            }
+            return n;
+          }),
+      ),
+    messageIds$: (query = {}) =>
+      shown(
+        view(withBases(['folderIndex', 'messages'], (d) => queryMessageIds(d, query)), SCAN_VIEW_PACING),
+        (read, fx) =>
+          withRecords(read, fx, (ids, bases) => {
+            // An id whose record stops matching leaves; one that starts to match joins at the re-read.
+            const leaving = new Set([...bases].filter(([, m]) => m && messageMatches(query, m) && !messageMatches(query, fx.apply(m))).map(([id]) => id));
+            return leaving.size === 0 ? ids : ids.filter((id) => !leaving.has(id));
+          }),
+      ),
     messagesById$: (ids) => {
       const wanted = [...ids];
-      return view((d) => getMessagesById(d, wanted));
+      return shown(remembered(view((d) => getMessagesById(d, wanted)), (r) => r), (records, fx) => [...applyAll(fx, records)]);
     },
   };
 }

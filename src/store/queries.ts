@@ -82,6 +82,22 @@ function postFilters(q: MessageQuery): Post[] {
   return filters;
 }
 
+/**
+ * Whether a visible record belongs to a query's results (what the folder index and
+ * the post filters select; sort, limit and offset aside): for views that re-check
+ * records in memory (src/store/effects.ts).
+ */
+export function messageMatches(q: MessageQuery, m: Message): boolean {
+  if (q.folderId !== undefined && !m.folder_ids.includes(q.folderId)) return false;
+  if (q.threadId !== undefined && m.thread_id !== q.threadId) return false;
+  if (q.unread !== undefined && !m.flags.seen !== q.unread) return false;
+  if (q.flagged !== undefined && m.flags.flagged !== q.flagged) return false;
+  const k = timeKey(m.received_at);
+  if (k < boundKey(q.after, -Infinity)) return false;
+  if (q.before !== undefined && k >= boundKey(q.before, Infinity)) return false;
+  return postFilters(q).every((f) => f(m));
+}
+
 function sortValue(m: Message, key: MessageSortKey): number | string {
   switch (key) {
     case 'received_at':
