@@ -106,10 +106,16 @@ export function createMutations(outbox: Promise<Outbox>, until: Observable<unkno
     update(ids, patch) {
       const list = checkIds('update', ids);
       const clean = checkPatch(patch);
-      const drop = effects?.add(list, clean);
+      const end = effects?.add(list, clean);
       const submitted = outbox.then((o) => o.submit({ kind: 'update', ids: list, patch: clean }));
-      // Settled or failed: the database holds the outcome (or nothing), the views read it.
-      if (drop) submitted.then(drop, drop);
+      // Settled: the database holds the outcome, which the views' next reads show (a
+      // refused id's effect ends for every read). Failed: nothing was written.
+      if (end) {
+        submitted.then(
+          (outcomes) => end(outcomes.filter((o) => o.status === 'rolled_back').map((o) => o.id)),
+          () => end('all'),
+        );
+      }
       return settled(submitted);
     },
     remove(ids, options = {}) {

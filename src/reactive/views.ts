@@ -4,7 +4,7 @@
 // it read. Results that did not change are not emitted again; every view completes
 // when the engine stops.
 import { live } from '../store/live.js';
-import { Observable, combineLatest, distinctUntilChanged, from, isObservable, of, switchMap, takeUntil, tap } from 'rxjs';
+import { Observable, combineLatest, distinctUntilChanged, from, isObservable, of, switchMap, takeUntil, tap, map } from 'rxjs';
 import type { Folder, Identity, Message, Thread } from '../api/index.js';
 import type { MailboxDb } from '../store/db.js';
 import { PendingEffects } from '../store/effects.js';
@@ -128,21 +128,27 @@ const SCAN_VIEW_PACING: LiveViewOptions = { minIntervalMs: 250 };
 /** Effects of an engine without mutations (none is ever added). */
 const NO_EFFECTS = new PendingEffects();
 
-/** A view's result read together with the records of the messages that had pending effects then. */
+/** A view's read result, stamped with the effects' version when the read started. */
+interface Stamped<T> {
+  value: T;
+  at: number;
+}
+
+/** A result read together with the records of the messages that had effects then. */
 interface WithBases<T> {
   value: T;
   /** id → the record as read in the same transaction (undefined: absent). */
   bases: Map<string, Message | undefined>;
 }
 
-/** Records applied with the pending effects; the same array when no record changes. */
-function applyAll(effects: PendingEffects, records: readonly Message[]): readonly Message[];
-function applyAll(effects: PendingEffects, records: readonly (Message | undefined)[]): readonly (Message | undefined)[];
-function applyAll(effects: PendingEffects, records: readonly (Message | undefined)[]): readonly (Message | undefined)[] {
-  if (effects.empty) return records;
+/** Records read at `at` with the effects that apply to them; the same array when no record changes. */
+function applyAll(effects: PendingEffects, records: readonly Message[], at: number): readonly Message[];
+function applyAll(effects: PendingEffects, records: readonly (Message | undefined)[], at: number): readonly (Message | undefined)[];
+function applyAll(effects: PendingEffects, records: readonly (Message | undefined)[], at: number): readonly (Message | undefined)[] {
+  if (effects.emptyFor(at)) return records;
   let changed = false;
   const out = records.map((m) => {
-    const applied = effects.apply(m);
+    const applied = effects.apply(m, at);
     if (applied !== m) changed = true;
     return applied;
   });
@@ -154,42 +160,58 @@ function applyAll(effects: PendingEffects, records: readonly (Message | undefine
  * every view shows this engine's pending update() calls on what it last read, in the
  * same task as the call (src/store/effects.ts): records, lists (a record that no
  * longer matches leaves; one that comes to match joins at the commit's re-read),
- * counts, folder and thread counters. `threads$` shows them after the commit.
+ * counts, folder and thread counters. `threads$` and remove() show at the commit.
  */
 export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>, effects?: PendingEffects): MailboxViews {
-  const view = <T>(read: (d: MailboxDb) => Promise<T>, options?: LiveViewOptions) => liveView(db, read, until, options);
+  const fx = effects ?? NO_EFFECTS;
+  /** A live read, stamped with the effects' version when it started. */
+  const view = <T>(read: (d: MailboxDb) => Promise<T>, options?: LiveViewOptions) =>
+    liveView(
+      db,
+      async (d): Promise<Stamped<T>> => {
+        const at = fx.version;
+        return { value: await read(d), at };
+      },
+      until,
+      options,
+    );
   /** Notes the records of each result a view read (PendingEffects.remember). */
-  const remembered = <R>(source: Observable<R>, records: (value: R) => Iterable<Message | undefined>): Observable<R> =>
-    effects ? source.pipe(tap((value) => effects.remember(records(value)))) : source;
-  /** A view whose read result is shown through the pending effects (`show` re-runs on every change of them). */
-  const shown = <R, T>(source: Observable<R>, show: (value: R, effects: PendingEffects) => T | Observable<T>): Observable<T> => {
-    const fx = effects ?? NO_EFFECTS;
-    return combineLatest([source, fx.changes$]).pipe(
-      switchMap(([value]) => {
-        const out = show(value, fx);
+  const remembered = <R>(source: Observable<Stamped<R>>, records: (value: R) => Iterable<Message | undefined>): Observable<Stamped<R>> =>
+    effects ? source.pipe(tap((read) => fx.remember(records(read.value)))) : source;
+  /** A view whose read result is shown through the effects (`show` re-runs on every change of them). */
+  const shown = <R, T>(source: Observable<Stamped<R>>, show: (value: R, at: number) => T | Observable<T>): Observable<T> =>
+    combineLatest([source, fx.changes$]).pipe(
+      switchMap(([read]) => {
+        const out = show(read.value, read.at);
         return isObservable(out) ? out : of(out);
       }),
       distinctUntilChanged<T>(sameRecord),
       takeUntil(until),
     );
-  };
-  /** Reads `read` and, in the same transaction, the records of the ids with pending effects. */
-  const withBases = <T>(tables: readonly string[], read: (d: MailboxDb) => Promise<T>) => async (d: MailboxDb): Promise<WithBases<T>> =>
-    d.transaction('r', [...tables], async () => {
-      const value = await read(d);
-      const ids = effects ? [...effects.ids()] : [];
-      const records = ids.length > 0 ? await d.messages.bulkGet(ids) : [];
-      return { value, bases: new Map(ids.map((id, i) => [id, records[i]])) };
-    });
+  /** A view without effects to show. */
+  const plain = <T>(source: Observable<Stamped<T>>): Observable<T> =>
+    source.pipe(
+      map((read) => read.value),
+      distinctUntilChanged<T>(sameRecord),
+    );
+  /** Reads `read` and, in the same transaction, the records of the ids with effects. */
+  const withBases =
+    <T>(tables: readonly string[], read: (d: MailboxDb) => Promise<T>) =>
+    async (d: MailboxDb): Promise<WithBases<T>> =>
+      d.transaction('r', [...tables], async () => {
+        const ids = [...fx.ids(fx.version)];
+        const value = await read(d);
+        const records = ids.length > 0 ? await d.messages.bulkGet(ids) : [];
+        return { value, bases: new Map(ids.map((id, i) => [id, records[i]])) };
+      });
   /**
-   * `show` over a result and the records of every id with a pending effect: those read
-   * with it, and (for an effect added since) the ones read now, which may be newer
-   * than the result until its own re-read (the next commit re-runs it).
+   * `show` over a result and the records of every id with an effect: those read with
+   * it; for an effect added since, the record another view showed, else one read now
+   * (which may be newer than the result until its own re-read).
    */
-  const withRecords = <R, T>(read: WithBases<R>, fx: PendingEffects, show: (value: R, bases: ReadonlyMap<string, Message | undefined>) => T): T | Observable<T> => {
-    const missing = fx.empty ? [] : [...fx.ids()].filter((id) => !read.bases.has(id));
+  const withRecords = <R, T>(read: WithBases<R>, at: number, show: (value: R, bases: ReadonlyMap<string, Message | undefined>) => T): T | Observable<T> => {
+    const missing = [...fx.ids(at)].filter((id) => !read.bases.has(id));
     if (missing.length === 0) return show(read.value, read.bases);
-    // An effect added since the read: the record another view showed, else a read of it.
     const bases = new Map(read.bases);
     for (const id of missing) {
       const known = fx.remembered(id);
@@ -209,61 +231,68 @@ export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>, 
   // mixes two commits.
   return {
     folders$: () =>
-      shown(
-        view(withBases(['folders', 'syncState', 'messages'], (d) => listFolders(d))),
-        (read, fx) =>
-          withRecords(read, fx, (folders, bases) => {
-            if (fx.empty) return folders;
-            const delta = fx.delta(bases.values());
-            return delta.folders.size === 0 ? folders : folders.map((f) => overlayFolder(f, delta));
-          }),
+      shown(view(withBases(['folders', 'syncState', 'messages'], (d) => listFolders(d))), (read, at) =>
+        withRecords(read, at, (folders, bases) => {
+          const delta = fx.delta(bases.values(), at);
+          return delta.folders.size === 0 ? folders : folders.map((f) => overlayFolder(f, delta));
+        }),
       ),
-    identities$: () => view((d) => d.identities.orderBy('id').toArray()),
+    identities$: () => plain(view((d) => d.identities.orderBy('id').toArray())),
     messages$: (query = {}) =>
-      shown(remembered(view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessages(d, query))), (r) => r), (records, fx) => {
-        const applied = applyAll(fx, records);
-        return applied === records ? records : applied.filter((m) => messageMatches(query, m));
-      }),
+      shown(
+        remembered(
+          view((d) => d.transaction('r', [d.folderIndex, d.messages], () => queryMessages(d, query))),
+          (r) => r,
+        ),
+        (records, at) => {
+          const applied = applyAll(fx, records, at);
+          return applied === records ? records : applied.filter((m) => messageMatches(query, m));
+        },
+      ),
     message$: (id) =>
       shown(
         remembered(view((d) => d.messages.get(id)), (m) => [m]),
-        (m, fx) => fx.apply(m),
+        (m, at) => fx.apply(m, at),
       ),
-    threads$: (query = {}) => view((d) => queryThreads(d, query)),
+    threads$: (query = {}) => plain(view((d) => queryThreads(d, query))),
     thread$: (id) =>
-      shown(remembered(view((d) => d.transaction('r', [d.threads, d.messages], () => getThreadWithMessages(d, id))), (r) => r?.messages ?? []), (read, fx) => {
-        if (!read) return read;
-        const messages = applyAll(fx, read.messages);
-        if (messages === read.messages) return read;
-        const visible = new Map(messages.map((m) => [m.id, m]));
-        return { thread: overlayThread(read.thread, fx.delta(read.messages), visible), messages: [...messages] };
-      }),
-    count$: (query = {}) =>
       shown(
-        view(withBases(['folderIndex', 'messages'], (d) => countMessages(d, query)), SCAN_VIEW_PACING),
-        (read, fx) =>
-          withRecords(read, fx, (count, bases) => {
-            let n = count;
-            for (const m of bases.values()) {
-              if (!m) continue;
-              n += Number(messageMatches(query, fx.apply(m))) - Number(messageMatches(query, m));
-            }
-            return n;
-          }),
+        remembered(
+          view((d) => d.transaction('r', [d.threads, d.messages], () => getThreadWithMessages(d, id))),
+          (r) => r?.messages ?? [],
+        ),
+        (read, at) => {
+          if (!read) return read;
+          const messages = applyAll(fx, read.messages, at);
+          if (messages === read.messages) return read;
+          const visible = new Map(messages.map((m) => [m.id, m]));
+          return { thread: overlayThread(read.thread, fx.delta(read.messages, at), visible), messages: [...messages] };
+        },
+      ),
+    count$: (query = {}) =>
+      shown(view(withBases(['folderIndex', 'messages'], (d) => countMessages(d, query)), SCAN_VIEW_PACING), (read, at) =>
+        withRecords(read, at, (count, bases) => {
+          let n = count;
+          for (const m of bases.values()) {
+            if (m) n += Number(messageMatches(query, fx.apply(m, at))) - Number(messageMatches(query, m));
+          }
+          return n;
+        }),
       ),
     messageIds$: (query = {}) =>
-      shown(
-        view(withBases(['folderIndex', 'messages'], (d) => queryMessageIds(d, query)), SCAN_VIEW_PACING),
-        (read, fx) =>
-          withRecords(read, fx, (ids, bases) => {
-            // An id whose record stops matching leaves; one that starts to match joins at the re-read.
-            const leaving = new Set([...bases].filter(([, m]) => m && messageMatches(query, m) && !messageMatches(query, fx.apply(m))).map(([id]) => id));
-            return leaving.size === 0 ? ids : ids.filter((id) => !leaving.has(id));
-          }),
+      shown(view(withBases(['folderIndex', 'messages'], (d) => queryMessageIds(d, query)), SCAN_VIEW_PACING), (read, at) =>
+        withRecords(read, at, (ids, bases) => {
+          // An id whose record stops matching leaves; one that starts to match joins at the re-read.
+          const leaving = new Set([...bases].filter(([, m]) => m && messageMatches(query, m) && !messageMatches(query, fx.apply(m, at))).map(([id]) => id));
+          return leaving.size === 0 ? ids : ids.filter((id) => !leaving.has(id));
+        }),
       ),
     messagesById$: (ids) => {
       const wanted = [...ids];
-      return shown(remembered(view((d) => getMessagesById(d, wanted)), (r) => r), (records, fx) => [...applyAll(fx, records)]);
+      return shown(
+        remembered(view((d) => getMessagesById(d, wanted)), (r) => r),
+        (records, at) => [...applyAll(fx, records, at)],
+      );
     },
   };
 }

@@ -16,15 +16,35 @@ describe('PendingEffects', () => {
     expect(fx.apply(a).flags).toMatchObject({ seen: false, flagged: true });
     expect(fx.apply(b)).toBe(b);
     expect([...fx.ids()]).toEqual(['a']);
+    const readBeforeEnd = fx.version;
     dropUnread();
     expect(fx.apply(a).flags).toMatchObject({ seen: true, flagged: false });
     dropUnread();
     dropRead();
-    expect(fx.empty).toBe(true);
+    expect(fx.emptyFor()).toBe(true);
     expect(fx.apply(a)).toBe(a);
-    // One version per add and per effective drop.
+    // A read that started before they ended (a view not re-read since) still shows them.
+    expect(fx.apply(a, readBeforeEnd).flags).toMatchObject({ seen: false, flagged: true });
+    expect([...fx.ids(readBeforeEnd)]).toEqual(['a']);
+    // One version per add and per effective end.
     expect(versions).toEqual([0, 1, 2, 3, 4]);
     sub.unsubscribe();
+  });
+
+  it('ends a refused effect for every read, and forgets acknowledged ones after a minute', () => {
+    let now = 0;
+    const fx = new PendingEffects(() => now);
+    const a = message({ id: 'a' });
+    const b = message({ id: 'b' });
+    const early = fx.version;
+    fx.add(['a', 'b'], { flagged: true })(['b']);
+    expect(fx.apply(a, early).flags.flagged).toBe(true);
+    expect(fx.apply(b, early)).toBe(b);
+    fx.add(['b'], { seen: true })('all');
+    expect(fx.apply(b, early)).toBe(b);
+    now = 61_000;
+    fx.add(['c'], { seen: true });
+    expect(fx.apply(a, early)).toBe(a);
   });
 
   it('gives counter deltas against the records as read: none for a record that already holds the effect', () => {
