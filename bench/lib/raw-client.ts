@@ -78,19 +78,42 @@ export async function rawDexiePut(env: IdbEnv, name: string, records: RawListing
  * created before the clock starts; no secondary index is written.
  */
 export async function rawSqliteInsert(path: string, records: RawListing['records'], pageSize: number = MAX_PAGE): Promise<number> {
+  return timedInsert(path, records, pageSize, (db) => (type) => plainWriter(db, type));
+}
+
+type Row = { id: string };
+
+/** A `(id TEXT PRIMARY KEY, json TEXT)` table for one type, and its row writer. */
+function plainWriter(db: Database.Database, type: string): (r: Row) => void {
+  db.exec(`CREATE TABLE "${type}" (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
+  const insert = db.prepare<[string, string]>(`INSERT INTO "${type}" (id, json) VALUES (?, ?)`);
+  return (r) => insert.run(r.id, JSON.stringify(r));
+}
+
+/**
+ * Opens a new file as the engine's (WAL, synchronous=NORMAL), lets `writerOf` create
+ * its tables and give each type's row writer (untimed), then times writing every
+ * page of `pageSize` rows in a transaction of its own.
+ */
+async function timedInsert(
+  path: string,
+  records: RawListing['records'],
+  pageSize: number,
+  writerOf: (db: Database.Database) => (type: string) => (r: Row) => void,
+): Promise<number> {
   // Loaded here so figures that never call this do not need the native module.
   const { default: open } = (await import('better-sqlite3')) as { default: typeof Database };
   const db = open(path);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    const writerFor = writerOf(db);
     const writers = Object.entries(records).map(([type, rows]) => {
-      db.exec(`CREATE TABLE "${type}" (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
-      const insert = db.prepare<[string, string]>(`INSERT INTO "${type}" (id, json) VALUES (?, ?)`);
-      const page = db.transaction((chunk: ReadonlyArray<{ id: string }>) => {
-        for (const r of chunk) insert.run(r.id, JSON.stringify(r));
+      const write = writerFor(type);
+      const page = db.transaction((chunk: readonly Row[]) => {
+        for (const r of chunk) write(r);
       });
-      const pages: Array<ReadonlyArray<{ id: string }>> = [];
+      const pages: Row[][] = [];
       for (let i = 0; i < rows.length; i += pageSize) pages.push(rows.slice(i, i + pageSize));
       return { pages, page };
     });
@@ -130,11 +153,7 @@ const ALL = '';
  * platform itself needs for the work, with none of the engine's generic layer.
  */
 export async function rawSqliteInsertIndexed(path: string, records: RawListing['records'], pageSize: number = MAX_PAGE): Promise<number> {
-  const { default: open } = (await import('better-sqlite3')) as { default: typeof Database };
-  const db = open(path);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+  return timedInsert(path, records, pageSize, (db) => {
     db.exec(`
       CREATE TABLE messages (id TEXT PRIMARY KEY, thread_id TEXT, json TEXT NOT NULL);
       CREATE INDEX messages_thread ON messages (thread_id);
@@ -167,28 +186,9 @@ export async function rawSqliteInsertIndexed(path: string, records: RawListing['
       putThread.run(t.id, t.last_message?.received_at ?? null, JSON.stringify(t));
       for (const folder of new Set(t.folder_ids ?? [])) putThreadFolder.run(folder, t.id);
     };
-    const writers = Object.entries(records).map(([type, rows]) => {
-      let write: (r: { id: string }) => void;
-      if (type === 'messages') write = writeMessage as (r: { id: string }) => void;
-      else if (type === 'threads') write = writeThread as (r: { id: string }) => void;
-      else {
-        db.exec(`CREATE TABLE "${type}" (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
-        const insert = db.prepare<[string, string]>(`INSERT INTO "${type}" (id, json) VALUES (?, ?)`);
-        write = (r) => insert.run(r.id, JSON.stringify(r));
-      }
-      const page = db.transaction((chunk: ReadonlyArray<{ id: string }>) => {
-        for (const r of chunk) write(r);
-      });
-      const pages: Array<ReadonlyArray<{ id: string }>> = [];
-      for (let i = 0; i < rows.length; i += pageSize) pages.push(rows.slice(i, i + pageSize));
-      return { pages, page };
-    });
-    const t0 = performance.now();
-    for (const { pages, page } of writers) for (const chunk of pages) page(chunk);
-    return performance.now() - t0;
-  } finally {
-    db.close();
-  }
+    return (type) =>
+      type === 'messages' ? (writeMessage as (r: Row) => void) : type === 'threads' ? (writeThread as (r: Row) => void) : plainWriter(db, type);
+  });
 }
 
 /**
