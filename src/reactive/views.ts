@@ -168,9 +168,10 @@ export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>, 
   const view = <T>(read: (d: MailboxDb) => Promise<T>, options?: LiveViewOptions) =>
     liveView(
       db,
-      async (d): Promise<Stamped<T>> => {
+      // No native await here: the read's own (Dexie) promise carries the live query's zone.
+      (d): Promise<Stamped<T>> => {
         const at = fx.version;
-        return { value: await read(d), at };
+        return read(d).then((value) => ({ value, at }));
       },
       until,
       options,
@@ -197,7 +198,7 @@ export function createViews(db: Promise<MailboxDb>, until: Observable<unknown>, 
   /** Reads `read` and, in the same transaction, the records of the ids with effects. */
   const withBases =
     <T>(tables: readonly string[], read: (d: MailboxDb) => Promise<T>) =>
-    async (d: MailboxDb): Promise<WithBases<T>> =>
+    (d: MailboxDb): Promise<WithBases<T>> =>
       d.transaction('r', [...tables], async () => {
         const ids = [...fx.ids(fx.version)];
         const value = await read(d);
