@@ -137,7 +137,9 @@ export class PendingEffects {
    * record it did not read itself (until its own re-read, which reads the records).
    */
   remember(records: Iterable<Message | undefined>): void {
-    for (const m of records) {
+    // Only the last REMEMBERED of a long list can stay: skip the rest (a 100k list re-read).
+    const list = Array.isArray(records) ? records.slice(-REMEMBERED) : records;
+    for (const m of list as Iterable<Message | undefined>) {
       if (!m) continue;
       this.seen.delete(m.id);
       this.seen.set(m.id, m);

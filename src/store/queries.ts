@@ -166,19 +166,7 @@ export async function queryMessages(db: MailboxDb, q: MessageQuery = {}): Promis
   if (limit === 0) return [];
 
   if (q.threadId !== undefined) {
-    const lo = boundKey(q.after, -Infinity);
-    const hi = boundKey(q.before, Infinity);
-    const filters = [
-      ...postFilters(q),
-      ...(q.unread !== undefined ? [(m: Message) => !m.flags.seen === q.unread] : []),
-      ...(q.flagged !== undefined ? [(m: Message) => m.flags.flagged === q.flagged] : []),
-      ...(q.folderId !== undefined ? [(m: Message) => m.folder_ids.includes(q.folderId as string)] : []),
-      (m: Message) => {
-        const k = timeKey(m.received_at);
-        return k >= lo && (q.before === undefined ? true : k < hi);
-      },
-    ];
-    const all = (await db.messages.where('thread_id').equals(q.threadId).toArray()).filter((m) => filters.every((f) => f(m)));
+    const all = (await db.messages.where('thread_id').equals(q.threadId).toArray()).filter((m) => messageMatches(q, m));
     all.sort(messageComparator(sortBy, direction));
     return all.slice(offset, offset + limit);
   }
